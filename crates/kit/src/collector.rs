@@ -1,0 +1,435 @@
+//! The collector contract and the scrape loop.
+//!
+//! A collector is one source of metrics (a `/proc` file, a SQL query). The kit runs every
+//! enabled collector concurrently for each scrape, each bounded by the scrape deadline, and
+//! reports `<ns>_scrape_collector_success` and `<ns>_scrape_collector_duration_seconds`
+//! per collector, as node_exporter's `collector.go` does. A collector that fails, or is still
+//! running at the deadline, is reported with success 0; the samples it wrote before are kept
+//! and the rest of the scrape stands.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::future::Future;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::exposition::{Kind, MetricSet};
+
+/// A boxed, sendable future: what [`Collector::collect`] returns.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The outcome of one collector's run.
+pub type CollectResult = Result<(), CollectError>;
+
+/// Why a collector produced nothing, or not everything.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    /// A file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// A file was read but its content is not what the kernel (or the service) writes.
+    #[error("{path}: {msg}")]
+    Parse {
+        /// The file, or another name of the input.
+        path: String,
+        /// What was wrong, with the line where it helps.
+        msg: String,
+    },
+    /// The source exists on some systems but not this one (node_exporter's ErrNoData):
+    /// logged at debug only.
+    #[error("no data: {0}")]
+    NoData(String),
+    /// The collector did not finish before the scrape deadline.
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    /// Anything else, with its message.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl CollectError {
+    /// A parse error about `path`.
+    pub fn parse(path: impl AsRef<Path>, msg: impl Into<String>) -> CollectError {
+        CollectError::Parse { path: path.as_ref().display().to_string(), msg: msg.into() }
+    }
+
+    /// An I/O error about `path`.
+    pub fn io(path: impl Into<PathBuf>, source: io::Error) -> CollectError {
+        CollectError::Io { path: path.into(), source }
+    }
+
+    /// Whether the error is a file that does not exist (a missing subsystem).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, CollectError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound)
+    }
+}
+
+/// One source of metrics. The future it returns must not block the thread for long: calls
+/// that can hang (statfs on a dead NFS mount, a socket with no timeout) go through
+/// [`blocking`], which bounds them by the deadline.
+pub trait Collector<T = ()>: Send + Sync {
+    /// Writes this scrape's samples into `out`.
+    fn collect<'a>(&'a self, cx: &'a Scrape<T>, out: &'a mut MetricSet) -> BoxFuture<'a, CollectResult>;
+}
+
+/// A collector whose work is a few quick reads and no awaiting: most `/proc` readers.
+pub trait SyncCollector<T = ()>: Send + Sync {
+    /// Writes this scrape's samples into `out`.
+    fn collect_sync(&self, cx: &Scrape<T>, out: &mut MetricSet) -> CollectResult;
+}
+
+impl<T: Sync, C: SyncCollector<T>> Collector<T> for C {
+    fn collect<'a>(&'a self, cx: &'a Scrape<T>, out: &'a mut MetricSet) -> BoxFuture<'a, CollectResult> {
+        Box::pin(async move { self.collect_sync(cx, out) })
+    }
+}
+
+/// Where the host's pseudo file systems are mounted (`--path.procfs`, `--path.sysfs`,
+/// `--path.rootfs`, `--path.udev.data`), so that a containerised exporter can read the host's.
+#[derive(Clone, Debug)]
+pub struct Paths {
+    /// `/proc` of the host.
+    pub procfs: PathBuf,
+    /// `/sys` of the host.
+    pub sysfs: PathBuf,
+    /// `/` of the host.
+    pub rootfs: PathBuf,
+    /// udev's database (`/run/udev/data`).
+    pub udev_data: PathBuf,
+}
+
+impl Default for Paths {
+    fn default() -> Paths {
+        Paths { procfs: "/proc".into(), sysfs: "/sys".into(), rootfs: "/".into(), udev_data: "/run/udev/data".into() }
+    }
+}
+
+impl Paths {
+    /// `procfs` joined with `rel`.
+    pub fn proc(&self, rel: impl AsRef<Path>) -> PathBuf {
+        self.procfs.join(rel)
+    }
+
+    /// `sysfs` joined with `rel`.
+    pub fn sys(&self, rel: impl AsRef<Path>) -> PathBuf {
+        self.sysfs.join(rel)
+    }
+
+    /// `rootfs` joined with `rel` (an absolute `rel` is taken as relative to the root).
+    pub fn root(&self, rel: impl AsRef<Path>) -> PathBuf {
+        let rel = rel.as_ref();
+        self.rootfs.join(rel.strip_prefix("/").unwrap_or(rel))
+    }
+
+    /// A mount point as seen from the host: strips `rootfs` from a path read inside it.
+    pub fn strip_root<'a>(&self, mount_point: &'a str) -> Cow<'a, str> {
+        let root = self.rootfs.to_string_lossy();
+        if root == "/" || root.is_empty() {
+            return Cow::Borrowed(mount_point);
+        }
+        match mount_point.strip_prefix(root.trim_end_matches('/')) {
+            Some("") => Cow::Borrowed("/"),
+            Some(rest) if rest.starts_with('/') => Cow::Owned(rest.to_owned()),
+            _ => Cow::Borrowed(mount_point),
+        }
+    }
+}
+
+/// What a collector gets for one scrape: the deadline, the paths, a per-scrape file cache
+/// (two collectors reading one file open it once), and the exporter's target, if any.
+pub struct Scrape<T = ()> {
+    /// When the scrape must be answered.
+    pub deadline: Instant,
+    /// Where `/proc`, `/sys` and `/` are.
+    pub paths: Arc<Paths>,
+    /// The exporter's per-scrape target (a connection, a URL); `()` for the host exporter.
+    pub target: T,
+    files: Mutex<HashMap<PathBuf, Arc<str>>>,
+}
+
+impl<T> Scrape<T> {
+    /// A scrape context ending at `deadline`.
+    pub fn new(deadline: Instant, paths: Arc<Paths>, target: T) -> Scrape<T> {
+        Scrape { deadline, paths, target, files: Mutex::new(HashMap::new()) }
+    }
+
+    /// Time left before the deadline.
+    pub fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// Reads a whole file as text, once per scrape: a second call for the same path returns
+    /// the first call's content.
+    pub fn read(&self, path: impl AsRef<Path>) -> Result<Arc<str>, CollectError> {
+        let path = path.as_ref();
+        if let Some(text) = self.files.lock().ok().and_then(|files| files.get(path).cloned()) {
+            return Ok(text);
+        }
+        let text: Arc<str> = read_text(path)?.into();
+        if let Ok(mut files) = self.files.lock() {
+            files.insert(path.to_path_buf(), text.clone());
+        }
+        Ok(text)
+    }
+
+    /// [`Scrape::read`] of a file under `--path.procfs`.
+    pub fn proc(&self, rel: impl AsRef<Path>) -> Result<Arc<str>, CollectError> {
+        self.read(self.paths.proc(rel))
+    }
+
+    /// [`Scrape::read`] of a file under `--path.sysfs`.
+    pub fn sys(&self, rel: impl AsRef<Path>) -> Result<Arc<str>, CollectError> {
+        self.read(self.paths.sys(rel))
+    }
+}
+
+/// Reads a file as text (lossy UTF-8), with the path in the error.
+pub fn read_text(path: &Path) -> Result<String, CollectError> {
+    let bytes = std::fs::read(path).map_err(|e| CollectError::io(path, e))?;
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}
+
+/// Runs a call that may block (statfs, a sync socket) on the blocking pool, giving up at
+/// `deadline`. The call keeps running if it hangs, but the scrape does not wait for it.
+pub async fn blocking<R, F>(deadline: Instant, f: F) -> Result<R, CollectError>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let started = Instant::now();
+    let task = tokio::task::spawn_blocking(f);
+    match tokio::time::timeout_at(deadline.into(), task).await {
+        Ok(Ok(r)) => Ok(r),
+        Ok(Err(e)) => Err(CollectError::Other(format!("blocking task failed: {e}"))),
+        Err(_) => Err(CollectError::Timeout(started.elapsed())),
+    }
+}
+
+/// Builds a collector from the parsed flags, or says why it cannot.
+pub type Build<T> = fn(&clap::ArgMatches) -> Result<Box<dyn Collector<T>>, String>;
+
+/// How a collector is known to the exporter: its name (flag `--collector.<name>`, label
+/// `collector="<name>"`), whether it is on by default, its help, its own flags, and how to
+/// build it from the parsed flags.
+pub struct Registration<T = ()> {
+    /// The collector's one name.
+    pub name: &'static str,
+    /// On unless `--no-collector.<name>`.
+    pub default_enabled: bool,
+    /// One line for `--help` and the README.
+    pub help: &'static str,
+    /// Adds the collector's own `--collector.<name>.<option>` flags.
+    pub args: fn(clap::Command) -> clap::Command,
+    /// Builds the collector from the parsed flags; an error stops the exporter at start-up.
+    pub build: Build<T>,
+}
+
+/// For a registration with no flags of its own.
+pub fn no_args(cmd: clap::Command) -> clap::Command {
+    cmd
+}
+
+/// Declares a collector list: `collectors! { T; loadavg: on, meminfo: on, processes: off }`
+/// writes a `pub mod` line per collector and a `REGISTRY` of their registrations in that order.
+/// Each module defines `pub const REG: Registration<T>` (name, help, args, build) whose
+/// `default_enabled` this list overrides.
+#[macro_export]
+macro_rules! collectors {
+    ($target:ty; $($name:ident : $state:ident),* $(,)?) => {
+        $(pub mod $name;)*
+        /// Every collector this exporter has, in `--help` order.
+        pub fn registry() -> ::std::vec::Vec<$crate::collector::Registration<$target>> {
+            ::std::vec![$($crate::collector::Registration {
+                default_enabled: $crate::collectors!(@on $state),
+                ..$name::REG
+            }),*]
+        }
+    };
+    (@on on) => { true };
+    (@on off) => { false };
+}
+
+/// The families the kit writes about each collector; their names are the incumbent's
+/// (`node_scrape_collector_success`, `mysql_exporter_collector_success`…).
+#[derive(Clone, Debug)]
+pub struct ScrapeNames {
+    /// e.g. `node_scrape_collector_success`.
+    pub success: &'static str,
+    /// e.g. `node_scrape_collector_duration_seconds`.
+    pub duration: &'static str,
+}
+
+impl ScrapeNames {
+    /// `<ns>_scrape_collector_success` and `<ns>_scrape_collector_duration_seconds`.
+    pub const fn node_style(success: &'static str, duration: &'static str) -> ScrapeNames {
+        ScrapeNames { success, duration }
+    }
+}
+
+/// An enabled, built collector.
+pub struct Enabled<T = ()> {
+    /// Its name.
+    pub name: &'static str,
+    /// The collector.
+    pub collector: Box<dyn Collector<T>>,
+    /// Log the next error at error level (only the first of a run of failures is).
+    failing: std::sync::atomic::AtomicBool,
+}
+
+impl<T> Enabled<T> {
+    /// Wraps a built collector.
+    pub fn new(name: &'static str, collector: Box<dyn Collector<T>>) -> Enabled<T> {
+        Enabled { name, collector, failing: std::sync::atomic::AtomicBool::new(false) }
+    }
+}
+
+/// Runs every collector concurrently against `cx`, each until it ends or the deadline, and
+/// returns all their samples plus the per-collector success and duration families.
+pub async fn run<'c, T: Sync + 'c>(
+    collectors: impl IntoIterator<Item = &'c Enabled<T>>,
+    cx: &Scrape<T>,
+    names: &ScrapeNames,
+) -> MetricSet {
+    let runs = collectors.into_iter().map(|c| async move {
+        let mut out = MetricSet::new();
+        let started = Instant::now();
+        let result = match tokio::time::timeout_at(cx.deadline.into(), c.collector.collect(cx, &mut out)).await {
+            Ok(result) => result,
+            Err(_) => Err(CollectError::Timeout(started.elapsed())),
+        };
+        (c, out, started.elapsed(), result)
+    });
+    let mut all = MetricSet::new();
+    let mut results = Vec::new();
+    for (c, out, took, result) in futures_util::future::join_all(runs).await {
+        all.merge(out);
+        report(c, &result);
+        results.push((c.name, took, result.is_ok()));
+    }
+    let success = all.family(names.success, "Whether a collector succeeded.", Kind::Gauge);
+    for (name, _, ok) in &results {
+        success.push(&[("collector", name)], if *ok { 1.0 } else { 0.0 });
+    }
+    let duration = all.family(names.duration, "How long a collector took, in seconds.", Kind::Gauge);
+    for (name, took, _) in &results {
+        duration.push(&[("collector", name)], took.as_secs_f64());
+    }
+    all
+}
+
+fn report<T>(c: &Enabled<T>, result: &CollectResult) {
+    use std::sync::atomic::Ordering;
+    match result {
+        Ok(()) => {
+            if c.failing.swap(false, Ordering::Relaxed) {
+                tracing::info!(collector = c.name, "Collector recovered.");
+            }
+        }
+        Err(CollectError::NoData(why)) => {
+            tracing::debug!(collector = c.name, err = %why, "Collector returned no data.");
+        }
+        Err(e) => {
+            if c.failing.swap(true, Ordering::Relaxed) {
+                tracing::debug!(collector = c.name, err = %e, "Collector failed again.");
+            } else {
+                tracing::error!(collector = c.name, err = %e, "Collector failed.");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exposition::Desc;
+
+    struct Fine;
+    const FINE: Desc = Desc::gauge("t_fine", "A value.", &[]);
+    impl SyncCollector for Fine {
+        fn collect_sync(&self, _: &Scrape, out: &mut MetricSet) -> CollectResult {
+            out.add(&FINE, &[], 1.0);
+            Ok(())
+        }
+    }
+
+    struct Broken;
+    impl SyncCollector for Broken {
+        fn collect_sync(&self, _: &Scrape, out: &mut MetricSet) -> CollectResult {
+            out.add(&FINE, &[], 2.0);
+            Err(CollectError::parse("/proc/x", "line 1: nonsense"))
+        }
+    }
+
+    struct Slow;
+    impl Collector for Slow {
+        fn collect<'a>(&'a self, _: &'a Scrape, _: &'a mut MetricSet) -> BoxFuture<'a, CollectResult> {
+            Box::pin(async {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                Ok(())
+            })
+        }
+    }
+
+    const NAMES: ScrapeNames = ScrapeNames::node_style("t_success", "t_duration_seconds");
+
+    #[tokio::test]
+    async fn a_failing_or_slow_collector_never_fails_the_scrape() {
+        let collectors = vec![
+            Enabled::new("fine", Box::new(Fine) as Box<dyn Collector>),
+            Enabled::new("broken", Box::new(Broken)),
+            Enabled::new("slow", Box::new(Slow)),
+        ];
+        let deadline = Instant::now() + Duration::from_millis(200);
+        let cx = Scrape::new(deadline, Arc::new(Paths::default()), ());
+        let text = run(&collectors, &cx, &NAMES).await.encode();
+        assert!(text.contains("t_success{collector=\"fine\"} 1\n"), "{text}");
+        assert!(text.contains("t_success{collector=\"broken\"} 0\n"), "{text}");
+        assert!(text.contains("t_success{collector=\"slow\"} 0\n"), "{text}");
+        // The broken collector's sample written before the error is kept.
+        assert!(text.contains("t_fine 2\n") && text.contains("t_fine 1\n"), "{text}");
+        assert!(Instant::now() < deadline + Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn blocking_calls_give_up_at_the_deadline() {
+        let deadline = Instant::now() + Duration::from_millis(50);
+        let r = blocking(deadline, || std::thread::sleep(Duration::from_millis(500))).await;
+        assert!(matches!(r, Err(CollectError::Timeout(_))), "{r:?}");
+        let r = blocking(Instant::now() + Duration::from_secs(5), || 7).await;
+        assert_eq!(r.ok(), Some(7));
+    }
+
+    #[test]
+    fn files_are_read_once_per_scrape() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("stat");
+        std::fs::write(&file, "one").unwrap();
+        let cx = Scrape::new(Instant::now(), Arc::new(Paths::default()), ());
+        assert_eq!(&*cx.read(&file).unwrap(), "one");
+        std::fs::write(&file, "two").unwrap();
+        assert_eq!(&*cx.read(&file).unwrap(), "one");
+        let err = cx.read(dir.path().join("missing")).unwrap_err();
+        assert!(err.is_not_found() && err.to_string().contains("missing"), "{err}");
+    }
+
+    #[test]
+    fn strip_root_maps_mount_points_back_to_the_host() {
+        let paths = Paths { rootfs: "/host".into(), ..Paths::default() };
+        assert_eq!(paths.strip_root("/host"), "/");
+        assert_eq!(paths.strip_root("/host/boot"), "/boot");
+        assert_eq!(paths.strip_root("/hostile"), "/hostile");
+        assert_eq!(Paths::default().strip_root("/boot"), "/boot");
+        assert_eq!(paths.root("/etc/os-release"), PathBuf::from("/host/etc/os-release"));
+    }
+}

@@ -1,0 +1,185 @@
+//! The one YAML loader: `load::<T>(path)` parses a file with `serde_yaml` and, when it fails,
+//! says which file, line, column and field, e.g.
+//! `web.yml:3:5: tls_server_config.cert_file: invalid type: sequence, expected a string`.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+
+/// A config file that could not be read or parsed.
+#[derive(Debug, thiserror::Error)]
+pub struct ConfigError {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line and column, when known.
+    pub location: Option<(usize, usize)>,
+    /// Dotted path of the field (`basic_auth_users.alice`), when known.
+    pub field: Option<String>,
+    /// What is wrong. Never contains a value that could be a secret beyond what the parser
+    /// quotes from the file's structure.
+    pub msg: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some((line, col)) = self.location {
+            write!(f, ":{line}:{col}")?;
+        }
+        f.write_str(": ")?;
+        if let Some(field) = &self.field {
+            write!(f, "{field}: ")?;
+        }
+        f.write_str(&self.msg)
+    }
+}
+
+impl ConfigError {
+    /// An error about `field` found after parsing (a semantic check); the line is looked up
+    /// from the field path in `text`.
+    pub fn at_field(path: &Path, text: &str, field: &str, msg: impl Into<String>) -> ConfigError {
+        ConfigError {
+            path: path.to_path_buf(),
+            location: locate(text, field),
+            field: Some(field.to_owned()),
+            msg: msg.into(),
+        }
+    }
+}
+
+/// Reads and parses `path`.
+pub fn load<T: DeserializeOwned>(path: &Path) -> Result<T, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        path: path.to_path_buf(),
+        location: None,
+        field: None,
+        msg: e.to_string(),
+    })?;
+    parse(path, &text)
+}
+
+/// Parses `text`, naming `path` in errors.
+pub fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, ConfigError> {
+    let de = serde_yaml::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        let inner = e.into_inner();
+        let location = inner.location().map(|l| (l.line(), l.column()));
+        let field = (field != "." && !field.is_empty()).then_some(field);
+        let location = location.or_else(|| field.as_deref().and_then(|f| locate(text, f)));
+        // serde_yaml appends " at line L column C"; we print the location ourselves.
+        let mut msg = inner.to_string();
+        if let Some(at) = msg.find(" at line ") {
+            msg.truncate(at);
+        }
+        ConfigError { path: path.to_path_buf(), location, field, msg }
+    })
+}
+
+/// Finds the line of a dotted field path (`a.b[1].c`) in block-style YAML: each key is
+/// looked for below the previous one, at a deeper indent.
+pub fn locate(text: &str, field: &str) -> Option<(usize, usize)> {
+    let mut from = 0usize;
+    let mut indent: Option<usize> = None;
+    let mut found = None;
+    for part in field.split('.').filter(|p| !p.is_empty()) {
+        let (key, index) = match part.split_once('[') {
+            Some((k, rest)) => (k, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (part, None),
+        };
+        let lines: Vec<&str> = text.lines().collect();
+        let mut hit = None;
+        for (n, line) in lines.iter().enumerate().skip(from) {
+            let body = line.trim_start();
+            let ind = line.len() - body.len();
+            if body.is_empty() || body.starts_with('#') {
+                continue;
+            }
+            if let Some(parent) = indent {
+                if ind <= parent && n > from {
+                    break;
+                }
+            }
+            let body = body.trim_start_matches("- ");
+            if body.strip_prefix(key).is_some_and(|r| r.trim_start().starts_with(':')) {
+                hit = Some((n, ind));
+                break;
+            }
+        }
+        let (n, ind) = hit?;
+        found = Some((n + 1, ind + 1));
+        from = n + 1;
+        indent = Some(ind);
+        if let Some(i) = index {
+            // Skip to the i-th "- " item below the key.
+            let mut seen = 0usize;
+            for (m, line) in lines.iter().enumerate().skip(n + 1) {
+                let body = line.trim_start();
+                if body.starts_with("- ") || body == "-" {
+                    if seen == i {
+                        found = Some((m + 1, line.len() - body.len() + 1));
+                        from = m;
+                        indent = Some(line.len() - body.len());
+                        break;
+                    }
+                    seen += 1;
+                }
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Top {
+        server: Server,
+    }
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Server {
+        port: u16,
+        #[serde(default)]
+        names: Vec<String>,
+    }
+
+    #[test]
+    fn errors_name_file_line_and_field() {
+        let text = "server:\n  names: [a]\n  port: lots\n";
+        let err = parse::<Top>(Path::new("x.yml"), text).unwrap_err();
+        let shown = err.to_string();
+        assert!(shown.starts_with("x.yml:3:"), "{shown}");
+        assert!(shown.contains("server.port: invalid type"), "{shown}");
+        assert!(!shown.contains(" at line "), "{shown}");
+    }
+
+    #[test]
+    fn unknown_fields_are_named() {
+        let text = "server:\n  port: 1\n  colour: red\n";
+        let shown = parse::<Top>(Path::new("x.yml"), text).unwrap_err().to_string();
+        assert!(shown.starts_with("x.yml:3:"), "{shown}");
+        assert!(shown.contains("unknown field `colour`"), "{shown}");
+    }
+
+    #[test]
+    fn missing_file_is_named() {
+        let shown = load::<Top>(Path::new("/nonexistent/x.yml")).unwrap_err().to_string();
+        assert!(shown.starts_with("/nonexistent/x.yml: "), "{shown}");
+    }
+
+    #[test]
+    fn locate_finds_nested_keys_and_items() {
+        let text = "a:\n  b: 1\n  c:\n    - d: 1\n    - d: 2\n      e: 3\n";
+        assert_eq!(locate(text, "a.c"), Some((3, 3)));
+        assert_eq!(locate(text, "a.c[1].e"), Some((6, 7)));
+        assert_eq!(locate(text, "a.zzz"), None);
+    }
+}

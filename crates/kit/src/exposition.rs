@@ -1,0 +1,412 @@
+//! The metric model collectors write into ([`MetricSet`]) and the one encoder that turns it
+//! into the Prometheus text format 0.0.4.
+//!
+//! The output is byte-for-byte what Go's `client_golang` writes for the same samples: families
+//! sorted by name, label pairs by name, samples by label values, values printed as Go prints
+//! them (`1.150976e+06`, `+Inf`, `NaN`). That keeps a `diff` against an incumbent exporter's
+//! `/metrics` down to real differences.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+/// The type a family declares on its `# TYPE` line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A value that only goes up (resets on restart).
+    Counter,
+    /// A value that goes up and down.
+    Gauge,
+    /// No declared type (node_exporter's textfile and some legacy families).
+    Untyped,
+    /// Quantiles plus `_sum` and `_count`.
+    Summary,
+    /// Buckets plus `_sum` and `_count`.
+    Histogram,
+}
+
+impl Kind {
+    /// The word on the `# TYPE` line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Counter => "counter",
+            Kind::Gauge => "gauge",
+            Kind::Untyped => "untyped",
+            Kind::Summary => "summary",
+            Kind::Histogram => "histogram",
+        }
+    }
+
+    /// Parses the word on a `# TYPE` line.
+    pub fn parse(word: &str) -> Option<Kind> {
+        Some(match word {
+            "counter" => Kind::Counter,
+            "gauge" => Kind::Gauge,
+            "untyped" => Kind::Untyped,
+            "summary" => Kind::Summary,
+            "histogram" => Kind::Histogram,
+            _ => return None,
+        })
+    }
+}
+
+/// A metric family known at compile time: name, help, type and label names.
+///
+/// Collectors declare these as `const`s and push samples against them every scrape.
+#[derive(Debug)]
+pub struct Desc {
+    /// Full metric name, e.g. `node_load1`.
+    pub name: &'static str,
+    /// HELP text.
+    pub help: &'static str,
+    /// Declared type.
+    pub kind: Kind,
+    /// Label names, in the order [`MetricSet::add`] takes their values.
+    pub labels: &'static [&'static str],
+}
+
+impl Desc {
+    /// A counter family.
+    pub const fn counter(name: &'static str, help: &'static str, labels: &'static [&'static str]) -> Desc {
+        Desc { name, help, kind: Kind::Counter, labels }
+    }
+
+    /// A gauge family.
+    pub const fn gauge(name: &'static str, help: &'static str, labels: &'static [&'static str]) -> Desc {
+        Desc { name, help, kind: Kind::Gauge, labels }
+    }
+
+    /// An untyped family.
+    pub const fn untyped(name: &'static str, help: &'static str, labels: &'static [&'static str]) -> Desc {
+        Desc { name, help, kind: Kind::Untyped, labels }
+    }
+}
+
+/// One sample: an optional name suffix (`_bucket`, `_sum`, `_count` for histograms and
+/// summaries), its label pairs and its value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    /// Appended to the family name (empty for plain counters and gauges).
+    pub suffix: Cow<'static, str>,
+    /// Label pairs, in the order they were given (the encoder sorts them by name).
+    pub labels: Vec<(Cow<'static, str>, String)>,
+    /// The value.
+    pub value: f64,
+}
+
+/// A named family of samples.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Family {
+    /// Metric name.
+    pub name: Cow<'static, str>,
+    /// HELP text.
+    pub help: Cow<'static, str>,
+    /// Declared type.
+    pub kind: Kind,
+    /// Samples in insertion order.
+    pub samples: Vec<Sample>,
+}
+
+impl Family {
+    /// Adds a sample with the given label pairs.
+    pub fn push(&mut self, labels: &[(&str, &str)], value: f64) {
+        self.push_suffixed("", labels, value);
+    }
+
+    /// Adds a sample whose name is the family name plus `suffix` (`_bucket`, `_sum`, `_count`).
+    pub fn push_suffixed(&mut self, suffix: &str, labels: &[(&str, &str)], value: f64) {
+        let suffix = match suffix {
+            "" => Cow::Borrowed(""),
+            "_sum" => Cow::Borrowed("_sum"),
+            "_count" => Cow::Borrowed("_count"),
+            "_bucket" => Cow::Borrowed("_bucket"),
+            other => Cow::Owned(other.to_owned()),
+        };
+        let labels = labels.iter().map(|(k, v)| (Cow::Owned((*k).to_owned()), (*v).to_owned())).collect();
+        self.samples.push(Sample { suffix, labels, value });
+    }
+}
+
+/// What one collector (or one scrape) produced: families by name.
+#[derive(Debug, Default)]
+pub struct MetricSet {
+    families: Vec<Family>,
+    index: HashMap<Cow<'static, str>, usize>,
+}
+
+impl MetricSet {
+    /// An empty set.
+    pub fn new() -> MetricSet {
+        MetricSet::default()
+    }
+
+    /// Adds one sample of a compile-time family; `values` pairs up with `desc.labels`.
+    pub fn add(&mut self, desc: &'static Desc, values: &[&str], value: f64) {
+        debug_assert_eq!(desc.labels.len(), values.len(), "label values for {}", desc.name);
+        let labels = desc.labels.iter().zip(values).map(|(k, v)| (Cow::Borrowed(*k), (*v).to_owned())).collect();
+        let family = self.family(desc.name, desc.help, desc.kind);
+        family.samples.push(Sample { suffix: Cow::Borrowed(""), labels, value });
+    }
+
+    /// Adds one sample of a compile-time family whose label values are already owned.
+    pub fn add_owned(&mut self, desc: &'static Desc, values: Vec<String>, value: f64) {
+        debug_assert_eq!(desc.labels.len(), values.len(), "label values for {}", desc.name);
+        let labels = desc.labels.iter().map(|k| Cow::Borrowed(*k)).zip(values).collect();
+        let family = self.family(desc.name, desc.help, desc.kind);
+        family.samples.push(Sample { suffix: Cow::Borrowed(""), labels, value });
+    }
+
+    /// The family called `name`, created with `help` and `kind` if it does not exist yet.
+    /// For families whose names are only known at run time (meminfo fields, textfiles).
+    pub fn family(
+        &mut self,
+        name: impl Into<Cow<'static, str>>,
+        help: impl Into<Cow<'static, str>>,
+        kind: Kind,
+    ) -> &mut Family {
+        let name = name.into();
+        let at = match self.index.get(&name) {
+            Some(&at) => at,
+            None => {
+                let at = self.families.len();
+                self.index.insert(name.clone(), at);
+                self.families.push(Family { name, help: help.into(), kind, samples: Vec::new() });
+                at
+            }
+        };
+        &mut self.families[at]
+    }
+
+    /// Whether a family of that name exists.
+    pub fn contains(&self, name: &str) -> bool {
+        self.index.contains_key(name)
+    }
+
+    /// The families, in insertion order.
+    pub fn families(&self) -> &[Family] {
+        &self.families
+    }
+
+    /// Number of samples over all families.
+    pub fn sample_count(&self) -> usize {
+        self.families.iter().map(|f| f.samples.len()).sum()
+    }
+
+    /// Moves every sample of `other` into this set. A family already present keeps its help
+    /// and type; the other's samples join it.
+    pub fn merge(&mut self, other: MetricSet) {
+        for family in other.families {
+            if let Some(&at) = self.index.get(&family.name) {
+                self.families[at].samples.extend(family.samples);
+            } else {
+                self.index.insert(family.name.clone(), self.families.len());
+                self.families.push(family);
+            }
+        }
+    }
+
+    /// Writes the whole set as Prometheus text format 0.0.4, sorted as client_golang sorts.
+    pub fn encode(mut self) -> String {
+        self.families.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        let mut out = String::with_capacity(64 + self.sample_count() * 64);
+        for family in &mut self.families {
+            if family.samples.is_empty() {
+                continue;
+            }
+            for sample in &mut family.samples {
+                if sample.labels.len() > 1 {
+                    sample.labels.sort_by(|a, b| a.0.cmp(&b.0));
+                }
+            }
+            if !matches!(family.kind, Kind::Histogram | Kind::Summary) {
+                family.samples.sort_by(|a, b| {
+                    let pairs = a.labels.iter().zip(&b.labels);
+                    pairs
+                        .map(|(x, y)| x.0.cmp(&y.0).then_with(|| x.1.cmp(&y.1)))
+                        .find(|o| o.is_ne())
+                        .unwrap_or_else(|| a.labels.len().cmp(&b.labels.len()))
+                });
+            }
+            encode_family(&mut out, family);
+        }
+        out
+    }
+}
+
+fn encode_family(out: &mut String, family: &Family) {
+    out.push_str("# HELP ");
+    out.push_str(&family.name);
+    out.push(' ');
+    escape_into(out, &family.help, false);
+    out.push_str("\n# TYPE ");
+    out.push_str(&family.name);
+    out.push(' ');
+    out.push_str(family.kind.as_str());
+    out.push('\n');
+    for sample in &family.samples {
+        out.push_str(&family.name);
+        out.push_str(&sample.suffix);
+        if !sample.labels.is_empty() {
+            out.push('{');
+            for (i, (name, value)) in sample.labels.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(name);
+                out.push_str("=\"");
+                escape_into(out, value, true);
+                out.push('"');
+            }
+            out.push('}');
+        }
+        out.push(' ');
+        write_value(out, sample.value);
+        out.push('\n');
+    }
+}
+
+/// Escapes `\` and newline (and `"` inside label values), as the text format asks.
+fn escape_into(out: &mut String, text: &str, quote: bool) {
+    if !text.bytes().any(|b| b == b'\\' || b == b'\n' || (quote && b == b'"')) {
+        out.push_str(text);
+        return;
+    }
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '"' if quote => out.push_str("\\\""),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Writes `v` as Go's `strconv.FormatFloat(v, 'g', -1, 64)` does, with `+Inf`/`-Inf`/`NaN`.
+pub fn write_value(out: &mut String, v: f64) {
+    if v.is_nan() {
+        out.push_str("NaN");
+        return;
+    }
+    if v.is_infinite() {
+        out.push_str(if v > 0.0 { "+Inf" } else { "-Inf" });
+        return;
+    }
+    // Fast path: small integers print the same in both notations.
+    if v.fract() == 0.0 && v.abs() < 1e6 {
+        let _ = write!(out, "{}", v as i64);
+        return;
+    }
+    // Shortest round-trip digits and decimal exponent, from Rust's `{:e}`.
+    let mut buf = String::with_capacity(32);
+    let _ = write!(buf, "{:e}", v.abs());
+    let (mantissa, exp) = buf.split_once('e').unwrap_or((&buf, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
+    if v < 0.0 {
+        out.push('-');
+    }
+    // Go: shortest 'g' uses %e when the exponent is < -4 or >= 21 ... no: >= eprec, eprec = 6.
+    if !(-4..6).contains(&exp) {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
+    } else if exp < 0 {
+        out.push_str("0.");
+        for _ in 0..(-exp - 1) {
+            out.push('0');
+        }
+        out.push_str(&digits);
+    } else {
+        let point = exp as usize + 1;
+        if digits.len() <= point {
+            out.push_str(&digits);
+            for _ in digits.len()..point {
+                out.push('0');
+            }
+        } else {
+            out.push_str(&digits[..point]);
+            out.push('.');
+            out.push_str(&digits[point..]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn go(v: f64) -> String {
+        let mut s = String::new();
+        write_value(&mut s, v);
+        s
+    }
+
+    #[test]
+    fn values_print_as_go_prints_them() {
+        // Expected strings are what Go's strconv.FormatFloat(v, 'g', -1, 64) returns.
+        assert_eq!(go(0.0), "0");
+        assert_eq!(go(1.0), "1");
+        assert_eq!(go(-3.0), "-3");
+        assert_eq!(go(123456.0), "123456");
+        assert_eq!(go(1150976.0), "1.150976e+06");
+        assert_eq!(go(21894266880.0), "2.189426688e+10");
+        assert_eq!(go(0.5), "0.5");
+        assert_eq!(go(0.0001), "0.0001");
+        assert_eq!(go(0.00001), "1e-05");
+        assert_eq!(go(1.5e-7), "1.5e-07");
+        assert_eq!(go(12.25), "12.25");
+        assert_eq!(go(99999.5), "99999.5");
+        assert_eq!(go(999999.5), "999999.5");
+        assert_eq!(go(1e21), "1e+21");
+        assert_eq!(go(-0.25), "-0.25");
+        assert_eq!(go(f64::INFINITY), "+Inf");
+        assert_eq!(go(f64::NEG_INFINITY), "-Inf");
+        assert_eq!(go(f64::NAN), "NaN");
+        assert_eq!(go(1e100), "1e+100");
+    }
+
+    const LOAD: Desc = Desc::gauge("node_load1", "1m load average.", &[]);
+    const CPU: Desc = Desc::counter("node_cpu_seconds_total", "Seconds the CPUs spent in each mode.", &["cpu", "mode"]);
+
+    #[test]
+    fn encodes_sorted_and_escaped() {
+        let mut set = MetricSet::new();
+        set.add(&LOAD, &[], 0.25);
+        set.add(&CPU, &["1", "user"], 10.0);
+        set.add(&CPU, &["0", "user"], 2.0);
+        set.add(&CPU, &["0", "idle"], 3.0);
+        let f = set.family("a_text", "Quote \" and back\\slash\nnewline.", Kind::Untyped);
+        f.push(&[("path", "C:\\x\"y\"\n")], 1.0);
+        f.push(&[("b", "2"), ("a", "1")], 2.0);
+        let text = set.encode();
+        let want = "# HELP a_text Quote \" and back\\\\slash\\nnewline.\n# TYPE a_text untyped\n\
+a_text{a=\"1\",b=\"2\"} 2\na_text{path=\"C:\\\\x\\\"y\\\"\\n\"} 1\n\
+# HELP node_cpu_seconds_total Seconds the CPUs spent in each mode.\n# TYPE node_cpu_seconds_total counter\n\
+node_cpu_seconds_total{cpu=\"0\",mode=\"idle\"} 3\nnode_cpu_seconds_total{cpu=\"0\",mode=\"user\"} 2\n\
+node_cpu_seconds_total{cpu=\"1\",mode=\"user\"} 10\n\
+# HELP node_load1 1m load average.\n# TYPE node_load1 gauge\nnode_load1 0.25\n";
+        assert_eq!(text, want);
+    }
+
+    #[test]
+    fn merge_joins_families_of_the_same_name() {
+        let mut a = MetricSet::new();
+        a.add(&CPU, &["0", "user"], 1.0);
+        let mut b = MetricSet::new();
+        b.add(&CPU, &["1", "user"], 1.0);
+        b.add(&LOAD, &[], 1.0);
+        a.merge(b);
+        assert_eq!(a.families().len(), 2);
+        assert_eq!(a.sample_count(), 3);
+    }
+
+    #[test]
+    fn empty_families_are_not_written() {
+        let mut set = MetricSet::new();
+        set.family("x", "y", Kind::Gauge);
+        assert_eq!(set.encode(), "");
+    }
+}

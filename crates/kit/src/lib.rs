@@ -1,0 +1,373 @@
+//! `vigie-kit`: what every Vigie exporter stands on, so that an exporter is only its
+//! collectors.
+//!
+//! An exporter's `main` is `vigie_kit::run(Exporter { … }, collectors::registry())`. The kit
+//! gives it the Prometheus exporter flags (`--web.listen-address`, `--web.config.file`,
+//! `--log.level`, `--[no-]collector.<name>`…), a hyper server with TLS and basic auth from
+//! exporter-toolkit's `web-config.yml`, `/metrics` (text format 0.0.4, gzip when asked), a
+//! landing page, `/-/healthy` and `/-/ready`, per-collector success and duration families,
+//! `<ns>_exporter_build_info`, the `process_*` families and a clean stop on SIGTERM/SIGINT.
+//!
+//! Pieces for exporters with a target (a database, a daemon) are public too: the encoder
+//! ([`exposition`]), the scrape loop ([`collector::run`]), the server ([`server`]) and the
+//! YAML loader ([`config`]).
+
+#![deny(missing_docs)]
+
+pub mod collector;
+pub mod config;
+pub mod exposition;
+pub mod flags;
+pub mod log;
+pub mod parse;
+pub mod process;
+pub mod secret;
+pub mod server;
+pub mod web_config;
+
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use clap::{Args as _, FromArgMatches as _};
+use hyper::{Method, Request, Response, StatusCode};
+
+pub use collector::{
+    blocking, BoxFuture, CollectError, CollectResult, Collector, Enabled, Paths, Registration, Scrape, ScrapeNames,
+    SyncCollector,
+};
+pub use exposition::{Desc, Family, Kind, MetricSet};
+pub use secret::Secret;
+
+/// Git revision this binary was built from.
+pub const REVISION: &str = env!("VIGIE_REVISION");
+/// rustc version this binary was built with.
+pub const RUSTC: &str = env!("VIGIE_RUSTC");
+
+/// The text format's content type.
+pub const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// What an exporter tells the kit about itself.
+#[derive(Clone, Debug)]
+pub struct Exporter {
+    /// Binary name, e.g. `vigie-host-exporter`.
+    pub name: &'static str,
+    /// `env!("CARGO_PKG_VERSION")`.
+    pub version: &'static str,
+    /// One line for `--help` and the landing page.
+    pub about: &'static str,
+    /// Default `--web.listen-address`, e.g. `:9100`.
+    pub default_listen: &'static str,
+    /// The build info family, e.g. `node_exporter_build_info`.
+    pub build_info: &'static str,
+    /// Names of the per-collector families.
+    pub scrape_names: ScrapeNames,
+    /// Whether the exporter takes `--path.procfs`/`--path.sysfs`/`--path.rootfs`.
+    pub path_flags: bool,
+}
+
+impl Exporter {
+    /// `--version` text.
+    pub fn version_text(&self) -> String {
+        format!("{}, version {} (revision: {})\n  rustc: {}", self.name, self.version, REVISION, RUSTC)
+    }
+
+    /// The full command line: the kit's flags plus every collector's.
+    pub fn command<T>(&self, registry: &[Registration<T>]) -> clap::Command {
+        let cmd = clap::Command::new(self.name)
+            .disable_version_flag(true)
+            .arg(clap::Arg::new("version").long("version").action(clap::ArgAction::SetTrue).help("Show version."));
+        let cmd = flags::WebArgs::augment_args(cmd).mut_arg("listen", |a| a.default_value(self.default_listen));
+        let mut cmd = flags::LogArgs::augment_args(cmd);
+        if self.path_flags {
+            cmd = flags::PathArgs::augment_args(cmd);
+        }
+        // Set last: flattened argument groups would otherwise take over the about text.
+        flags::with_collectors(cmd, registry).about(self.about)
+    }
+}
+
+/// Parsed command line of a simple (target-less) exporter.
+pub struct Settings {
+    /// `--web.*`.
+    pub web: flags::WebArgs,
+    /// `--log.*`.
+    pub log: flags::LogArgs,
+    /// `--path.*`.
+    pub paths: Paths,
+    /// The enabled collectors, built.
+    pub collectors: Vec<Enabled>,
+}
+
+/// Parses `args` (the first is the program name). `Err` is clap's error, ready for
+/// `exit()`: help and `--version` (exit 0), a bad flag or a collector that refused its
+/// flags (exit 2).
+pub fn settings(exporter: &Exporter, registry: Vec<Registration>, args: Vec<String>) -> Result<Settings, clap::Error> {
+    let mut cmd = exporter.command(&registry);
+    let matches = cmd.try_get_matches_from_mut(args)?;
+    if matches.get_flag("version") {
+        println!("{}", exporter.version_text());
+        std::process::exit(0);
+    }
+    let web = flags::WebArgs::from_arg_matches(&matches)?;
+    let log = flags::LogArgs::from_arg_matches(&matches)?;
+    let paths =
+        if exporter.path_flags { flags::PathArgs::from_arg_matches(&matches)?.paths() } else { Paths::default() };
+    let collectors = flags::enabled_collectors(&matches, registry)
+        .map_err(|e| cmd.error(clap::error::ErrorKind::InvalidValue, e))?;
+    Ok(Settings { web, log, paths, collectors })
+}
+
+/// Runs a target-less exporter (the host exporter) until SIGTERM/SIGINT.
+pub fn run(exporter: Exporter, registry: Vec<Registration>) -> ExitCode {
+    let settings = match settings(&exporter, registry, std::env::args().collect()) {
+        Ok(s) => s,
+        // Help and --version exit 0, anything else 2, as clap decides.
+        Err(e) => e.exit(),
+    };
+    log::init(settings.log.level, settings.log.format);
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(err = %e, "Cannot start the runtime.");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(exporter, settings, server::shutdown_signal())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(err = %e, "Exiting.");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Loads the web config, binds, logs the enabled collectors and serves until `shutdown`.
+pub async fn serve(
+    exporter: Exporter,
+    settings: Settings,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), String> {
+    let web = match &settings.web.config_file {
+        Some(path) => web_config::Web::load(path).map_err(|e| e.to_string())?,
+        None => web_config::Web::plain(),
+    };
+    let listeners = server::Listeners::bind(&settings.web.listen).await.map_err(|e| e.to_string())?;
+    tracing::info!(version = exporter.version, revision = REVISION, "Starting {}.", exporter.name);
+    let names: Vec<&str> = settings.collectors.iter().map(|c| c.name).collect();
+    tracing::info!(collectors = names.join(","), "Enabled collectors.");
+    let handler = metrics_handler(exporter, settings);
+    listeners.serve(Arc::new(web), handler, shutdown).await;
+    Ok(())
+}
+
+struct State {
+    exporter: Exporter,
+    web: flags::WebArgs,
+    paths: Arc<Paths>,
+    collectors: Vec<Enabled>,
+    in_flight: Option<tokio::sync::Semaphore>,
+}
+
+/// The request handler of a target-less exporter: `/metrics`, `/`, `/-/healthy`, `/-/ready`.
+pub fn metrics_handler(exporter: Exporter, settings: Settings) -> server::Handler {
+    let max = settings.web.max_requests;
+    let state = Arc::new(State {
+        exporter,
+        paths: Arc::new(settings.paths),
+        collectors: settings.collectors,
+        in_flight: (max > 0).then(|| tokio::sync::Semaphore::new(max)),
+        web: settings.web,
+    });
+    Arc::new(move |req| {
+        let state = state.clone();
+        Box::pin(async move { route(&state, req).await })
+    })
+}
+
+async fn route(state: &State, req: Request<hyper::body::Incoming>) -> Response<server::Body> {
+    let path = req.uri().path();
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return server::text(StatusCode::METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", "Only GET and HEAD.\n");
+    }
+    if path == state.web.telemetry_path {
+        let _permit = match &state.in_flight {
+            Some(s) => match s.try_acquire() {
+                Ok(p) => Some(p),
+                Err(_) => {
+                    return server::text(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "text/plain; charset=utf-8",
+                        "Too many scrapes at once.\n",
+                    )
+                }
+            },
+            None => None,
+        };
+        return metrics(state, &req).await;
+    }
+    match path {
+        "/" => server::text(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            landing_page(&state.exporter, &state.web.telemetry_path),
+        ),
+        "/-/healthy" | "/-/ready" => server::text(StatusCode::OK, "text/plain; charset=utf-8", "OK\n"),
+        _ => server::text(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", "404 page not found\n"),
+    }
+}
+
+/// The deadline of a scrape: Prometheus' `X-Prometheus-Scrape-Timeout-Seconds` minus the
+/// offset, else `--scrape.timeout`.
+pub fn deadline(headers: &hyper::HeaderMap, web: &flags::WebArgs) -> Instant {
+    let from_header = headers
+        .get("x-prometheus-scrape-timeout-seconds")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map(|s| Duration::from_secs_f64(s).saturating_sub(web.timeout_offset).max(Duration::from_millis(100)));
+    Instant::now() + from_header.unwrap_or(web.scrape_timeout)
+}
+
+async fn metrics(state: &State, req: &Request<hyper::body::Incoming>) -> Response<server::Body> {
+    let deadline = deadline(req.headers(), &state.web);
+    // node_exporter's `collect[]=cpu&collect[]=meminfo` and `exclude[]=…` filters.
+    let (mut include, mut exclude) = (Vec::new(), Vec::new());
+    for (k, v) in query_pairs(req.uri().query().unwrap_or("")) {
+        match k.as_str() {
+            "collect[]" => include.push(v),
+            "exclude[]" => exclude.push(v),
+            _ => {}
+        }
+    }
+    for name in include.iter().chain(&exclude) {
+        if !state.collectors.iter().any(|c| c.name == name) {
+            return server::text(
+                StatusCode::BAD_REQUEST,
+                "text/plain; charset=utf-8",
+                format!("Couldn't create filtered metrics handler: missing collector: {name}\n"),
+            );
+        }
+    }
+    let cx = Scrape::new(deadline, state.paths.clone(), ());
+    let mut set = if include.is_empty() && exclude.is_empty() {
+        collector::run(state.collectors.iter(), &cx, &state.exporter.scrape_names).await
+    } else {
+        let pick = state.collectors.iter().filter(|c| {
+            (include.is_empty() || include.iter().any(|n| n == c.name)) && !exclude.iter().any(|n| n == c.name)
+        });
+        collector::run(pick, &cx, &state.exporter.scrape_names).await
+    };
+    if !state.web.disable_exporter_metrics {
+        exporter_metrics(&state.exporter, &mut set);
+    }
+    let body = set.encode();
+    let gzip = req
+        .headers()
+        .get(hyper::header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().split(';').next() == Some("gzip")));
+    if gzip {
+        let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 4), flate2::Compression::fast());
+        if enc.write_all(body.as_bytes()).is_ok() {
+            if let Ok(zipped) = enc.finish() {
+                let mut r = server::text(StatusCode::OK, TEXT_FORMAT, Bytes::from(zipped));
+                r.headers_mut()
+                    .insert(hyper::header::CONTENT_ENCODING, hyper::header::HeaderValue::from_static("gzip"));
+                return r;
+            }
+        }
+    }
+    server::text(StatusCode::OK, TEXT_FORMAT, body)
+}
+
+/// `<ns>_exporter_build_info` and `process_*`.
+pub fn exporter_metrics(exporter: &Exporter, out: &mut MetricSet) {
+    let info = out.family(
+        exporter.build_info,
+        "A metric with a constant '1' value labeled by version, revision, and rustc from which the exporter was built.",
+        Kind::Gauge,
+    );
+    info.push(&[("version", exporter.version), ("revision", REVISION), ("rustc", RUSTC)], 1.0);
+    process::collect(out);
+}
+
+/// Decodes `a=1&b=%20x` into pairs (`+` is a space).
+pub fn query_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                match std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(v) => {
+                        out.push(v);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn landing_page(exporter: &Exporter, telemetry: &str) -> String {
+    let (name, about, path) = (html_escape(exporter.name), html_escape(exporter.about), html_escape(telemetry));
+    format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{name}</title></head>\n<body>\n<h1>{name}</h1>\n<p>{about}</p>\n<p>Version {} (revision {})</p>\n<ul>\n<li><a href=\"{path}\">Metrics</a></li>\n<li><a href=\"/-/healthy\">Health</a></li>\n</ul>\n</body></html>\n",
+        html_escape(exporter.version),
+        html_escape(REVISION)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_pairs_decode() {
+        let q = query_pairs("collect[]=cpu&collect%5B%5D=mem+info&x&bad=%zz&end=%4");
+        assert_eq!(q[0], ("collect[]".into(), "cpu".into()));
+        assert_eq!(q[1], ("collect[]".into(), "mem info".into()));
+        assert_eq!(q[2], ("x".into(), "".into()));
+        assert_eq!(q[3], ("bad".into(), "%zz".into()));
+        assert_eq!(q[4], ("end".into(), "%4".into()));
+    }
+
+    #[test]
+    fn landing_page_escapes() {
+        let e = Exporter {
+            name: "x<y",
+            version: "1",
+            about: "a&b",
+            default_listen: ":1",
+            build_info: "x_build_info",
+            scrape_names: ScrapeNames::node_style("a", "b"),
+            path_flags: false,
+        };
+        let page = landing_page(&e, "/metrics\"");
+        assert!(page.contains("x&lt;y") && page.contains("a&amp;b") && page.contains("/metrics&quot;"));
+    }
+}
