@@ -349,6 +349,19 @@ fn report<T>(c: &Enabled<T>, result: &CollectResult) {
     }
 }
 
+/// Runs one collector once over `paths` (a fixture tree, in tests) with a 10 s deadline,
+/// on a fresh single-thread runtime; returns what it wrote and its result.
+pub fn collect_once(collector: &dyn Collector, paths: Paths) -> (MetricSet, CollectResult) {
+    let cx = Scrape::new(Instant::now() + Duration::from_secs(10), Arc::new(paths), ());
+    let mut out = MetricSet::new();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+    let result = match runtime {
+        Ok(rt) => rt.block_on(collector.collect(&cx, &mut out)),
+        Err(e) => Err(CollectError::Other(e.to_string())),
+    };
+    (out, result)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

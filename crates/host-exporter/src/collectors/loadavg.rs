@@ -51,4 +51,11 @@ mod tests {
         assert!(parse("0.21 x").unwrap_err().contains("5m"));
         assert!(parse("").is_err());
     }
+
+    #[test]
+    fn fixture_tree() {
+        let text = crate::collectors::fixture_text(&Loadavg).unwrap();
+        assert!(text.contains("# TYPE node_load1 gauge\nnode_load1 "), "{text}");
+        assert_eq!(text.matches("node_load").count(), 9);
+    }
 }
