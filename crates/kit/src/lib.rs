@@ -89,8 +89,8 @@ impl Exporter {
     }
 }
 
-/// Parsed command line of a simple (target-less) exporter.
-pub struct Settings {
+/// Parsed command line.
+pub struct Settings<T = ()> {
     /// `--web.*`.
     pub web: flags::WebArgs,
     /// `--log.*`.
@@ -98,14 +98,20 @@ pub struct Settings {
     /// `--path.*`.
     pub paths: Paths,
     /// The enabled collectors, built.
-    pub collectors: Vec<Enabled>,
+    pub collectors: Vec<Enabled<T>>,
 }
 
-/// Parses `args` (the first is the program name). `Err` is clap's error, ready for
-/// `exit()`: help and `--version` (exit 0), a bad flag or a collector that refused its
-/// flags (exit 2).
-pub fn settings(exporter: &Exporter, registry: Vec<Registration>, args: Vec<String>) -> Result<Settings, clap::Error> {
-    let mut cmd = exporter.command(&registry);
+/// Parses `args` (the first is the program name) against the kit's flags, the collectors'
+/// and the exporter's own (`extra`). Returns the settings and the matches (for the
+/// exporter's own flags). `Err` is clap's error, ready for `exit()`: help (exit 0), a bad
+/// flag or a collector that refused its flags (exit 2). `--version` prints and exits 0.
+pub fn settings_with<T>(
+    exporter: &Exporter,
+    registry: Vec<Registration<T>>,
+    extra: fn(clap::Command) -> clap::Command,
+    args: Vec<String>,
+) -> Result<(Settings<T>, clap::ArgMatches), clap::Error> {
+    let mut cmd = extra(exporter.command(&registry));
     let matches = cmd.try_get_matches_from_mut(args)?;
     if matches.get_flag("version") {
         println!("{}", exporter.version_text());
@@ -117,17 +123,40 @@ pub fn settings(exporter: &Exporter, registry: Vec<Registration>, args: Vec<Stri
         if exporter.path_flags { flags::PathArgs::from_arg_matches(&matches)?.paths() } else { Paths::default() };
     let collectors = flags::enabled_collectors(&matches, registry)
         .map_err(|e| cmd.error(clap::error::ErrorKind::InvalidValue, e))?;
-    Ok(Settings { web, log, paths, collectors })
+    Ok((Settings { web, log, paths, collectors }, matches))
+}
+
+/// [`settings_with`] for an exporter with no flags of its own.
+pub fn settings(exporter: &Exporter, registry: Vec<Registration>, args: Vec<String>) -> Result<Settings, clap::Error> {
+    settings_with(exporter, registry, |c| c, args).map(|(s, _)| s)
 }
 
 /// Runs a target-less exporter (the host exporter) until SIGTERM/SIGINT.
 pub fn run(exporter: Exporter, registry: Vec<Registration>) -> ExitCode {
-    let settings = match settings(&exporter, registry, std::env::args().collect()) {
+    run_target(exporter, registry, |c| c, |_| Ok(Target::none()))
+}
+
+/// Runs an exporter until SIGTERM/SIGINT: parses the flags (the exporter's own through
+/// `extra`), builds its [`Target`] from the matches with `make`, serves.
+pub fn run_target<T: Send + Sync + 'static>(
+    exporter: Exporter,
+    registry: Vec<Registration<T>>,
+    extra: fn(clap::Command) -> clap::Command,
+    make: impl FnOnce(&clap::ArgMatches) -> Result<Target<T>, String>,
+) -> ExitCode {
+    let (settings, matches) = match settings_with(&exporter, registry, extra, std::env::args().collect()) {
         Ok(s) => s,
-        // Help and --version exit 0, anything else 2, as clap decides.
+        // Help exits 0, anything else 2, as clap decides.
         Err(e) => e.exit(),
     };
     log::init(settings.log.level, settings.log.format);
+    let target = match make(&matches) {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(err = %e, "Invalid configuration.");
+            return ExitCode::from(2);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -135,7 +164,7 @@ pub fn run(exporter: Exporter, registry: Vec<Registration>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(exporter, settings, server::shutdown_signal())) {
+    match runtime.block_on(serve(exporter, settings, target, server::shutdown_signal())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(err = %e, "Exiting.");
@@ -144,10 +173,47 @@ pub fn run(exporter: Exporter, registry: Vec<Registration>) -> ExitCode {
     }
 }
 
+/// The query parameters of a `/probe?target=…&auth_module=…` request.
+#[derive(Clone, Debug, Default)]
+pub struct Probe {
+    /// Every query pair, decoded.
+    pub params: Vec<(String, String)>,
+}
+
+impl Probe {
+    /// The first value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Opens (or re-uses) what collectors need for one scrape: a connection, a client. `probe` is
+/// `None` for `/metrics` (the configured default target) and the query for `/probe`. An `Err`
+/// is the reason the target is down: `*_up 0`, logged, and no collector runs.
+pub type Connect<T> = Arc<dyn Fn(Option<Probe>, Instant) -> BoxFuture<'static, Result<T, String>> + Send + Sync>;
+
+/// How an exporter reaches what it watches.
+pub struct Target<T> {
+    /// Opens the per-scrape target.
+    pub connect: Connect<T>,
+    /// `mysql_up`, `mongodb_up`…: 1 when `connect` succeeded. `None`: no such family.
+    pub up: Option<&'static Desc>,
+    /// Path of the multi-target endpoint (`/probe`, `/scrape`), if any.
+    pub probe_path: Option<&'static str>,
+}
+
+impl Target<()> {
+    /// No target: the host itself.
+    pub fn none() -> Target<()> {
+        Target { connect: Arc::new(|_, _| Box::pin(async { Ok(()) })), up: None, probe_path: None }
+    }
+}
+
 /// Loads the web config, binds, logs the enabled collectors and serves until `shutdown`.
-pub async fn serve(
+pub async fn serve<T: Send + Sync + 'static>(
     exporter: Exporter,
-    settings: Settings,
+    settings: Settings<T>,
+    target: Target<T>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), String> {
     let web = match &settings.web.config_file {
@@ -158,28 +224,37 @@ pub async fn serve(
     tracing::info!(version = exporter.version, revision = REVISION, "Starting {}.", exporter.name);
     let names: Vec<&str> = settings.collectors.iter().map(|c| c.name).collect();
     tracing::info!(collectors = names.join(","), "Enabled collectors.");
-    let handler = metrics_handler(exporter, settings);
+    let handler = metrics_handler(exporter, settings, target);
     listeners.serve(Arc::new(web), handler, shutdown).await;
     Ok(())
 }
 
-struct State {
+struct State<T> {
     exporter: Exporter,
     web: flags::WebArgs,
     paths: Arc<Paths>,
-    collectors: Vec<Enabled>,
+    collectors: Vec<Enabled<T>>,
+    target: Target<T>,
     in_flight: Option<tokio::sync::Semaphore>,
+    /// The last connect failed: log the next failure at debug only.
+    down: std::sync::atomic::AtomicBool,
 }
 
-/// The request handler of a target-less exporter: `/metrics`, `/`, `/-/healthy`, `/-/ready`.
-pub fn metrics_handler(exporter: Exporter, settings: Settings) -> server::Handler {
+/// The request handler: `/metrics`, the probe path, `/`, `/-/healthy`, `/-/ready`.
+pub fn metrics_handler<T: Send + Sync + 'static>(
+    exporter: Exporter,
+    settings: Settings<T>,
+    target: Target<T>,
+) -> server::Handler {
     let max = settings.web.max_requests;
     let state = Arc::new(State {
         exporter,
         paths: Arc::new(settings.paths),
         collectors: settings.collectors,
+        target,
         in_flight: (max > 0).then(|| tokio::sync::Semaphore::new(max)),
         web: settings.web,
+        down: std::sync::atomic::AtomicBool::new(false),
     });
     Arc::new(move |req| {
         let state = state.clone();
@@ -187,36 +262,40 @@ pub fn metrics_handler(exporter: Exporter, settings: Settings) -> server::Handle
     })
 }
 
-async fn route(state: &State, req: Request<hyper::body::Incoming>) -> Response<server::Body> {
+const PLAIN: &str = "text/plain; charset=utf-8";
+
+async fn route<T: Send + Sync>(state: &State<T>, req: Request<hyper::body::Incoming>) -> Response<server::Body> {
     let path = req.uri().path();
     if req.method() != Method::GET && req.method() != Method::HEAD {
-        return server::text(StatusCode::METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", "Only GET and HEAD.\n");
+        return server::text(StatusCode::METHOD_NOT_ALLOWED, PLAIN, "Only GET and HEAD.\n");
     }
-    if path == state.web.telemetry_path {
-        let _permit = match &state.in_flight {
-            Some(s) => match s.try_acquire() {
-                Ok(p) => Some(p),
-                Err(_) => {
-                    return server::text(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "text/plain; charset=utf-8",
-                        "Too many scrapes at once.\n",
-                    )
-                }
-            },
-            None => None,
+    let probe = if path == state.web.telemetry_path {
+        None
+    } else if Some(path) == state.target.probe_path {
+        let probe = Probe { params: query_pairs(req.uri().query().unwrap_or("")) };
+        if probe.get("target").is_none_or(str::is_empty) {
+            return server::text(StatusCode::BAD_REQUEST, PLAIN, "target parameter is missing\n");
+        }
+        Some(probe)
+    } else {
+        return match path {
+            "/" => server::text(
+                StatusCode::OK,
+                "text/html; charset=utf-8",
+                landing_page(&state.exporter, &state.web.telemetry_path, state.target.probe_path),
+            ),
+            "/-/healthy" | "/-/ready" => server::text(StatusCode::OK, PLAIN, "OK\n"),
+            _ => server::text(StatusCode::NOT_FOUND, PLAIN, "404 page not found\n"),
         };
-        return metrics(state, &req).await;
-    }
-    match path {
-        "/" => server::text(
-            StatusCode::OK,
-            "text/html; charset=utf-8",
-            landing_page(&state.exporter, &state.web.telemetry_path),
-        ),
-        "/-/healthy" | "/-/ready" => server::text(StatusCode::OK, "text/plain; charset=utf-8", "OK\n"),
-        _ => server::text(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", "404 page not found\n"),
-    }
+    };
+    let _permit = match &state.in_flight {
+        Some(s) => match s.try_acquire() {
+            Ok(p) => Some(p),
+            Err(_) => return server::text(StatusCode::SERVICE_UNAVAILABLE, PLAIN, "Too many scrapes at once.\n"),
+        },
+        None => None,
+    };
+    metrics(state, &req, probe).await
 }
 
 /// The deadline of a scrape: Prometheus' `X-Prometheus-Scrape-Timeout-Seconds` minus the
@@ -231,8 +310,13 @@ pub fn deadline(headers: &hyper::HeaderMap, web: &flags::WebArgs) -> Instant {
     Instant::now() + from_header.unwrap_or(web.scrape_timeout)
 }
 
-async fn metrics(state: &State, req: &Request<hyper::body::Incoming>) -> Response<server::Body> {
+async fn metrics<T: Send + Sync>(
+    state: &State<T>,
+    req: &Request<hyper::body::Incoming>,
+    probe: Option<Probe>,
+) -> Response<server::Body> {
     let deadline = deadline(req.headers(), &state.web);
+    let is_probe = probe.is_some();
     // node_exporter's `collect[]=cpu&collect[]=meminfo` and `exclude[]=…` filters.
     let (mut include, mut exclude) = (Vec::new(), Vec::new());
     for (k, v) in query_pairs(req.uri().query().unwrap_or("")) {
@@ -246,21 +330,45 @@ async fn metrics(state: &State, req: &Request<hyper::body::Incoming>) -> Respons
         if !state.collectors.iter().any(|c| c.name == name) {
             return server::text(
                 StatusCode::BAD_REQUEST,
-                "text/plain; charset=utf-8",
+                PLAIN,
                 format!("Couldn't create filtered metrics handler: missing collector: {name}\n"),
             );
         }
     }
-    let cx = Scrape::new(deadline, state.paths.clone(), ());
-    let mut set = if include.is_empty() && exclude.is_empty() {
-        collector::run(state.collectors.iter(), &cx, &state.exporter.scrape_names).await
-    } else {
-        let pick = state.collectors.iter().filter(|c| {
-            (include.is_empty() || include.iter().any(|n| n == c.name)) && !exclude.iter().any(|n| n == c.name)
-        });
-        collector::run(pick, &cx, &state.exporter.scrape_names).await
+    let target_name = probe.as_ref().and_then(|p| p.get("target")).unwrap_or("").to_owned();
+    let connected = match tokio::time::timeout_at(deadline.into(), (state.target.connect)(probe, deadline)).await {
+        Ok(r) => r,
+        Err(_) => Err("timed out connecting".to_owned()),
     };
-    if !state.web.disable_exporter_metrics {
+    let mut set = match connected {
+        Ok(conn) => {
+            if state.down.swap(false, std::sync::atomic::Ordering::Relaxed) {
+                tracing::info!(target = %target_name, "Target is up again.");
+            }
+            let cx = Scrape::new(deadline, state.paths.clone(), conn);
+            let pick = state.collectors.iter().filter(|c| {
+                (include.is_empty() || include.iter().any(|n| n == c.name)) && !exclude.iter().any(|n| n == c.name)
+            });
+            let mut set = collector::run(pick, &cx, &state.exporter.scrape_names).await;
+            if let Some(up) = state.target.up {
+                set.add(up, &[], 1.0);
+            }
+            set
+        }
+        Err(reason) => {
+            if state.down.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                tracing::debug!(target = %target_name, err = %reason, "Target still down.");
+            } else {
+                tracing::error!(target = %target_name, err = %reason, "Target is down.");
+            }
+            let mut set = MetricSet::new();
+            if let Some(up) = state.target.up {
+                set.add(up, &[], 0.0);
+            }
+            set
+        }
+    };
+    if !state.web.disable_exporter_metrics && !is_probe {
         exporter_metrics(&state.exporter, &mut set);
     }
     let body = set.encode();
@@ -333,10 +441,15 @@ fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-fn landing_page(exporter: &Exporter, telemetry: &str) -> String {
+fn landing_page(exporter: &Exporter, telemetry: &str, probe: Option<&str>) -> String {
     let (name, about, path) = (html_escape(exporter.name), html_escape(exporter.about), html_escape(telemetry));
+    let probe = probe
+        .map(|p| {
+            format!("<li><a href=\"{0}?target=\">{0}</a> (multi-target: <code>?target=…</code>)</li>\n", html_escape(p))
+        })
+        .unwrap_or_default();
     format!(
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{name}</title></head>\n<body>\n<h1>{name}</h1>\n<p>{about}</p>\n<p>Version {} (revision {})</p>\n<ul>\n<li><a href=\"{path}\">Metrics</a></li>\n<li><a href=\"/-/healthy\">Health</a></li>\n</ul>\n</body></html>\n",
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{name}</title></head>\n<body>\n<h1>{name}</h1>\n<p>{about}</p>\n<p>Version {} (revision {})</p>\n<ul>\n<li><a href=\"{path}\">Metrics</a></li>\n{probe}<li><a href=\"/-/healthy\">Health</a></li>\n</ul>\n</body></html>\n",
         html_escape(exporter.version),
         html_escape(REVISION)
     )
@@ -356,6 +469,84 @@ mod tests {
         assert_eq!(q[4], ("end".into(), "%4".into()));
     }
 
+    const UP: Desc = Desc::gauge("t_up", "Whether the target answered.", &[]);
+    const SEEN: Desc = Desc::gauge("t_seen", "The target a collector saw.", &["target"]);
+
+    struct Echo;
+    impl SyncCollector<String> for Echo {
+        fn collect_sync(&self, cx: &Scrape<String>, out: &mut MetricSet) -> CollectResult {
+            out.add(&SEEN, &[&cx.target], 1.0);
+            Ok(())
+        }
+    }
+
+    fn get(addr: std::net::SocketAddr, path: &str) -> String {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn targets_up_down_and_probe() {
+        let exporter = Exporter {
+            name: "t",
+            version: "1",
+            about: "t",
+            default_listen: "127.0.0.1:0",
+            build_info: "t_build_info",
+            scrape_names: ScrapeNames::node_style("t_collector_success", "t_collector_duration_seconds"),
+            path_flags: false,
+        };
+        let reg = Registration::<String> {
+            name: "echo",
+            default_enabled: true,
+            help: "Echoes the target.",
+            args: collector::no_args,
+            build: |_| Ok(Box::new(Echo)),
+        };
+        let (settings, _) = settings_with(&exporter, vec![reg], |c| c, vec!["t".into()]).unwrap();
+        let target = Target::<String> {
+            connect: Arc::new(|probe, _| {
+                Box::pin(async move {
+                    match probe.as_ref().and_then(|p| p.get("target")) {
+                        Some("down:1") => Err("connection refused".to_owned()),
+                        Some(t) => Ok(t.to_owned()),
+                        None => Ok("default".to_owned()),
+                    }
+                })
+            }),
+            up: Some(&UP),
+            probe_path: Some("/probe"),
+        };
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let listeners = rt.block_on(server::Listeners::bind(&["127.0.0.1:0".to_owned()])).unwrap();
+        let addr = listeners.local_addrs()[0];
+        let handler = metrics_handler(exporter, settings, target);
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = std::thread::spawn(move || {
+            rt.block_on(listeners.serve(Arc::new(web_config::Web::plain()), handler, async {
+                let _ = stop_rx.await;
+            }))
+        });
+        let metrics = get(addr, "/metrics");
+        assert!(metrics.contains("t_up 1\n") && metrics.contains("t_seen{target=\"default\"} 1"), "{metrics}");
+        assert!(metrics.contains("process_cpu_seconds_total"), "{metrics}");
+        let probe = get(addr, "/probe?target=db%3A3306");
+        assert!(probe.contains("t_seen{target=\"db:3306\"} 1") && probe.contains("t_up 1\n"), "{probe}");
+        assert!(!probe.contains("process_cpu_seconds_total"), "probes carry no exporter metrics: {probe}");
+        let down = get(addr, "/probe?target=down:1");
+        assert!(down.contains("t_up 0\n") && !down.contains("t_seen"), "{down}");
+        let missing = get(addr, "/probe");
+        assert!(missing.starts_with("HTTP/1.1 400") && missing.contains("target parameter is missing"), "{missing}");
+        assert!(get(addr, "/nope").starts_with("HTTP/1.1 404"));
+        assert!(get(addr, "/-/ready").starts_with("HTTP/1.1 200"));
+        stop_tx.send(()).unwrap();
+        server.join().unwrap();
+    }
+
     #[test]
     fn landing_page_escapes() {
         let e = Exporter {
@@ -367,7 +558,8 @@ mod tests {
             scrape_names: ScrapeNames::node_style("a", "b"),
             path_flags: false,
         };
-        let page = landing_page(&e, "/metrics\"");
+        let page = landing_page(&e, "/metrics\"", Some("/probe"));
         assert!(page.contains("x&lt;y") && page.contains("a&amp;b") && page.contains("/metrics&quot;"));
+        assert!(page.contains("href=\"/probe?target=\""));
     }
 }
