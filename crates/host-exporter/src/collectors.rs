@@ -3,8 +3,13 @@
 
 vigie_kit::collectors! { ();
     cpu: on,
+    entropy: on,
+    filefd: on,
     loadavg: on,
     meminfo: on,
+    pressure: on,
+    stat: on,
+    vmstat: on,
 }
 
 /// Paths of the captured fixture tree (`tests/fixtures/{proc,sys,rootfs,udev}`).
