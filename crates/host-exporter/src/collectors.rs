@@ -7,8 +7,12 @@ vigie_kit::collectors! { ();
     filefd: on,
     loadavg: on,
     meminfo: on,
+    os: on,
     pressure: on,
+    selinux: on,
     stat: on,
+    time: on,
+    uname: on,
     vmstat: on,
 }
 
