@@ -3,12 +3,15 @@
 
 vigie_kit::collectors! { ();
     cpu: on,
+    cpufreq: on,
     entropy: on,
     filefd: on,
     loadavg: on,
     meminfo: on,
     os: on,
     pressure: on,
+    processes: off,
+    schedstat: on,
     selinux: on,
     stat: on,
     time: on,
