@@ -2,7 +2,21 @@
 //! default, as in node_exporter 1.5.
 
 vigie_kit::collectors! { ();
+    cpu: on,
+    cpufreq: on,
+    entropy: on,
+    filefd: on,
     loadavg: on,
+    meminfo: on,
+    os: on,
+    pressure: on,
+    processes: off,
+    schedstat: on,
+    selinux: on,
+    stat: on,
+    time: on,
+    uname: on,
+    vmstat: on,
 }
 
 /// Paths of the captured fixture tree (`tests/fixtures/{proc,sys,rootfs,udev}`).
@@ -22,4 +36,53 @@ pub fn fixtures() -> vigie_kit::Paths {
 pub fn fixture_text(collector: &dyn vigie_kit::Collector) -> Result<String, vigie_kit::CollectError> {
     let (set, result) = vigie_kit::collector::collect_once(collector, fixtures());
     result.map(|()| set.encode())
+}
+
+/// Adds a kingpin-style boolean option: `--<id>` sets it, `--no-<id>` clears it, and
+/// `default` holds when neither is given (node_exporter's `--[no-]collector.cpu.guest`).
+pub fn bool_arg(cmd: clap::Command, id: &'static str, default: bool, help: &'static str) -> clap::Command {
+    let off: &'static str = Box::leak(format!("no-{id}").into_boxed_str());
+    let shown = if default { "enabled" } else { "disabled" };
+    cmd.arg(
+        clap::Arg::new(id)
+            .long(id)
+            .action(clap::ArgAction::SetTrue)
+            .overrides_with(off)
+            .help(format!("{help} (default: {shown}; --no-{id} turns it off)")),
+    )
+    .arg(clap::Arg::new(off).long(off).action(clap::ArgAction::SetTrue).overrides_with(id).hide(true))
+}
+
+/// The value of an option added with [`bool_arg`].
+pub fn get_bool(matches: &clap::ArgMatches, id: &str, default: bool) -> bool {
+    let on = matches.try_get_one::<bool>(id).ok().flatten().copied().unwrap_or(false);
+    let off = matches.try_get_one::<bool>(&format!("no-{id}")).ok().flatten().copied().unwrap_or(false);
+    on || (default && !off)
+}
+
+/// Parses `args` (after the program name) with `reg`'s flags and builds its collector.
+#[cfg(test)]
+pub fn build(reg: &vigie_kit::Registration, args: &[&str]) -> Result<Box<dyn vigie_kit::Collector>, String> {
+    let cmd = vigie_kit::flags::with_collectors(clap::Command::new("t"), std::slice::from_ref(reg));
+    let matches =
+        cmd.try_get_matches_from(std::iter::once("t").chain(args.iter().copied())).map_err(|e| e.to_string())?;
+    (reg.build)(&matches)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kingpin_style_booleans() {
+        let cmd = || bool_arg(clap::Command::new("t"), "collector.x.on", true, "X.");
+        let m = cmd().try_get_matches_from(["t"]).unwrap();
+        assert!(get_bool(&m, "collector.x.on", true));
+        let m = cmd().try_get_matches_from(["t", "--no-collector.x.on"]).unwrap();
+        assert!(!get_bool(&m, "collector.x.on", true));
+        let m = cmd().try_get_matches_from(["t", "--no-collector.x.on", "--collector.x.on"]).unwrap();
+        assert!(get_bool(&m, "collector.x.on", true));
+        let m = clap::Command::new("t").try_get_matches_from(["t"]).unwrap();
+        assert!(!get_bool(&m, "collector.x.on", false));
+    }
 }
