@@ -219,12 +219,14 @@ impl MetricSet {
                 }
             }
             if !matches!(family.kind, Kind::Histogram | Kind::Summary) {
+                // client_golang's order: fewer labels first, then the label values in
+                // label-name order (names are not compared: a family whose samples have
+                // different label names, as textfiles allow, sorts as Go sorts it).
                 family.samples.sort_by(|a, b| {
-                    let pairs = a.labels.iter().zip(&b.labels);
-                    pairs
-                        .map(|(x, y)| x.0.cmp(&y.0).then_with(|| x.1.cmp(&y.1)))
-                        .find(|o| o.is_ne())
-                        .unwrap_or_else(|| a.labels.len().cmp(&b.labels.len()))
+                    a.labels.len().cmp(&b.labels.len()).then_with(|| {
+                        let pairs = a.labels.iter().zip(&b.labels);
+                        pairs.map(|(x, y)| x.1.cmp(&y.1)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
+                    })
                 });
             }
             encode_family(&mut out, family);
