@@ -2,8 +2,14 @@
 //! default, as in node_exporter 1.5.
 
 vigie_kit::collectors! { ();
+    dmi: on,
+    edac: on,
+    hwmon: on,
     loadavg: on,
+    powersupplyclass: on,
+    rapl: on,
     textfile: on,
+    thermal_zone: on,
 }
 
 /// Paths of the captured fixture tree (`tests/fixtures/{proc,sys,rootfs,udev}`).
@@ -23,4 +29,11 @@ pub fn fixtures() -> vigie_kit::Paths {
 pub fn fixture_text(collector: &dyn vigie_kit::Collector) -> Result<String, vigie_kit::CollectError> {
     let (set, result) = vigie_kit::collector::collect_once(collector, fixtures());
     result.map(|()| set.encode())
+}
+
+/// `text` less its `# HELP` lines (our help is our own prose; names, types, labels and
+/// values are what tests compare with node_exporter's output).
+#[cfg(test)]
+pub fn without_help(text: &str) -> String {
+    text.lines().filter(|l| !l.starts_with("# HELP ")).map(|l| format!("{l}\n")).collect()
 }

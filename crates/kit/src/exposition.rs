@@ -384,8 +384,9 @@ mod tests {
         f.push(&[("path", "C:\\x\"y\"\n")], 1.0);
         f.push(&[("b", "2"), ("a", "1")], 2.0);
         let text = set.encode();
+        // One label sorts before two, as client_golang sorts (label count first).
         let want = "# HELP a_text Quote \" and back\\\\slash\\nnewline.\n# TYPE a_text untyped\n\
-a_text{a=\"1\",b=\"2\"} 2\na_text{path=\"C:\\\\x\\\"y\\\"\\n\"} 1\n\
+a_text{path=\"C:\\\\x\\\"y\\\"\\n\"} 1\na_text{a=\"1\",b=\"2\"} 2\n\
 # HELP node_cpu_seconds_total Seconds the CPUs spent in each mode.\n# TYPE node_cpu_seconds_total counter\n\
 node_cpu_seconds_total{cpu=\"0\",mode=\"idle\"} 3\nnode_cpu_seconds_total{cpu=\"0\",mode=\"user\"} 2\n\
 node_cpu_seconds_total{cpu=\"1\",mode=\"user\"} 10\n\
