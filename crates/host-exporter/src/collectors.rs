@@ -4,16 +4,23 @@
 vigie_kit::collectors! { ();
     cpu: on,
     cpufreq: on,
+    dmi: on,
+    edac: on,
     entropy: on,
     filefd: on,
+    hwmon: on,
     loadavg: on,
     meminfo: on,
     os: on,
+    powersupplyclass: on,
     pressure: on,
     processes: off,
+    rapl: on,
     schedstat: on,
     selinux: on,
     stat: on,
+    textfile: on,
+    thermal_zone: on,
     time: on,
     uname: on,
     vmstat: on,
@@ -67,6 +74,13 @@ pub fn build(reg: &vigie_kit::Registration, args: &[&str]) -> Result<Box<dyn vig
     let matches =
         cmd.try_get_matches_from(std::iter::once("t").chain(args.iter().copied())).map_err(|e| e.to_string())?;
     (reg.build)(&matches)
+}
+
+/// `text` less its `# HELP` lines (our help is our own prose; names, types, labels and
+/// values are what tests compare with node_exporter's output).
+#[cfg(test)]
+pub fn without_help(text: &str) -> String {
+    text.lines().filter(|l| !l.starts_with("# HELP ")).map(|l| format!("{l}\n")).collect()
 }
 
 #[cfg(test)]

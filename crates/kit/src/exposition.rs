@@ -193,11 +193,30 @@ impl MetricSet {
     }
 
     /// Moves every sample of `other` into this set. A family already present keeps its help
-    /// and type; the other's samples join it.
+    /// and type; the other's samples join it if they agree, and are dropped (logged)
+    /// otherwise, as client_golang's registry drops a metric whose help or type differs
+    /// from the family's first (a textfile redefining `node_load1`, say).
     pub fn merge(&mut self, other: MetricSet) {
         for family in other.families {
             if let Some(&at) = self.index.get(&family.name) {
-                self.families[at].samples.extend(family.samples);
+                let first = &mut self.families[at];
+                if first.kind != family.kind || first.help != family.help {
+                    if !family.samples.is_empty() {
+                        tracing::error!(
+                            metric = %family.name,
+                            err = format!(
+                                "has help {:?} and type {} but should have {:?} and {}",
+                                family.help,
+                                family.kind.as_str(),
+                                first.help,
+                                first.kind.as_str()
+                            ),
+                            "Dropped samples of an inconsistent metric family."
+                        );
+                    }
+                    continue;
+                }
+                first.samples.extend(family.samples);
             } else {
                 self.index.insert(family.name.clone(), self.families.len());
                 self.families.push(family);
@@ -219,12 +238,14 @@ impl MetricSet {
                 }
             }
             if !matches!(family.kind, Kind::Histogram | Kind::Summary) {
+                // client_golang's order: fewer labels first, then the label values in
+                // label-name order (names are not compared: a family whose samples have
+                // different label names, as textfiles allow, sorts as Go sorts it).
                 family.samples.sort_by(|a, b| {
-                    let pairs = a.labels.iter().zip(&b.labels);
-                    pairs
-                        .map(|(x, y)| x.0.cmp(&y.0).then_with(|| x.1.cmp(&y.1)))
-                        .find(|o| o.is_ne())
-                        .unwrap_or_else(|| a.labels.len().cmp(&b.labels.len()))
+                    a.labels.len().cmp(&b.labels.len()).then_with(|| {
+                        let pairs = a.labels.iter().zip(&b.labels);
+                        pairs.map(|(x, y)| x.1.cmp(&y.1)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
+                    })
                 });
             }
             encode_family(&mut out, family);
@@ -382,8 +403,9 @@ mod tests {
         f.push(&[("path", "C:\\x\"y\"\n")], 1.0);
         f.push(&[("b", "2"), ("a", "1")], 2.0);
         let text = set.encode();
+        // One label sorts before two, as client_golang sorts (label count first).
         let want = "# HELP a_text Quote \" and back\\\\slash\\nnewline.\n# TYPE a_text untyped\n\
-a_text{a=\"1\",b=\"2\"} 2\na_text{path=\"C:\\\\x\\\"y\\\"\\n\"} 1\n\
+a_text{path=\"C:\\\\x\\\"y\\\"\\n\"} 1\na_text{a=\"1\",b=\"2\"} 2\n\
 # HELP node_cpu_seconds_total Seconds the CPUs spent in each mode.\n# TYPE node_cpu_seconds_total counter\n\
 node_cpu_seconds_total{cpu=\"0\",mode=\"idle\"} 3\nnode_cpu_seconds_total{cpu=\"0\",mode=\"user\"} 2\n\
 node_cpu_seconds_total{cpu=\"1\",mode=\"user\"} 10\n\
@@ -401,6 +423,22 @@ node_cpu_seconds_total{cpu=\"1\",mode=\"user\"} 10\n\
         a.merge(b);
         assert_eq!(a.families().len(), 2);
         assert_eq!(a.sample_count(), 3);
+    }
+
+    #[test]
+    fn merge_drops_a_family_whose_help_or_type_disagrees() {
+        let mut a = MetricSet::new();
+        a.add(&LOAD, &[], 1.0);
+        let mut b = MetricSet::new();
+        b.family("node_load1", "Mine.", Kind::Gauge).push(&[("src", "textfile")], 42.0);
+        b.family("node_load1_x", "Other.", Kind::Untyped).push(&[], 1.0);
+        let mut c = MetricSet::new();
+        c.family("node_load1", "1m load average.", Kind::Counter).push(&[("src", "x")], 7.0);
+        a.merge(b);
+        a.merge(c);
+        assert_eq!(a.sample_count(), 2);
+        let text = a.encode();
+        assert!(text.contains("node_load1 1\n") && !text.contains("42") && !text.contains(" 7\n"), "{text}");
     }
 
     #[test]
