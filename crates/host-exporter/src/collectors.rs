@@ -3,6 +3,7 @@
 
 vigie_kit::collectors! { ();
     diskstats: on,
+    filesystem: on,
     loadavg: on,
 }
 
