@@ -5,6 +5,7 @@ vigie_kit::collectors! { ();
     diskstats: on,
     filesystem: on,
     loadavg: on,
+    mdadm: on,
 }
 
 /// Paths of the captured fixture tree (`tests/fixtures/{proc,sys,rootfs,udev}`).
