@@ -6,6 +6,7 @@ vigie_kit::collectors! { ();
     filesystem: on,
     loadavg: on,
     mdadm: on,
+    nvme: on,
 }
 
 /// Paths of the captured fixture tree (`tests/fixtures/{proc,sys,rootfs,udev}`).
