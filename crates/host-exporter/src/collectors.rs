@@ -6,6 +6,7 @@ vigie_kit::collectors! { ();
     filesystem: on,
     loadavg: on,
     mdadm: on,
+    nfs: on,
     nvme: on,
 }
 
