@@ -7,6 +7,7 @@ vigie_kit::collectors! { ();
     loadavg: on,
     mdadm: on,
     nfs: on,
+    nfsd: on,
     nvme: on,
 }
 
