@@ -2,6 +2,7 @@
 //! default, as in node_exporter 1.5.
 
 vigie_kit::collectors! { ();
+    btrfs: on,
     diskstats: on,
     filesystem: on,
     loadavg: on,
@@ -9,6 +10,7 @@ vigie_kit::collectors! { ();
     nfs: on,
     nfsd: on,
     nvme: on,
+    xfs: on,
 }
 
 /// Paths of the captured fixture tree (`tests/fixtures/{proc,sys,rootfs,udev}`).
