@@ -10,7 +10,9 @@ vigie_kit::collectors! { ();
     nfs: on,
     nfsd: on,
     nvme: on,
+    tapestats: on,
     xfs: on,
+    zfs: on,
 }
 
 /// Paths of the captured fixture tree (`tests/fixtures/{proc,sys,rootfs,udev}`).
