@@ -2,6 +2,7 @@
 //! default, as in node_exporter 1.5.
 
 vigie_kit::collectors! { ();
+    bcache: on,
     btrfs: on,
     diskstats: on,
     filesystem: on,
