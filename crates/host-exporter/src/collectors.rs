@@ -2,6 +2,8 @@
 //! default, as in node_exporter 1.5.
 
 vigie_kit::collectors! { ();
+    bcache: on,
+    btrfs: on,
     cpu: on,
     cpufreq: on,
     diskstats: on,
@@ -15,6 +17,7 @@ vigie_kit::collectors! { ();
     mdadm: on,
     meminfo: on,
     nfs: on,
+    nfsd: on,
     nvme: on,
     os: on,
     powersupplyclass: on,
@@ -24,11 +27,14 @@ vigie_kit::collectors! { ();
     schedstat: on,
     selinux: on,
     stat: on,
+    tapestats: on,
     textfile: on,
     thermal_zone: on,
     time: on,
     uname: on,
     vmstat: on,
+    xfs: on,
+    zfs: on,
 }
 
 /// Paths of the captured fixture tree (`tests/fixtures/{proc,sys,rootfs,udev}`).
