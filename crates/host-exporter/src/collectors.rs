@@ -31,6 +31,7 @@ vigie_kit::collectors! { ();
     textfile: on,
     thermal_zone: on,
     time: on,
+    timex: on,
     uname: on,
     vmstat: on,
     xfs: on,
