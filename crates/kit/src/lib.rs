@@ -23,6 +23,8 @@ pub mod parse;
 pub mod process;
 pub mod secret;
 pub mod server;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod web_config;
 
 use std::io::Write as _;
@@ -545,6 +547,30 @@ mod tests {
         assert!(get(addr, "/-/ready").starts_with("HTTP/1.1 200"));
         stop_tx.send(()).unwrap();
         server.join().unwrap();
+    }
+
+    #[test]
+    fn deadline_follows_prometheus_timeout_header() {
+        use clap::Parser as _;
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            web: flags::WebArgs,
+        }
+        let web = Cli::parse_from(["x", "--scrape.timeout=1h", "--scrape.timeout-offset=500ms"]).web;
+        let left = |value: &str| {
+            let mut h = hyper::HeaderMap::new();
+            h.insert("x-prometheus-scrape-timeout-seconds", value.parse().unwrap());
+            deadline(&h, &web).saturating_duration_since(Instant::now())
+        };
+        // 10 s header minus the 0.5 s offset; a bad header falls back to --scrape.timeout.
+        let ten = left("10");
+        assert!(ten <= Duration::from_millis(9_500) && ten > Duration::from_secs(9), "{ten:?}");
+        assert!(left("nonsense") > Duration::from_secs(3_500));
+        assert!(left("-3") > Duration::from_secs(3_500));
+        // Never below the 100 ms floor, even when the offset exceeds the header.
+        let tiny = left("0.2");
+        assert!(tiny <= Duration::from_millis(100) && tiny > Duration::from_millis(50), "{tiny:?}");
     }
 
     #[test]
