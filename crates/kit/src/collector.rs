@@ -268,12 +268,24 @@ pub struct ScrapeNames {
     pub success: &'static str,
     /// e.g. `node_scrape_collector_duration_seconds`.
     pub duration: &'static str,
+    /// The collector flags' stem: `collector` gives `--[no-]collector.<name>`.
+    pub flag: &'static str,
+    /// Put before the name in the `collector` label (mysqld_exporter's `collect.`).
+    pub label_prefix: &'static str,
 }
 
 impl ScrapeNames {
-    /// `<ns>_scrape_collector_success` and `<ns>_scrape_collector_duration_seconds`.
+    /// `<ns>_scrape_collector_success` and `<ns>_scrape_collector_duration_seconds`, with
+    /// node_exporter's `--[no-]collector.<name>` flags and bare names as labels.
     pub const fn node_style(success: &'static str, duration: &'static str) -> ScrapeNames {
-        ScrapeNames { success, duration }
+        ScrapeNames { success, duration, flag: "collector", label_prefix: "" }
+    }
+
+    /// The same names with other flags and labels: mysqld_exporter's
+    /// `.prefixed("collect", "collect.")` gives `--[no-]collect.global_status` and
+    /// `collector="collect.global_status"`.
+    pub const fn prefixed(self, flag: &'static str, label_prefix: &'static str) -> ScrapeNames {
+        ScrapeNames { flag, label_prefix, ..self }
     }
 }
 
@@ -281,6 +293,8 @@ impl ScrapeNames {
 pub struct Enabled<T = ()> {
     /// Its name.
     pub name: &'static str,
+    /// Its `collector` label value: the name, or the name behind a prefix.
+    pub label: &'static str,
     /// The collector.
     pub collector: Box<dyn Collector<T>>,
     /// Log the next error at error level (only the first of a run of failures is).
@@ -290,7 +304,12 @@ pub struct Enabled<T = ()> {
 impl<T> Enabled<T> {
     /// Wraps a built collector.
     pub fn new(name: &'static str, collector: Box<dyn Collector<T>>) -> Enabled<T> {
-        Enabled { name, collector, failing: std::sync::atomic::AtomicBool::new(false) }
+        Enabled { name, label: name, collector, failing: std::sync::atomic::AtomicBool::new(false) }
+    }
+
+    /// Wraps a built collector whose `collector` label is not its bare name.
+    pub fn labelled(name: &'static str, label: &'static str, collector: Box<dyn Collector<T>>) -> Enabled<T> {
+        Enabled { label, ..Enabled::new(name, collector) }
     }
 }
 
@@ -315,7 +334,7 @@ pub async fn run<'c, T: Sync + 'c>(
     for (c, out, took, result) in futures_util::future::join_all(runs).await {
         all.merge(out);
         report(c, &result);
-        results.push((c.name, took, result.is_ok()));
+        results.push((c.label, took, result.is_ok()));
     }
     let success = all.family(names.success, "Whether a collector succeeded.", Kind::Gauge);
     for (name, _, ok) in &results {

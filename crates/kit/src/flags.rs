@@ -77,19 +77,23 @@ impl PathArgs {
     }
 }
 
-const DISABLE_DEFAULTS: &str = "collector.disable-defaults";
-
 /// Adds `--collector.<name>`, `--no-collector.<name>` and each collector's own flags.
-pub fn with_collectors<T>(mut cmd: Command, registry: &[Registration<T>]) -> Command {
+pub fn with_collectors<T>(cmd: Command, registry: &[Registration<T>]) -> Command {
+    with_collector_flags(cmd, registry, "collector")
+}
+
+/// [`with_collectors`] with another stem than `collector` (mysqld_exporter: `collect`).
+pub fn with_collector_flags<T>(mut cmd: Command, registry: &[Registration<T>], stem: &str) -> Command {
+    let disable_defaults: &'static str = leak(format!("{stem}.disable-defaults"));
     cmd = cmd.arg(
-        Arg::new(DISABLE_DEFAULTS)
-            .long(DISABLE_DEFAULTS)
+        Arg::new(disable_defaults)
+            .long(disable_defaults)
             .action(ArgAction::SetTrue)
             .help("Set all collectors to disabled by default."),
     );
     for reg in registry {
-        let on: &'static str = leak(format!("collector.{}", reg.name));
-        let off: &'static str = leak(format!("no-collector.{}", reg.name));
+        let on: &'static str = leak(format!("{stem}.{}", reg.name));
+        let off: &'static str = leak(format!("no-{stem}.{}", reg.name));
         let state = if reg.default_enabled { "enabled" } else { "disabled" };
         cmd = cmd
             .arg(
@@ -112,15 +116,27 @@ fn leak(s: String) -> &'static str {
 
 /// Builds the enabled collectors from the parsed flags. An error names the collector.
 pub fn enabled_collectors<T>(matches: &ArgMatches, registry: Vec<Registration<T>>) -> Result<Vec<Enabled<T>>, String> {
-    let no_defaults = matches.get_flag(DISABLE_DEFAULTS);
+    enabled_collectors_with(matches, registry, "collector", "")
+}
+
+/// [`enabled_collectors`] for flags made by [`with_collector_flags`] with `stem`; each
+/// collector's `collector` label is `label_prefix` + its name.
+pub fn enabled_collectors_with<T>(
+    matches: &ArgMatches,
+    registry: Vec<Registration<T>>,
+    stem: &str,
+    label_prefix: &str,
+) -> Result<Vec<Enabled<T>>, String> {
+    let no_defaults = matches.get_flag(&format!("{stem}.disable-defaults"));
     let mut out = Vec::new();
     for reg in registry {
-        let on = matches.get_flag(&format!("collector.{}", reg.name));
-        let off = matches.get_flag(&format!("no-collector.{}", reg.name));
+        let on = matches.get_flag(&format!("{stem}.{}", reg.name));
+        let off = matches.get_flag(&format!("no-{stem}.{}", reg.name));
         let enabled = on || (!off && reg.default_enabled && !no_defaults);
         if enabled {
             let c: Box<dyn Collector<T>> = (reg.build)(matches).map_err(|e| format!("collector {}: {e}", reg.name))?;
-            out.push(Enabled::new(reg.name, c));
+            let label = if label_prefix.is_empty() { reg.name } else { leak(format!("{label_prefix}{}", reg.name)) };
+            out.push(Enabled::labelled(reg.name, label, c));
         }
     }
     Ok(out)

@@ -87,7 +87,7 @@ impl Exporter {
             cmd = flags::PathArgs::augment_args(cmd);
         }
         // Set last: flattened argument groups would otherwise take over the about text.
-        flags::with_collectors(cmd, registry).about(self.about)
+        flags::with_collector_flags(cmd, registry, self.scrape_names.flag).about(self.about)
     }
 }
 
@@ -123,7 +123,8 @@ pub fn settings_with<T>(
     let log = flags::LogArgs::from_arg_matches(&matches)?;
     let paths =
         if exporter.path_flags { flags::PathArgs::from_arg_matches(&matches)?.paths() } else { Paths::default() };
-    let collectors = flags::enabled_collectors(&matches, registry)
+    let names = &exporter.scrape_names;
+    let collectors = flags::enabled_collectors_with(&matches, registry, names.flag, names.label_prefix)
         .map_err(|e| cmd.error(clap::error::ErrorKind::InvalidValue, e))?;
     Ok((Settings { web, log, paths, collectors }, matches))
 }
@@ -571,6 +572,33 @@ mod tests {
         // Never below the 100 ms floor, even when the offset exceeds the header.
         let tiny = left("0.2");
         assert!(tiny <= Duration::from_millis(100) && tiny > Duration::from_millis(50), "{tiny:?}");
+    }
+
+    #[test]
+    fn prefixed_collector_flags_and_labels() {
+        let exporter = Exporter {
+            name: "t",
+            version: "1",
+            about: "t",
+            default_listen: "127.0.0.1:0",
+            build_info: "t_build_info",
+            scrape_names: ScrapeNames::node_style("t_success", "t_duration_seconds").prefixed("collect", "collect."),
+            path_flags: false,
+        };
+        let reg = || Registration::<String> {
+            name: "echo",
+            default_enabled: true,
+            help: "Echoes the target.",
+            args: collector::no_args,
+            build: |_| Ok(Box::new(Echo)),
+        };
+        let (on, _) = settings_with(&exporter, vec![reg()], |c| c, vec!["t".into()]).unwrap();
+        assert_eq!(on.collectors.len(), 1);
+        assert_eq!((on.collectors[0].name, on.collectors[0].label), ("echo", "collect.echo"));
+        let (off, _) =
+            settings_with(&exporter, vec![reg()], |c| c, vec!["t".into(), "--no-collect.echo".into()]).unwrap();
+        assert!(off.collectors.is_empty());
+        assert!(settings_with(&exporter, vec![reg()], |c| c, vec!["t".into(), "--collector.echo".into()]).is_err());
     }
 
     #[test]
