@@ -3,6 +3,7 @@
 
 vigie_kit::collectors! { ();
     loadavg: on,
+    netdev: on,
 }
 
 /// Paths of the captured fixture tree (`tests/fixtures/{proc,sys,rootfs,udev}`).
