@@ -4,6 +4,8 @@
 vigie_kit::collectors! { ();
     loadavg: on,
     netdev: on,
+    netstat: on,
+    sockstat: on,
 }
 
 /// Paths of the captured fixture tree (`tests/fixtures/{proc,sys,rootfs,udev}`).
