@@ -3,9 +3,11 @@
 
 vigie_kit::collectors! { ();
     loadavg: on,
+    netclass: on,
     netdev: on,
     netstat: on,
     sockstat: on,
+    softnet: on,
 }
 
 /// Paths of the captured fixture tree (`tests/fixtures/{proc,sys,rootfs,udev}`).

@@ -1,0 +1,230 @@
+//! `/sys/class/net/<iface>/*` → `node_network_{up,info,mtu_bytes,speed_bytes,…}{device}`
+//! (node_exporter "netclass" names, sysfs variant, its default).
+
+use std::io::{ErrorKind, Read};
+use std::path::Path;
+
+use regex::Regex;
+use vigie_kit::{CollectError, CollectResult, Desc, MetricSet, Registration, Scrape, SyncCollector};
+
+use super::netdev::{add_bool_flag, bool_flag};
+
+/// The registration.
+pub const REG: Registration = Registration {
+    name: "netclass",
+    default_enabled: true,
+    help: "Exposes network interface info from /sys/class/net/.",
+    args: |cmd| {
+        let cmd = cmd
+            .arg(
+                clap::Arg::new("collector.netclass.ignored-devices")
+                    .long("collector.netclass.ignored-devices")
+                    .value_name("REGEXP")
+                    .default_value("^$")
+                    .help("Regexp of net devices to ignore for netclass collector."),
+            )
+            .arg(
+                clap::Arg::new("collector.netclass.ignore-invalid-speed")
+                    .long("collector.netclass.ignore-invalid-speed")
+                    .action(clap::ArgAction::SetTrue)
+                    .help("Leave out node_network_speed_bytes where the kernel reports no valid speed."),
+            );
+        let cmd = add_bool_flag(cmd, "collector.netclass.netlink", "Read the attributes with rtnetlink rather than sysfs (not supported).");
+        add_bool_flag(cmd, "collector.netclass_rtnl.with-stats", "With the netlink variant, also expose each device's counters (not supported).")
+    },
+    build: |m| {
+        if bool_flag(m, "collector.netclass.netlink", false) {
+            return Err("--collector.netclass.netlink is not supported; the sysfs variant (node_exporter's default) is".into());
+        }
+        let pattern = m.get_one::<String>("collector.netclass.ignored-devices").map_or("^$", String::as_str);
+        let ignored = Regex::new(pattern).map_err(|e| format!("--collector.netclass.ignored-devices: {e}"))?;
+        Ok(Box::new(Netclass { ignored, ignore_invalid_speed: m.get_flag("collector.netclass.ignore-invalid-speed") }))
+    },
+};
+
+const DEVICE: &[&str] = &["device"];
+const UP: Desc = Desc::gauge("node_network_up", "1 if the interface's operstate is \"up\", else 0.", DEVICE);
+const INFO: Desc = Desc::gauge(
+    "node_network_info",
+    "Textual interface attributes from sysfs as labels; always 1.",
+    &["device", "address", "broadcast", "duplex", "operstate", "ifalias"],
+);
+const SPEED: Desc = Desc::gauge("node_network_speed_bytes", "Link speed in bytes per second (negative: unknown).", DEVICE);
+
+/// The numeric attributes: sysfs file and family.
+static NUMERIC: [(&str, Desc); 16] = [
+    ("addr_assign_type", Desc::gauge("node_network_address_assign_type", "How the hardware address was assigned (sysfs addr_assign_type).", DEVICE)),
+    ("carrier", Desc::gauge("node_network_carrier", "Physical link state (sysfs carrier).", DEVICE)),
+    ("carrier_changes", Desc::counter("node_network_carrier_changes_total", "Link state changes (sysfs carrier_changes).", DEVICE)),
+    ("carrier_up_count", Desc::counter("node_network_carrier_up_changes_total", "Times the link came up (sysfs carrier_up_count).", DEVICE)),
+    ("carrier_down_count", Desc::counter("node_network_carrier_down_changes_total", "Times the link went down (sysfs carrier_down_count).", DEVICE)),
+    ("dev_id", Desc::gauge("node_network_device_id", "Device id among ports sharing an address (sysfs dev_id).", DEVICE)),
+    ("dormant", Desc::gauge("node_network_dormant", "Whether the interface is dormant (sysfs dormant).", DEVICE)),
+    ("flags", Desc::gauge("node_network_flags", "Interface flags bitmask (sysfs flags).", DEVICE)),
+    ("ifindex", Desc::gauge("node_network_iface_id", "Interface index (sysfs ifindex).", DEVICE)),
+    ("iflink", Desc::gauge("node_network_iface_link", "Index of the underlying link (sysfs iflink).", DEVICE)),
+    ("link_mode", Desc::gauge("node_network_iface_link_mode", "Link mode (sysfs link_mode).", DEVICE)),
+    ("mtu", Desc::gauge("node_network_mtu_bytes", "Maximum transmission unit in bytes (sysfs mtu).", DEVICE)),
+    ("name_assign_type", Desc::gauge("node_network_name_assign_type", "How the interface name was assigned (sysfs name_assign_type).", DEVICE)),
+    ("netdev_group", Desc::gauge("node_network_net_dev_group", "Interface group (sysfs netdev_group).", DEVICE)),
+    ("tx_queue_len", Desc::gauge("node_network_transmit_queue_length", "Transmit queue length in packets (sysfs tx_queue_len).", DEVICE)),
+    ("type", Desc::gauge("node_network_protocol_type", "Hardware type, ARPHRD_* (sysfs type).", DEVICE)),
+];
+
+/// Reads `/sys/class/net`.
+pub struct Netclass {
+    ignored: Regex,
+    ignore_invalid_speed: bool,
+}
+
+/// One attribute read as node_exporter's sysfs reader does: one read of at most 128 bytes,
+/// trimmed. `Ok(None)` where it skips the file (absent, no permission, EINVAL, EOPNOTSUPP:
+/// `carrier` and `speed` of a down link).
+fn read_attr(path: &Path, buf: &mut [u8; 128]) -> Result<Option<String>, CollectError> {
+    let skip = |e: &std::io::Error| {
+        matches!(e.kind(), ErrorKind::NotFound | ErrorKind::PermissionDenied | ErrorKind::InvalidInput | ErrorKind::Unsupported)
+            || matches!(e.raw_os_error(), Some(22 | 95))
+    };
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if skip(&e) => return Ok(None),
+        Err(e) => return Err(CollectError::io(path, e)),
+    };
+    match file.read(buf) {
+        Ok(n) => Ok(Some(String::from_utf8_lossy(&buf[..n]).trim().to_owned())),
+        Err(e) if skip(&e) => Ok(None),
+        Err(e) => Err(CollectError::io(path, e)),
+    }
+}
+
+/// An integer as Go's `strconv.ParseInt(s, 0, 64)` reads it: `0x` hex, `0o`/leading-`0`
+/// octal, `0b` binary, else decimal (sysfs `flags` is `0x1003`).
+pub fn parse_int(s: &str) -> Option<i64> {
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let lower = digits.get(..2).map(str::to_ascii_lowercase);
+    let (radix, body) = match lower.as_deref() {
+        Some("0x") => (16, &digits[2..]),
+        Some("0o") => (8, &digits[2..]),
+        Some("0b") => (2, &digits[2..]),
+        _ if digits.len() > 1 && digits.starts_with('0') => (8, &digits[1..]),
+        _ => (10, digits),
+    };
+    if body.is_empty() || body.starts_with(['+', '-']) {
+        return None;
+    }
+    let v = i64::from_str_radix(body, radix).ok()?;
+    Some(if neg { -v } else { v })
+}
+
+impl SyncCollector for Netclass {
+    fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
+        let dir = cx.paths.sys("class/net");
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::PermissionDenied) => {
+                return Err(CollectError::NoData(format!("{}: {e}", dir.display())));
+            }
+            Err(e) => return Err(CollectError::io(&dir, e)),
+        };
+        let mut devices = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| CollectError::io(&dir, e))?;
+            if entry.file_type().is_ok_and(|t| t.is_file()) {
+                continue;
+            }
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !self.ignored.is_match(&name) {
+                devices.push(name);
+            }
+        }
+        devices.sort_unstable();
+        let mut buf = [0u8; 128];
+        let mut path = dir.clone();
+        for device in &devices {
+            path.push(device);
+            let mut text = |attr: &str| -> Result<Option<String>, CollectError> {
+                path.push(attr);
+                let v = read_attr(&path, &mut buf);
+                path.pop();
+                v
+            };
+            let operstate = text("operstate")?.unwrap_or_default();
+            let address = text("address")?.unwrap_or_default();
+            let broadcast = text("broadcast")?.unwrap_or_default();
+            let duplex = text("duplex")?.unwrap_or_default();
+            let ifalias = text("ifalias")?.unwrap_or_default();
+            out.add(&UP, &[device], if operstate == "up" { 1.0 } else { 0.0 });
+            out.add(&INFO, &[device, &address, &broadcast, &duplex, &operstate, &ifalias], 1.0);
+            for (attr, desc) in &NUMERIC {
+                if let Some(v) = text(attr)?.as_deref().and_then(parse_int) {
+                    out.add(desc, &[device], v as f64);
+                }
+            }
+            if let Some(speed) = text("speed")?.as_deref().and_then(parse_int) {
+                if speed >= 0 || !self.ignore_invalid_speed {
+                    // Mbit/s to bytes/s, in integers as node_exporter computes it.
+                    out.add(&SPEED, &[device], (speed.saturating_mul(1_000_000) / 8) as f64);
+                }
+            }
+            path.pop();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_go_style_integers() {
+        assert_eq!(parse_int("0x1003"), Some(4099));
+        assert_eq!(parse_int("1500"), Some(1500));
+        assert_eq!(parse_int("-1"), Some(-1));
+        assert_eq!(parse_int("0"), Some(0));
+        assert_eq!(parse_int("010"), Some(8));
+        assert_eq!(parse_int(""), None);
+        assert_eq!(parse_int("0x"), None);
+        assert_eq!(parse_int("up"), None);
+    }
+
+    fn collector(ignored: &str, ignore_invalid_speed: bool) -> Netclass {
+        Netclass { ignored: Regex::new(ignored).unwrap(), ignore_invalid_speed }
+    }
+
+    #[test]
+    fn fixture_tree() {
+        let text = crate::collectors::fixture_text(&collector("^$", false)).unwrap();
+        for line in [
+            "node_network_up{device=\"eth0\"} 1\n",
+            "node_network_up{device=\"lo\"} 0\n",
+            "node_network_info{address=\"02:fc:00:00:00:01\",broadcast=\"ff:ff:ff:ff:ff:ff\",device=\"eth0\",duplex=\"unknown\",ifalias=\"\",operstate=\"up\"} 1\n",
+            "node_network_info{address=\"00:00:00:00:00:00\",broadcast=\"00:00:00:00:00:00\",device=\"lo\",duplex=\"\",ifalias=\"\",operstate=\"unknown\"} 1\n",
+            "node_network_flags{device=\"eth0\"} 4099\n",
+            "node_network_flags{device=\"ifb0\"} 130\n",
+            "node_network_protocol_type{device=\"lo\"} 772\n",
+            "node_network_mtu_bytes{device=\"eth0\"} 1400\n",
+            "node_network_speed_bytes{device=\"eth0\"} -125000\n",
+            "node_network_iface_id{device=\"ifb1\"} 3\n",
+            "# TYPE node_network_carrier_changes_total counter\n",
+        ] {
+            assert!(text.contains(line), "missing {line:?} in\n{text}");
+        }
+        // carrier of a down ifb could not be read on the host: no sample, as node_exporter.
+        assert!(!text.contains("node_network_carrier{device=\"ifb0\"}"), "{text}");
+        assert_eq!(text.matches("# TYPE").count(), 19, "{text}");
+        let text = crate::collectors::fixture_text(&collector("^ifb", true)).unwrap();
+        assert!(!text.contains("ifb0") && !text.contains("node_network_speed_bytes"), "{text}");
+    }
+
+    #[test]
+    fn missing_class_net_is_no_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = vigie_kit::Paths { sysfs: dir.path().into(), ..crate::collectors::fixtures() };
+        let (_, r) = vigie_kit::collector::collect_once(&collector("^$", false), paths);
+        assert!(matches!(r, Err(CollectError::NoData(_))), "{r:?}");
+    }
+}
