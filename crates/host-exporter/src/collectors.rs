@@ -2,12 +2,15 @@
 //! default, as in node_exporter 1.5.
 
 vigie_kit::collectors! { ();
+    arp: on,
+    conntrack: on,
     loadavg: on,
     netclass: on,
     netdev: on,
     netstat: on,
     sockstat: on,
     softnet: on,
+    udp_queues: on,
 }
 
 /// Paths of the captured fixture tree (`tests/fixtures/{proc,sys,rootfs,udev}`).
