@@ -3,7 +3,9 @@
 
 vigie_kit::collectors! { ();
     arp: on,
+    bonding: on,
     conntrack: on,
+    ipvs: on,
     loadavg: on,
     netclass: on,
     netdev: on,
