@@ -5,6 +5,8 @@ vigie_kit::collectors! { ();
     arp: on,
     bonding: on,
     conntrack: on,
+    fibrechannel: on,
+    infiniband: on,
     ipvs: on,
     loadavg: on,
     netclass: on,

@@ -80,7 +80,7 @@ pub struct Netclass {
 /// One attribute read as node_exporter's sysfs reader does: one read of at most 128 bytes,
 /// trimmed. `Ok(None)` where it skips the file (absent, no permission, EINVAL, EOPNOTSUPP:
 /// `carrier` and `speed` of a down link).
-fn read_attr(path: &Path, buf: &mut [u8; 128]) -> Result<Option<String>, CollectError> {
+pub fn read_attr(path: &Path, buf: &mut [u8; 128]) -> Result<Option<String>, CollectError> {
     let skip = |e: &std::io::Error| {
         matches!(e.kind(), ErrorKind::NotFound | ErrorKind::PermissionDenied | ErrorKind::InvalidInput | ErrorKind::Unsupported)
             || matches!(e.raw_os_error(), Some(22 | 95))
@@ -95,6 +95,25 @@ fn read_attr(path: &Path, buf: &mut [u8; 128]) -> Result<Option<String>, Collect
         Err(e) if skip(&e) => Ok(None),
         Err(e) => Err(CollectError::io(path, e)),
     }
+}
+
+/// An unsigned integer as Go's `strconv.ParseUint(s, 0, 64)` reads it (see [`parse_int`]).
+pub fn parse_uint(s: &str) -> Option<u64> {
+    if s.starts_with(['-', '+']) {
+        return None;
+    }
+    let lower = s.get(..2).map(str::to_ascii_lowercase);
+    let (radix, body) = match lower.as_deref() {
+        Some("0x") => (16, &s[2..]),
+        Some("0o") => (8, &s[2..]),
+        Some("0b") => (2, &s[2..]),
+        _ if s.len() > 1 && s.starts_with('0') => (8, &s[1..]),
+        _ => (10, s),
+    };
+    if body.is_empty() || body.starts_with(['+', '-']) {
+        return None;
+    }
+    u64::from_str_radix(body, radix).ok()
 }
 
 /// An integer as Go's `strconv.ParseInt(s, 0, 64)` reads it: `0x` hex, `0o`/leading-`0`
@@ -189,6 +208,10 @@ mod tests {
         assert_eq!(parse_int(""), None);
         assert_eq!(parse_int("0x"), None);
         assert_eq!(parse_int("up"), None);
+        assert_eq!(parse_uint("0x3e8"), Some(1000));
+        assert_eq!(parse_uint("0xffffffffffffffff"), Some(u64::MAX));
+        assert_eq!(parse_uint("-1"), None);
+        assert_eq!(parse_uint("N/A (no PMA)"), None);
     }
 
     fn collector(ignored: &str, ignore_invalid_speed: bool) -> Netclass {
