@@ -24,13 +24,11 @@ pub const REG: Registration = Registration {
             exclude = Some(DEFAULT_EXCLUDE.to_owned());
         }
         let filter = DeviceFilter::new(exclude.as_deref(), include.as_deref())?;
-        if m.get_flag("collector.netdev.address-info") {
-            return Err("--collector.netdev.address-info is not supported yet".into());
-        }
         Ok(Box::new(Netdev {
             filter,
             netlink: bool_flag(m, "collector.netdev.netlink", true),
             detailed: m.get_flag("collector.netdev.enable-detailed-metrics"),
+            address_info: m.get_flag("collector.netdev.address-info"),
         }))
     },
 };
@@ -129,6 +127,7 @@ pub struct Netdev {
     filter: DeviceFilter,
     netlink: bool,
     detailed: bool,
+    address_info: bool,
 }
 
 const DEVICE: &[&str] = &["device"];
@@ -179,12 +178,47 @@ const PROC_DETAILED: [&str; 16] = [
     "transmit_compressed",
 ];
 
+const ADDRESS_INFO: Desc =
+    Desc::gauge("node_network_address_info", "An address of the interface; always 1.", &["device", "address", "netmask", "scope"]);
+
+fn link_dump() -> Result<Vec<netlink::Link>, CollectError> {
+    let raw = netlink::dump_links().map_err(|e| CollectError::Other(format!("rtnetlink link dump: {e}")))?;
+    netlink::parse_links(&raw).map_err(|e| CollectError::parse("rtnetlink RTM_GETLINK", e))
+}
+
+/// node_exporter's scope of an address (Go's `net.IP` classification).
+pub fn scope(ip: std::net::IpAddr) -> &'static str {
+    use std::net::IpAddr;
+    let (loopback, link_local, link_local_multicast, interface_local_multicast, multicast, unspecified, broadcast) = match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            (v4.is_loopback(), v4.is_link_local(), o[0] == 224 && o[1] == 0 && o[2] == 0, false, v4.is_multicast(), v4.is_unspecified(), v4.is_broadcast())
+        }
+        IpAddr::V6(v6) => {
+            let o = v6.octets();
+            let mc = o[0] == 0xff;
+            (v6.is_loopback(), o[0] == 0xfe && o[1] & 0xc0 == 0x80, mc && o[1] & 0x0f == 0x02, mc && o[1] & 0x0f == 0x01, mc, v6.is_unspecified(), false)
+        }
+    };
+    if loopback || link_local || link_local_multicast {
+        "link-local"
+    } else if interface_local_multicast {
+        "interface-local"
+    } else if !(broadcast || unspecified || multicast) {
+        "global"
+    } else {
+        ""
+    }
+}
+
 impl SyncCollector for Netdev {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
+        let mut links = None;
         if self.netlink {
-            let links = netlink::dump_links().map_err(|e| CollectError::Other(format!("rtnetlink link dump: {e}")))?;
-            let links = netlink::parse_links(&links).map_err(|e| CollectError::parse("rtnetlink RTM_GETLINK", e))?;
-            for (name, stats) in &links {
+            let dump = link_dump()?;
+            for link in &dump {
+                // The kernel sends IFLA_STATS64 for every link; skip one without.
+                let (name, Some(stats)) = (&link.name, &link.stats) else { continue };
                 if self.filter.ignored(name) {
                     continue;
                 }
@@ -198,20 +232,36 @@ impl SyncCollector for Netdev {
                     }
                 }
             }
-            return Ok(());
-        }
-        let path = cx.paths.proc("net/dev");
-        let text = cx.read(&path)?;
-        for row in parse_proc(&text) {
-            let (name, values) = row.map_err(|e| CollectError::parse(&path, e))?;
-            if self.filter.ignored(name) {
-                continue;
+            links = Some(dump);
+        } else {
+            let path = cx.paths.proc("net/dev");
+            let text = cx.read(&path)?;
+            for row in parse_proc(&text) {
+                let (name, values) = row.map_err(|e| CollectError::parse(&path, e))?;
+                if self.filter.ignored(name) {
+                    continue;
+                }
+                for (i, value) in values.into_iter().enumerate() {
+                    if self.detailed {
+                        detailed(out, PROC_DETAILED[i], name, value);
+                    } else {
+                        out.add(&LEGACY[i], &[name], value as f64);
+                    }
+                }
             }
-            for (i, value) in values.into_iter().enumerate() {
-                if self.detailed {
-                    detailed(out, PROC_DETAILED[i], name, value);
-                } else {
-                    out.add(&LEGACY[i], &[name], value as f64);
+        }
+        if self.address_info {
+            // Every interface's addresses, unfiltered, as node_exporter's net.Interfaces().
+            let links = match links {
+                Some(links) => links,
+                None => link_dump()?,
+            };
+            let raw = netlink::dump_addrs().map_err(|e| CollectError::Other(format!("rtnetlink address dump: {e}")))?;
+            let addrs = netlink::parse_addrs(&raw).map_err(|e| CollectError::parse("rtnetlink RTM_GETADDR", e))?;
+            for (index, ip, prefix) in addrs {
+                if let Some(link) = links.iter().find(|l| l.index == index) {
+                    let (address, netmask) = (ip.to_string(), prefix.to_string());
+                    out.add(&ADDRESS_INFO, &[&link.name, &address, &netmask, scope(ip)], 1.0);
                 }
             }
         }
@@ -256,6 +306,20 @@ mod tests {
     }
 
     #[test]
+    fn address_scopes() {
+        let s = |a: &str| scope(a.parse().unwrap());
+        assert_eq!(s("127.0.0.1"), "link-local");
+        assert_eq!(s("169.254.1.1"), "link-local");
+        assert_eq!(s("fe80::1"), "link-local");
+        assert_eq!(s("ff02::1"), "link-local");
+        assert_eq!(s("ff01::1"), "interface-local");
+        assert_eq!(s("10.1.2.3"), "global");
+        assert_eq!(s("2001:db8::1"), "global");
+        assert_eq!(s("239.1.1.1"), "");
+        assert_eq!(s("0.0.0.0"), "");
+    }
+
+    #[test]
     fn device_filter() {
         let f = DeviceFilter::new(Some("^lo$"), None).unwrap();
         assert!(f.ignored("lo") && !f.ignored("lo0") && !f.ignored("eth0"));
@@ -268,7 +332,7 @@ mod tests {
 
     #[test]
     fn fixture_tree_proc_net_dev() {
-        let c = Netdev { filter: DeviceFilter::new(Some("^lo$"), None).unwrap(), netlink: false, detailed: false };
+        let c = Netdev { filter: DeviceFilter::new(Some("^lo$"), None).unwrap(), netlink: false, detailed: false, address_info: false };
         let text = crate::collectors::fixture_text(&c).unwrap();
         assert!(text.contains("node_network_receive_bytes_total{device=\"eth0\"} 9.7582432e+07\n"), "{text}");
         assert!(text.contains("node_network_transmit_packets_total{device=\"eth0\"} 2828\n"), "{text}");
@@ -277,7 +341,7 @@ mod tests {
         assert!(!text.contains("nohandler"), "{text}");
         assert_eq!(text.matches("# TYPE").count(), 16);
         assert_eq!(text.lines().filter(|l| !l.starts_with('#')).count(), 16 * 3);
-        let c = Netdev { filter: DeviceFilter::default(), netlink: false, detailed: true };
+        let c = Netdev { filter: DeviceFilter::default(), netlink: false, detailed: true, address_info: false };
         let text = crate::collectors::fixture_text(&c).unwrap();
         assert!(text.contains("node_network_receive_errors_total{device=\"lo\"} 0\n"), "{text}");
     }
@@ -287,7 +351,11 @@ mod tests {
         // The live dump must at least list the loopback device, with counters.
         let Ok(raw) = netlink::dump_links() else { return };
         let links = netlink::parse_links(&raw).unwrap();
-        assert!(links.iter().any(|(name, _)| name == "lo"), "{links:?}");
+        assert!(links.iter().any(|l| l.name == "lo" && l.stats.is_some()), "{links:?}");
+        let c = Netdev { filter: DeviceFilter::default(), netlink: true, detailed: false, address_info: true };
+        let text = crate::collectors::fixture_text(&c).unwrap();
+        assert!(text.contains("node_network_address_info{address=\"127.0.0.1\",device=\"lo\",netmask=\"8\",scope=\"link-local\"} 1\n"), "{text}");
+        assert!(text.contains("node_network_receive_nohandler_total{device=\"lo\"} "), "{text}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! One rtnetlink `RTM_GETLINK` dump: every interface's name and `rtnl_link_stats64`
-//! (include/uapi/linux/if_link.h), without `unsafe` (rustix sockets, byte parsing here).
+//! rtnetlink dumps without `unsafe` (rustix sockets, byte parsing here): `RTM_GETLINK` for
+//! every interface's name, index and `rtnl_link_stats64` (include/uapi/linux/if_link.h), and
+//! `RTM_GETADDR` for its addresses (include/uapi/linux/if_addr.h).
 
 use std::time::Duration;
 
@@ -7,14 +8,19 @@ use rustix::net::{socket, AddressFamily, RecvFlags, SendFlags, SocketType};
 
 const NLMSG_HDR: usize = 16;
 const IFINFOMSG: usize = 16;
+const IFADDRMSG: usize = 8;
 const NLMSG_ERROR: u16 = 2;
 const NLMSG_DONE: u16 = 3;
 const RTM_NEWLINK: u16 = 16;
 const RTM_GETLINK: u16 = 18;
+const RTM_NEWADDR: u16 = 20;
+const RTM_GETADDR: u16 = 22;
 const NLM_F_REQUEST: u16 = 0x1;
 const NLM_F_DUMP: u16 = 0x300;
 const IFLA_IFNAME: u16 = 3;
 const IFLA_STATS64: u16 = 23;
+const IFA_ADDRESS: u16 = 1;
+const IFA_LOCAL: u16 = 2;
 const SEQ: u32 = 1;
 
 /// The fields of `struct rtnl_link_stats64` we read, in kernel order, under node_exporter's
@@ -49,16 +55,17 @@ pub const STATS64_NAMES: [&str; 24] = [
 /// One device's counters, indexed as [`STATS64_NAMES`] (fields the kernel does not send are 0).
 pub type Stats64 = [u64; 24];
 
-/// The raw reply of a link dump: every datagram, concatenated.
-pub fn dump_links() -> std::io::Result<Vec<u8>> {
+/// The raw reply of a `kind` dump request whose body is `body` (every datagram, concatenated).
+fn dump(kind: u16, body: &[u8]) -> std::io::Result<Vec<u8>> {
     let fd = socket(AddressFamily::NETLINK, SocketType::RAW, None)?;
     rustix::net::sockopt::set_socket_timeout(&fd, rustix::net::sockopt::Timeout::Recv, Some(Duration::from_secs(2)))?;
-    let mut req = [0u8; NLMSG_HDR + IFINFOMSG];
-    req[0..4].copy_from_slice(&((NLMSG_HDR + IFINFOMSG) as u32).to_ne_bytes());
-    req[4..6].copy_from_slice(&RTM_GETLINK.to_ne_bytes());
-    req[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
-    req[8..12].copy_from_slice(&SEQ.to_ne_bytes());
-    // ifinfomsg: family AF_UNSPEC and the rest zero.
+    let mut req = Vec::with_capacity(NLMSG_HDR + body.len());
+    req.extend_from_slice(&((NLMSG_HDR + body.len()) as u32).to_ne_bytes());
+    req.extend_from_slice(&kind.to_ne_bytes());
+    req.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+    req.extend_from_slice(&SEQ.to_ne_bytes());
+    req.extend_from_slice(&0u32.to_ne_bytes());
+    req.extend_from_slice(body);
     rustix::net::send(&fd, &req, SendFlags::empty())?;
     let mut all = Vec::new();
     let mut buf = vec![0u8; 32 * 1024];
@@ -74,6 +81,16 @@ pub fn dump_links() -> std::io::Result<Vec<u8>> {
         }
     }
     Ok(all)
+}
+
+/// The raw reply of a link dump (family AF_UNSPEC).
+pub fn dump_links() -> std::io::Result<Vec<u8>> {
+    dump(RTM_GETLINK, &[0; IFINFOMSG])
+}
+
+/// The raw reply of an address dump (IPv4 and IPv6).
+pub fn dump_addrs() -> std::io::Result<Vec<u8>> {
+    dump(RTM_GETADDR, &[0; IFADDRMSG])
 }
 
 fn last_type(mut chunk: &[u8]) -> Option<u16> {
@@ -93,9 +110,8 @@ const fn align(n: usize) -> usize {
     (n + 3) & !3
 }
 
-/// The devices of a link dump: name and counters, in the kernel's order. Links without
-/// `IFLA_STATS64` are left out.
-pub fn parse_links(mut raw: &[u8]) -> Result<Vec<(String, Stats64)>, String> {
+/// The messages of a dump up to `NLMSG_DONE`: (type, body).
+fn messages(mut raw: &[u8]) -> Result<Vec<(u16, &[u8])>, String> {
     let mut out = Vec::new();
     while raw.len() >= NLMSG_HDR {
         let len = u32::from_ne_bytes([raw[0], raw[1], raw[2], raw[3]]) as usize;
@@ -110,50 +126,100 @@ pub fn parse_links(mut raw: &[u8]) -> Result<Vec<(String, Stats64)>, String> {
                 let errno = body.get(0..4).map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]])).unwrap_or(0);
                 return Err(format!("kernel answered error {}", std::io::Error::from_raw_os_error(-errno)));
             }
-            RTM_NEWLINK => {
-                if let Some(link) = parse_link(body)? {
-                    out.push(link);
-                }
-            }
-            _ => {}
+            _ => out.push((kind, body)),
         }
         raw = raw.get(align(len)..).unwrap_or_default();
     }
     Err("dump ended without NLMSG_DONE".into())
 }
 
-fn parse_link(body: &[u8]) -> Result<Option<(String, Stats64)>, String> {
-    let mut attrs = body.get(IFINFOMSG..).ok_or("RTM_NEWLINK shorter than ifinfomsg")?;
-    let mut name = None;
-    let mut stats = None;
+/// The attributes after a fixed header of `skip` bytes: (type, payload).
+fn attributes(body: &[u8], skip: usize) -> Result<Vec<(u16, &[u8])>, String> {
+    let mut attrs = body.get(skip..).ok_or("message shorter than its fixed header")?;
+    let mut out = Vec::new();
     while attrs.len() >= 4 {
         let len = u16::from_ne_bytes([attrs[0], attrs[1]]) as usize;
         let kind = u16::from_ne_bytes([attrs[2], attrs[3]]) & 0x3fff;
         if len < 4 || len > attrs.len() {
             return Err(format!("attribute length {len} out of range"));
         }
-        let data = &attrs[4..len];
-        match kind {
-            IFLA_IFNAME => {
-                let end = data.iter().position(|&b| b == 0).unwrap_or(data.len());
-                name = Some(String::from_utf8_lossy(&data[..end]).into_owned());
-            }
-            IFLA_STATS64 => {
-                let mut s = [0u64; 24];
-                for (v, chunk) in s.iter_mut().zip(data.chunks_exact(8)) {
-                    *v = u64::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7]]);
-                }
-                stats = Some(s);
-            }
-            _ => {}
-        }
+        out.push((kind, &attrs[4..len]));
         attrs = attrs.get(align(len)..).unwrap_or_default();
     }
-    match (name, stats) {
-        (Some(name), Some(stats)) => Ok(Some((name, stats))),
-        (None, _) => Err("RTM_NEWLINK without IFLA_IFNAME".into()),
-        (Some(_), None) => Ok(None),
+    Ok(out)
+}
+
+/// One interface of a link dump.
+#[derive(Debug)]
+pub struct Link {
+    /// ifindex.
+    pub index: u32,
+    /// Interface name.
+    pub name: String,
+    /// Counters, if the kernel sent them.
+    pub stats: Option<Stats64>,
+}
+
+/// The interfaces of a link dump, in the kernel's order.
+pub fn parse_links(raw: &[u8]) -> Result<Vec<Link>, String> {
+    let mut out = Vec::new();
+    for (kind, body) in messages(raw)? {
+        if kind != RTM_NEWLINK {
+            continue;
+        }
+        let index = body.get(4..8).map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]])).ok_or("RTM_NEWLINK shorter than ifinfomsg")?;
+        let (mut name, mut stats) = (None, None);
+        for (attr, data) in attributes(body, IFINFOMSG)? {
+            match attr {
+                IFLA_IFNAME => {
+                    let end = data.iter().position(|&b| b == 0).unwrap_or(data.len());
+                    name = Some(String::from_utf8_lossy(&data[..end]).into_owned());
+                }
+                IFLA_STATS64 => {
+                    let mut s = [0u64; 24];
+                    for (v, chunk) in s.iter_mut().zip(data.chunks_exact(8)) {
+                        *v = u64::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7]]);
+                    }
+                    stats = Some(s);
+                }
+                _ => {}
+            }
+        }
+        let name = name.ok_or("RTM_NEWLINK without IFLA_IFNAME")?;
+        out.push(Link { index, name, stats });
     }
+    Ok(out)
+}
+
+/// One address of an address dump: interface index, address, prefix length.
+pub type Addr = (u32, std::net::IpAddr, u8);
+
+/// The addresses of an address dump. As Go's `net.Interface.Addrs`, an address with an
+/// `IFA_LOCAL` attribute (point-to-point) is that local address, else `IFA_ADDRESS`.
+pub fn parse_addrs(raw: &[u8]) -> Result<Vec<Addr>, String> {
+    let mut out = Vec::new();
+    for (kind, body) in messages(raw)? {
+        if kind != RTM_NEWADDR {
+            continue;
+        }
+        let hdr = body.get(..IFADDRMSG).ok_or("RTM_NEWADDR shorter than ifaddrmsg")?;
+        let (family, prefix) = (hdr[0], hdr[1]);
+        let index = u32::from_ne_bytes([hdr[4], hdr[5], hdr[6], hdr[7]]);
+        let attrs = attributes(body, IFADDRMSG)?;
+        let pick = |t: u16| attrs.iter().find(|(a, _)| *a == t).map(|(_, d)| *d);
+        let Some(data) = pick(IFA_LOCAL).or_else(|| pick(IFA_ADDRESS)) else { continue };
+        let ip = match (family, data.len()) {
+            (2, 4) => std::net::IpAddr::from([data[0], data[1], data[2], data[3]]),
+            (10, 16) => {
+                let mut b = [0u8; 16];
+                b.copy_from_slice(data);
+                std::net::IpAddr::from(b)
+            }
+            _ => continue,
+        };
+        out.push((index, ip, prefix));
+    }
+    Ok(out)
 }
 
 /// The counters folded as the kernel folds them for `/proc/net/dev` (net/core/net-procfs.c),
@@ -210,15 +276,17 @@ mod tests {
             stats.extend_from_slice(&(i + 1).to_ne_bytes());
         }
         let mut body = vec![0u8; IFINFOMSG];
+        body[4..8].copy_from_slice(&7u32.to_ne_bytes());
         body.extend(attr(IFLA_IFNAME, b"eth0\0"));
         body.extend(attr(IFLA_STATS64, &stats));
         let mut raw = msg(RTM_NEWLINK, &body);
         raw.extend(msg(NLMSG_DONE, &[0; 4]));
         let links = parse_links(&raw).unwrap();
         assert_eq!(links.len(), 1);
-        assert_eq!(links[0].0, "eth0");
-        assert_eq!(links[0].1[23], 24);
-        let l = legacy(&links[0].1);
+        assert_eq!((links[0].index, links[0].name.as_str()), (7, "eth0"));
+        let stats = links[0].stats.unwrap();
+        assert_eq!(stats[23], 24);
+        let l = legacy(&stats);
         assert_eq!(l[3], 7 + 16); // dropped + missed
         assert_eq!(l[5], 14 + 11 + 12 + 13);
         assert_eq!(l[14], 18 + 17 + 20 + 21);
@@ -229,5 +297,24 @@ mod tests {
         let mut err = msg(NLMSG_ERROR, &(-1i32).to_ne_bytes());
         err.extend(msg(NLMSG_DONE, &[]));
         assert!(parse_links(&err).unwrap_err().contains("error"));
+    }
+
+    #[test]
+    fn parses_addresses() {
+        // An IPv4 point-to-point address (IFA_ADDRESS is the peer, IFA_LOCAL ours) and an IPv6 one.
+        let mut v4 = vec![2u8, 32, 0, 0];
+        v4.extend_from_slice(&3u32.to_ne_bytes());
+        v4.extend(attr(IFA_ADDRESS, &[10, 0, 0, 2]));
+        v4.extend(attr(IFA_LOCAL, &[10, 0, 0, 1]));
+        let mut v6 = vec![10u8, 64, 0, 0xfd];
+        v6.extend_from_slice(&2u32.to_ne_bytes());
+        let fe80: std::net::Ipv6Addr = "fe80::1".parse().unwrap();
+        v6.extend(attr(IFA_ADDRESS, &fe80.octets()));
+        let mut raw = msg(RTM_NEWADDR, &v4);
+        raw.extend(msg(RTM_NEWADDR, &v6));
+        raw.extend(msg(NLMSG_DONE, &[0; 4]));
+        let addrs = parse_addrs(&raw).unwrap();
+        assert_eq!(addrs, [(3, "10.0.0.1".parse().unwrap(), 32), (2, "fe80::1".parse().unwrap(), 64)]);
+        assert!(parse_addrs(&msg(RTM_NEWADDR, &[2, 24])).is_err());
     }
 }
