@@ -38,7 +38,7 @@ pub const REG: Registration = Registration {
         }
         let pattern = m.get_one::<String>("collector.netclass.ignored-devices").map_or("^$", String::as_str);
         let ignored = Regex::new(pattern).map_err(|e| format!("--collector.netclass.ignored-devices: {e}"))?;
-        Ok(Box::new(Netclass { ignored, ignore_invalid_speed: m.get_flag("collector.netclass.ignore-invalid-speed") }))
+        Ok(Box::new(Netclass { ignored, ignore_invalid_speed: m.get_flag("collector.netclass.ignore-invalid-speed"), fixed: Default::default() }))
     },
 };
 
@@ -75,6 +75,8 @@ static NUMERIC: [(&str, Desc); 16] = [
 pub struct Netclass {
     ignored: Regex,
     ignore_invalid_speed: bool,
+    /// Per device name: its ifindex when read, and its creation-time attributes.
+    fixed: std::sync::Mutex<std::collections::HashMap<String, (Option<i64>, Fixed)>>,
 }
 
 /// One attribute read as node_exporter's sysfs reader does: one read of at most 128 bytes,
@@ -138,6 +140,99 @@ pub fn parse_int(s: &str) -> Option<i64> {
     Some(if neg { -v } else { v })
 }
 
+/// What sysfs `flags` has when the device is open (the kernel then answers `carrier`,
+/// `dormant`, `speed` and `duplex`; otherwise EINVAL, which node_exporter skips).
+const IFF_UP: i64 = 0x1;
+
+/// Attributes fixed when the kernel creates a device: `dev_id`, `name_assign_type`.
+type Fixed = (Option<i64>, Option<i64>);
+
+/// One device's attribute files, opened relative to its directory (one path walk per
+/// device, not per file).
+struct DeviceDir {
+    fd: rustix::fd::OwnedFd,
+    path: std::path::PathBuf,
+    buf: [u8; 128],
+}
+
+impl DeviceDir {
+    fn open(path: std::path::PathBuf) -> Result<DeviceDir, CollectError> {
+        use rustix::fs::{Mode, OFlags};
+        let fd = rustix::fs::open(&path, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+            .map_err(|e| CollectError::io(&path, e.into()))?;
+        Ok(DeviceDir { fd, path, buf: [0; 128] })
+    }
+
+    /// As [`read_attr`], relative to the device directory.
+    fn text(&mut self, attr: &str) -> Result<Option<&str>, CollectError> {
+        use rustix::fs::{Mode, OFlags};
+        use rustix::io::Errno;
+        let skip = |e: Errno| matches!(e, Errno::NOENT | Errno::ACCESS | Errno::PERM | Errno::INVAL | Errno::OPNOTSUPP);
+        let fd = match rustix::fs::openat(&self.fd, attr, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(e) if skip(e) => return Ok(None),
+            Err(e) => return Err(CollectError::io(self.path.join(attr), e.into())),
+        };
+        match rustix::io::read(&fd, &mut self.buf[..]) {
+            Ok(n) => Ok(Some(std::str::from_utf8(&self.buf[..n]).map(str::trim).unwrap_or(""))),
+            Err(e) if skip(e) => Ok(None),
+            Err(e) => Err(CollectError::io(self.path.join(attr), e.into())),
+        }
+    }
+
+    fn int(&mut self, attr: &str) -> Result<Option<i64>, CollectError> {
+        Ok(self.text(attr)?.and_then(parse_int))
+    }
+}
+
+impl Netclass {
+    fn device(&self, name: &str, mut dir: DeviceDir, out: &mut MetricSet) -> CollectResult {
+        let operstate = dir.text("operstate")?.unwrap_or_default().to_owned();
+        let address = dir.text("address")?.unwrap_or_default().to_owned();
+        let broadcast = dir.text("broadcast")?.unwrap_or_default().to_owned();
+        let ifalias = dir.text("ifalias")?.unwrap_or_default().to_owned();
+        let flags = dir.int("flags")?;
+        let running = flags.is_some_and(|f| f & IFF_UP != 0);
+        let duplex = if running { dir.text("duplex")?.unwrap_or_default().to_owned() } else { String::new() };
+        out.add(&UP, &[name], if operstate == "up" { 1.0 } else { 0.0 });
+        out.add(&INFO, &[name, &address, &broadcast, &duplex, &operstate, &ifalias], 1.0);
+        let ifindex = dir.int("ifindex")?;
+        let fixed = {
+            let mut cache = self.fixed.lock().unwrap_or_else(|e| e.into_inner());
+            match cache.get(name) {
+                Some((index, fixed)) if ifindex.is_some() && *index == ifindex => *fixed,
+                _ => {
+                    let fixed = (dir.int("dev_id")?, dir.int("name_assign_type")?);
+                    cache.insert(name.to_owned(), (ifindex, fixed));
+                    fixed
+                }
+            }
+        };
+        for (attr, desc) in &NUMERIC {
+            let value = match *attr {
+                "flags" => flags,
+                "ifindex" => ifindex,
+                "dev_id" => fixed.0,
+                "name_assign_type" => fixed.1,
+                "carrier" | "dormant" if !running => None,
+                _ => dir.int(attr)?,
+            };
+            if let Some(v) = value {
+                out.add(desc, &[name], v as f64);
+            }
+        }
+        if running {
+            if let Some(speed) = dir.int("speed")? {
+                if speed >= 0 || !self.ignore_invalid_speed {
+                    // Mbit/s to bytes/s, in integers as node_exporter computes it.
+                    out.add(&SPEED, &[name], (speed.saturating_mul(1_000_000) / 8) as f64);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl SyncCollector for Netclass {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let dir = cx.paths.sys("class/net");
@@ -160,35 +255,15 @@ impl SyncCollector for Netclass {
             }
         }
         devices.sort_unstable();
-        let mut buf = [0u8; 128];
-        let mut path = dir.clone();
         for device in &devices {
-            path.push(device);
-            let mut text = |attr: &str| -> Result<Option<String>, CollectError> {
-                path.push(attr);
-                let v = read_attr(&path, &mut buf);
-                path.pop();
-                v
+            let path = dir.join(device);
+            let dev_dir = match DeviceDir::open(path) {
+                Ok(d) => d,
+                // Removed since the listing (node_exporter: "no data").
+                Err(e) if e.is_not_found() => return Err(CollectError::NoData(e.to_string())),
+                Err(e) => return Err(e),
             };
-            let operstate = text("operstate")?.unwrap_or_default();
-            let address = text("address")?.unwrap_or_default();
-            let broadcast = text("broadcast")?.unwrap_or_default();
-            let duplex = text("duplex")?.unwrap_or_default();
-            let ifalias = text("ifalias")?.unwrap_or_default();
-            out.add(&UP, &[device], if operstate == "up" { 1.0 } else { 0.0 });
-            out.add(&INFO, &[device, &address, &broadcast, &duplex, &operstate, &ifalias], 1.0);
-            for (attr, desc) in &NUMERIC {
-                if let Some(v) = text(attr)?.as_deref().and_then(parse_int) {
-                    out.add(desc, &[device], v as f64);
-                }
-            }
-            if let Some(speed) = text("speed")?.as_deref().and_then(parse_int) {
-                if speed >= 0 || !self.ignore_invalid_speed {
-                    // Mbit/s to bytes/s, in integers as node_exporter computes it.
-                    out.add(&SPEED, &[device], (speed.saturating_mul(1_000_000) / 8) as f64);
-                }
-            }
-            path.pop();
+            self.device(device, dev_dir, out)?;
         }
         Ok(())
     }
@@ -215,12 +290,15 @@ mod tests {
     }
 
     fn collector(ignored: &str, ignore_invalid_speed: bool) -> Netclass {
-        Netclass { ignored: Regex::new(ignored).unwrap(), ignore_invalid_speed }
+        Netclass { ignored: Regex::new(ignored).unwrap(), ignore_invalid_speed, fixed: Default::default() }
     }
 
     #[test]
     fn fixture_tree() {
-        let text = crate::collectors::fixture_text(&collector("^$", false)).unwrap();
+        let c = collector("^$", false);
+        let text = crate::collectors::fixture_text(&c).unwrap();
+        // The second scrape takes dev_id and name_assign_type from the cache: same output.
+        assert_eq!(crate::collectors::fixture_text(&c).unwrap(), text);
         for line in [
             "node_network_up{device=\"eth0\"} 1\n",
             "node_network_up{device=\"lo\"} 0\n",
