@@ -38,7 +38,7 @@ pub const REG: Registration = Registration {
         }
         let pattern = m.get_one::<String>("collector.netclass.ignored-devices").map_or("^$", String::as_str);
         let ignored = Regex::new(pattern).map_err(|e| format!("--collector.netclass.ignored-devices: {e}"))?;
-        Ok(Box::new(Netclass { ignored, ignore_invalid_speed: m.get_flag("collector.netclass.ignore-invalid-speed"), fixed: Default::default() }))
+        Ok(Box::new(Netclass { ignored, ignore_invalid_speed: m.get_flag("collector.netclass.ignore-invalid-speed"), fixed: Default::default(), addr_assign: Default::default(), use_netlink: true }))
     },
 };
 
@@ -77,6 +77,11 @@ pub struct Netclass {
     ignore_invalid_speed: bool,
     /// Per device name: its ifindex when read, and its creation-time attributes.
     fixed: std::sync::Mutex<std::collections::HashMap<String, (Option<i64>, Fixed)>>,
+    /// Per device name (netlink variant): ifindex, address and addr_assign_type when read.
+    #[allow(clippy::type_complexity)]
+    addr_assign: std::sync::Mutex<std::collections::HashMap<String, (Option<i64>, String, Option<i64>)>>,
+    /// Read from rtnetlink where sysfs is the live /sys.
+    use_netlink: bool,
 }
 
 /// One attribute read as node_exporter's sysfs reader does: one read of at most 128 bytes,
@@ -233,8 +238,116 @@ impl Netclass {
     }
 }
 
+/// sysfs `operstate` words, by IF_OPER_* value.
+const OPERSTATES: [&str; 7] = ["unknown", "notpresent", "down", "lowerlayerdown", "testing", "dormant", "up"];
+
+/// A hardware address as sysfs prints it: lowercase hex bytes joined by `:`.
+fn mac(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 3);
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            s.push(':');
+        }
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+impl Netclass {
+    /// The same families from one rtnetlink link dump plus the few attributes netlink lacks
+    /// (`flags`, and `dormant`, `duplex`, `speed` of open devices) and cached creation-time
+    /// ones. Used when sysfs is the running kernel's own (`--path.sysfs=/sys`), so both
+    /// describe the same network namespace; each netlink value is the one the kernel's
+    /// sysfs attribute prints (net/core/net-sysfs.c, rtnl_fill_ifinfo).
+    fn collect_netlink(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
+        use super::netdev::netlink;
+        let raw = netlink::dump_links().map_err(|e| CollectError::Other(format!("rtnetlink link dump: {e}")))?;
+        let mut links = netlink::parse_links(&raw).map_err(|e| CollectError::parse("rtnetlink RTM_GETLINK", e))?;
+        links.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        let class = cx.paths.sys("class/net");
+        for link in links.iter().filter(|l| !self.ignored.is_match(&l.name)) {
+            let name = link.name.as_str();
+            let mut dir = match DeviceDir::open(class.join(name)) {
+                Ok(d) => d,
+                // Removed since the dump.
+                Err(e) if e.is_not_found() => continue,
+                Err(e) => return Err(e),
+            };
+            let flags = dir.int("flags")?;
+            let running = flags.is_some_and(|f| f & IFF_UP != 0);
+            let operstate = OPERSTATES.get(usize::from(link.operstate.unwrap_or(0))).copied().unwrap_or("unknown");
+            let address = link.address.as_deref().map(mac).unwrap_or_default();
+            let broadcast = link.broadcast.as_deref().map(mac).unwrap_or_default();
+            let duplex = if running { dir.text("duplex")?.unwrap_or_default().to_owned() } else { String::new() };
+            let ifalias = link.ifalias.as_deref().unwrap_or_default();
+            out.add(&UP, &[name], if operstate == "up" { 1.0 } else { 0.0 });
+            out.add(&INFO, &[name, &address, &broadcast, &duplex, operstate, ifalias], 1.0);
+            let index = Some(i64::from(link.index));
+            let fixed = {
+                let mut cache = self.fixed.lock().unwrap_or_else(|e| e.into_inner());
+                match cache.get(name) {
+                    Some((i, fixed)) if *i == index => *fixed,
+                    _ => {
+                        let fixed = (dir.int("dev_id")?, dir.int("name_assign_type")?);
+                        cache.insert(name.to_owned(), (index, fixed));
+                        fixed
+                    }
+                }
+            };
+            // addr_assign_type changes only with the address (NET_ADDR_SET once it is set).
+            let addr_assign = {
+                let mut cache = self.addr_assign.lock().unwrap_or_else(|e| e.into_inner());
+                match cache.get(name) {
+                    Some((i, a, t)) if *i == index && *a == address => *t,
+                    _ => {
+                        let t = dir.int("addr_assign_type")?;
+                        cache.insert(name.to_owned(), (index, address.clone(), t));
+                        t
+                    }
+                }
+            };
+            for (attr, desc) in &NUMERIC {
+                let value = match *attr {
+                    "addr_assign_type" => addr_assign,
+                    "carrier" => link.carrier.filter(|_| running).map(i64::from),
+                    "carrier_changes" => link.carrier_changes.map(i64::from),
+                    "carrier_up_count" => link.carrier_up.map(i64::from),
+                    "carrier_down_count" => link.carrier_down.map(i64::from),
+                    "dev_id" => fixed.0,
+                    "dormant" if running => dir.int("dormant")?,
+                    "dormant" => None,
+                    "flags" => flags,
+                    "ifindex" => index,
+                    "iflink" => Some(i64::from(link.link.unwrap_or(link.index))),
+                    "link_mode" => link.linkmode.map(i64::from),
+                    "mtu" => link.mtu.map(i64::from),
+                    "name_assign_type" => fixed.1,
+                    "netdev_group" => link.group.map(i64::from),
+                    "tx_queue_len" => link.txqlen.map(i64::from),
+                    "type" => Some(i64::from(link.kind)),
+                    _ => dir.int(attr)?,
+                };
+                if let Some(v) = value {
+                    out.add(desc, &[name], v as f64);
+                }
+            }
+            if running {
+                if let Some(speed) = dir.int("speed")? {
+                    if speed >= 0 || !self.ignore_invalid_speed {
+                        out.add(&SPEED, &[name], (speed.saturating_mul(1_000_000) / 8) as f64);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl SyncCollector for Netclass {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
+        if self.use_netlink && cx.paths.sysfs == Path::new("/sys") {
+            return self.collect_netlink(cx, out);
+        }
         let dir = cx.paths.sys("class/net");
         let entries = match std::fs::read_dir(&dir) {
             Ok(entries) => entries,
@@ -290,7 +403,7 @@ mod tests {
     }
 
     fn collector(ignored: &str, ignore_invalid_speed: bool) -> Netclass {
-        Netclass { ignored: Regex::new(ignored).unwrap(), ignore_invalid_speed, fixed: Default::default() }
+        Netclass { ignored: Regex::new(ignored).unwrap(), ignore_invalid_speed, fixed: Default::default(), addr_assign: Default::default(), use_netlink: false }
     }
 
     #[test]
@@ -319,6 +432,20 @@ mod tests {
         assert_eq!(text.matches("# TYPE").count(), 19, "{text}");
         let text = crate::collectors::fixture_text(&collector("^ifb", true)).unwrap();
         assert!(!text.contains("ifb0") && !text.contains("node_network_speed_bytes"), "{text}");
+    }
+
+    #[test]
+    fn netlink_variant_matches_sysfs_on_this_host() {
+        // Both variants over the live /sys must print the same families, labels and values.
+        let run = |use_netlink: bool| {
+            let c = Netclass { use_netlink, ..collector("^$", false) };
+            let (set, r) = vigie_kit::collector::collect_once(&c, vigie_kit::Paths::default());
+            r.map(|()| set.encode())
+        };
+        let Ok(sysfs) = run(false) else { return };
+        let netlink = run(true).unwrap();
+        assert_eq!(netlink, sysfs);
+        assert!(netlink.contains("node_network_iface_id{device=\"lo\"} 1\n"), "{netlink}");
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use regex::Regex;
 use vigie_kit::{CollectError, CollectResult, Desc, Kind, MetricSet, Registration, Scrape, SyncCollector};
 
-mod netlink;
+pub mod netlink;
 
 /// The registration.
 pub const REG: Registration = Registration {

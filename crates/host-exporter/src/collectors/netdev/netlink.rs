@@ -17,8 +17,21 @@ const RTM_NEWADDR: u16 = 20;
 const RTM_GETADDR: u16 = 22;
 const NLM_F_REQUEST: u16 = 0x1;
 const NLM_F_DUMP: u16 = 0x300;
+const IFLA_ADDRESS: u16 = 1;
+const IFLA_BROADCAST: u16 = 2;
 const IFLA_IFNAME: u16 = 3;
+const IFLA_MTU: u16 = 4;
+const IFLA_LINK: u16 = 5;
+const IFLA_TXQLEN: u16 = 13;
+const IFLA_OPERSTATE: u16 = 16;
+const IFLA_LINKMODE: u16 = 17;
+const IFLA_IFALIAS: u16 = 20;
 const IFLA_STATS64: u16 = 23;
+const IFLA_GROUP: u16 = 27;
+const IFLA_CARRIER: u16 = 33;
+const IFLA_CARRIER_CHANGES: u16 = 35;
+const IFLA_CARRIER_UP_COUNT: u16 = 47;
+const IFLA_CARRIER_DOWN_COUNT: u16 = 48;
 const IFA_ADDRESS: u16 = 1;
 const IFA_LOCAL: u16 = 2;
 const SEQ: u32 = 1;
@@ -149,15 +162,43 @@ fn attributes(body: &[u8], skip: usize) -> Result<Vec<(u16, &[u8])>, String> {
     Ok(out)
 }
 
-/// One interface of a link dump.
-#[derive(Debug)]
+/// One interface of a link dump. Optional fields are attributes the kernel may leave out.
+#[derive(Debug, Default)]
 pub struct Link {
     /// ifindex.
     pub index: u32,
     /// Interface name.
     pub name: String,
-    /// Counters, if the kernel sent them.
+    /// Counters.
     pub stats: Option<Stats64>,
+    /// ARPHRD_* hardware type.
+    pub kind: u16,
+    /// Hardware address.
+    pub address: Option<Vec<u8>>,
+    /// Broadcast address.
+    pub broadcast: Option<Vec<u8>>,
+    /// MTU.
+    pub mtu: Option<u32>,
+    /// Underlying link (absent: the device itself).
+    pub link: Option<u32>,
+    /// Transmit queue length.
+    pub txqlen: Option<u32>,
+    /// RFC 2863 operational state (IF_OPER_*), DOWN when the device is not open.
+    pub operstate: Option<u8>,
+    /// Link mode.
+    pub linkmode: Option<u8>,
+    /// Alias (absent: none).
+    pub ifalias: Option<String>,
+    /// Device group.
+    pub group: Option<u32>,
+    /// Carrier present.
+    pub carrier: Option<u8>,
+    /// Carrier changes, ups, downs.
+    pub carrier_changes: Option<u32>,
+    /// Carrier up events.
+    pub carrier_up: Option<u32>,
+    /// Carrier down events.
+    pub carrier_down: Option<u32>,
 }
 
 /// The interfaces of a link dump, in the kernel's order.
@@ -167,14 +208,34 @@ pub fn parse_links(raw: &[u8]) -> Result<Vec<Link>, String> {
         if kind != RTM_NEWLINK {
             continue;
         }
-        let index = body.get(4..8).map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]])).ok_or("RTM_NEWLINK shorter than ifinfomsg")?;
+        let hdr = body.get(..IFINFOMSG).ok_or("RTM_NEWLINK shorter than ifinfomsg")?;
+        let mut link = Link {
+            index: u32::from_ne_bytes([hdr[4], hdr[5], hdr[6], hdr[7]]),
+            kind: u16::from_ne_bytes([hdr[2], hdr[3]]),
+            ..Link::default()
+        };
         let (mut name, mut stats) = (None, None);
+        let u32_of = |d: &[u8]| d.get(..4).map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]));
+        let text = |d: &[u8]| {
+            let end = d.iter().position(|&b| b == 0).unwrap_or(d.len());
+            String::from_utf8_lossy(&d[..end]).into_owned()
+        };
         for (attr, data) in attributes(body, IFINFOMSG)? {
             match attr {
-                IFLA_IFNAME => {
-                    let end = data.iter().position(|&b| b == 0).unwrap_or(data.len());
-                    name = Some(String::from_utf8_lossy(&data[..end]).into_owned());
-                }
+                IFLA_IFNAME => name = Some(text(data)),
+                IFLA_ADDRESS => link.address = Some(data.to_vec()),
+                IFLA_BROADCAST => link.broadcast = Some(data.to_vec()),
+                IFLA_MTU => link.mtu = u32_of(data),
+                IFLA_LINK => link.link = u32_of(data),
+                IFLA_TXQLEN => link.txqlen = u32_of(data),
+                IFLA_OPERSTATE => link.operstate = data.first().copied(),
+                IFLA_LINKMODE => link.linkmode = data.first().copied(),
+                IFLA_IFALIAS => link.ifalias = Some(text(data)),
+                IFLA_GROUP => link.group = u32_of(data),
+                IFLA_CARRIER => link.carrier = data.first().copied(),
+                IFLA_CARRIER_CHANGES => link.carrier_changes = u32_of(data),
+                IFLA_CARRIER_UP_COUNT => link.carrier_up = u32_of(data),
+                IFLA_CARRIER_DOWN_COUNT => link.carrier_down = u32_of(data),
                 IFLA_STATS64 => {
                     let mut s = [0u64; 24];
                     for (v, chunk) in s.iter_mut().zip(data.chunks_exact(8)) {
@@ -185,8 +246,9 @@ pub fn parse_links(raw: &[u8]) -> Result<Vec<Link>, String> {
                 _ => {}
             }
         }
-        let name = name.ok_or("RTM_NEWLINK without IFLA_IFNAME")?;
-        out.push(Link { index, name, stats });
+        link.name = name.ok_or("RTM_NEWLINK without IFLA_IFNAME")?;
+        link.stats = stats;
+        out.push(link);
     }
     Ok(out)
 }
