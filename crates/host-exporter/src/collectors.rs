@@ -35,3 +35,21 @@ pub fn fixture_text(collector: &dyn vigie_kit::Collector) -> Result<String, vigi
     let (set, result) = vigie_kit::collector::collect_once(collector, fixtures());
     result.map(|()| set.encode())
 }
+
+/// Runs `collector` over a proc tree holding only `files` (path under procfs, content) and
+/// returns its error text: for tests that a malformed file fails with its name.
+#[cfg(test)]
+pub fn proc_error(collector: &dyn vigie_kit::Collector, files: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (rel, text) in files {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    let paths = vigie_kit::Paths { procfs: dir.path().into(), ..fixtures() };
+    let (_, result) = vigie_kit::collector::collect_once(collector, paths);
+    match result {
+        Ok(()) => "ok".into(),
+        Err(e) => e.to_string(),
+    }
+}

@@ -75,6 +75,12 @@ mod tests {
     }
 
     #[test]
+    fn malformed_file_is_named() {
+        let err = crate::collectors::proc_error(&Arp { filter: DeviceFilter::default() }, &[("net/arp", "IP address\n")]);
+        assert!(err.contains("net/arp") && err.contains("line 1"), "{err}");
+    }
+
+    #[test]
     fn fixture_tree() {
         let c = Arp { filter: DeviceFilter::default() };
         let text = crate::collectors::fixture_text(&c).unwrap();

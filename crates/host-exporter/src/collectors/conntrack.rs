@@ -93,6 +93,16 @@ mod tests {
     }
 
     #[test]
+    fn malformed_file_is_named() {
+        let files = [
+            ("sys/net/netfilter/nf_conntrack_count", "0\n"),
+            ("sys/net/netfilter/nf_conntrack_max", "lots\n"),
+        ];
+        let err = crate::collectors::proc_error(&Conntrack, &files);
+        assert!(err.contains("nf_conntrack_max") && err.contains("lots"), "{err}");
+    }
+
+    #[test]
     fn fixture_tree() {
         let text = crate::collectors::fixture_text(&Conntrack).unwrap();
         assert!(text.contains("node_nf_conntrack_entries 0\n"), "{text}");

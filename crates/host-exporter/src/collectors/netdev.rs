@@ -331,6 +331,13 @@ mod tests {
     }
 
     #[test]
+    fn malformed_proc_net_dev_is_named() {
+        let c = Netdev { filter: DeviceFilter::default(), netlink: false, detailed: false, address_info: false };
+        let err = crate::collectors::proc_error(&c, &[("net/dev", "h\nh\n eth0: 1 2\n")]);
+        assert!(err.contains("net/dev") && err.contains("line 3"), "{err}");
+    }
+
+    #[test]
     fn fixture_tree_proc_net_dev() {
         let c = Netdev { filter: DeviceFilter::new(Some("^lo$"), None).unwrap(), netlink: false, detailed: false, address_info: false };
         let text = crate::collectors::fixture_text(&c).unwrap();

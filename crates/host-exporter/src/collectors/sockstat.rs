@@ -111,6 +111,13 @@ mod tests {
     }
 
     #[test]
+    fn malformed_file_is_named() {
+        let c = Sockstat { page_size: 4096.0 };
+        let err = crate::collectors::proc_error(&c, &[("net/sockstat", "sockets: used 1\n"), ("net/sockstat6", "TCP6: inuse\n")]);
+        assert!(err.contains("net/sockstat6") && err.contains("line 1"), "{err}");
+    }
+
+    #[test]
     fn fixture_tree() {
         let c = Sockstat { page_size: 4096.0 };
         let text = crate::collectors::fixture_text(&c).unwrap();

@@ -66,6 +66,12 @@ mod tests {
     }
 
     #[test]
+    fn malformed_file_is_named() {
+        let err = crate::collectors::proc_error(&Softnet, &[("net/softnet_stat", "1 2\n")]);
+        assert!(err.contains("net/softnet_stat") && err.contains("line 1"), "{err}");
+    }
+
+    #[test]
     fn fixture_tree() {
         let text = crate::collectors::fixture_text(&Softnet).unwrap();
         let raw = std::fs::read_to_string(crate::collectors::fixtures().proc("net/softnet_stat")).unwrap();

@@ -75,6 +75,12 @@ mod tests {
     }
 
     #[test]
+    fn malformed_file_is_named() {
+        let err = crate::collectors::proc_error(&UdpQueues, &[("net/udp6", "h\n 1: a b c x\n")]);
+        assert!(err.contains("net/udp6") && err.contains("line 2"), "{err}");
+    }
+
+    #[test]
     fn fixture_tree() {
         let text = crate::collectors::fixture_text(&UdpQueues).unwrap();
         for line in ["{ip=\"v4\",queue=\"rx\"} 0\n", "{ip=\"v4\",queue=\"tx\"} 0\n", "{ip=\"v6\",queue=\"rx\"} 0\n", "{ip=\"v6\",queue=\"tx\"} 0\n"] {
