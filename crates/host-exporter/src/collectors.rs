@@ -2,20 +2,29 @@
 //! default, as in node_exporter 1.5.
 
 vigie_kit::collectors! { ();
+    arp: on,
     bcache: on,
+    bonding: on,
     btrfs: on,
+    conntrack: on,
     cpu: on,
     cpufreq: on,
     diskstats: on,
     dmi: on,
     edac: on,
     entropy: on,
+    fibrechannel: on,
     filefd: on,
     filesystem: on,
     hwmon: on,
+    infiniband: on,
+    ipvs: on,
     loadavg: on,
     mdadm: on,
     meminfo: on,
+    netclass: on,
+    netdev: on,
+    netstat: on,
     nfs: on,
     nfsd: on,
     nvme: on,
@@ -26,12 +35,15 @@ vigie_kit::collectors! { ();
     rapl: on,
     schedstat: on,
     selinux: on,
+    sockstat: on,
+    softnet: on,
     stat: on,
     tapestats: on,
     textfile: on,
     thermal_zone: on,
     time: on,
     timex: on,
+    udp_queues: on,
     uname: on,
     vmstat: on,
     xfs: on,
@@ -93,6 +105,24 @@ pub fn build(reg: &vigie_kit::Registration, args: &[&str]) -> Result<Box<dyn vig
 #[cfg(test)]
 pub fn without_help(text: &str) -> String {
     text.lines().filter(|l| !l.starts_with("# HELP ")).map(|l| format!("{l}\n")).collect()
+}
+
+/// Runs `collector` over a proc tree holding only `files` (path under procfs, content) and
+/// returns its error text: for tests that a malformed file fails with its name.
+#[cfg(test)]
+pub fn proc_error(collector: &dyn vigie_kit::Collector, files: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (rel, text) in files {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    let paths = vigie_kit::Paths { procfs: dir.path().into(), ..fixtures() };
+    let (_, result) = vigie_kit::collector::collect_once(collector, paths);
+    match result {
+        Ok(()) => "ok".into(),
+        Err(e) => e.to_string(),
+    }
 }
 
 #[cfg(test)]
