@@ -1,0 +1,3 @@
+//! Integration tests: a real private Docker Engine, real containers, the real binary.
+
+mod engine;
