@@ -91,7 +91,8 @@ pub fn collect(out: &mut MetricSet) {
     }
 }
 
-fn page_size() -> u64 {
+/// The system page size in bytes.
+pub fn page_size() -> u64 {
     rustix::param::page_size() as u64
 }
 

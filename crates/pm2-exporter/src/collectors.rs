@@ -1,0 +1,47 @@
+//! The collector list: one line per collector, in `--help` order.
+
+vigie_kit::collectors! { crate::Snapshot;
+    process: on,
+    custom: on,
+}
+
+/// Labels of every pm2-metrics family, in its order.
+pub const COMPAT_LABELS: &[&str] = &["id", "name", "instance", "version", "interpreter", "node_version"];
+
+/// The pm2-metrics label values of a process.
+pub fn compat_values(p: &crate::model::Process) -> Vec<String> {
+    vec![
+        p.pm_id.to_string(),
+        p.name.clone(),
+        p.instance.clone(),
+        p.version.clone(),
+        p.interpreter.clone(),
+        p.node_version.clone(),
+    ]
+}
+
+#[cfg(test)]
+pub mod testing {
+    //! Runs a collector over the captured reply.
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use vigie_kit::{Collector, MetricSet, Paths, Scrape};
+
+    /// The captured 7-process reply, as the collectors see it.
+    pub fn snapshot() -> crate::Snapshot {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/getMonitorData.json");
+        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        Arc::new(crate::model::parse_list(&json).unwrap())
+    }
+
+    /// Exposition of `collector` over the captured reply, with `/proc` from `procfs`.
+    pub fn text(collector: &dyn Collector<crate::Snapshot>, procfs: &std::path::Path) -> String {
+        let paths = Paths { procfs: procfs.to_path_buf(), ..Paths::default() };
+        let cx = Scrape::new(Instant::now() + Duration::from_secs(5), Arc::new(paths), snapshot());
+        let mut out = MetricSet::new();
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        rt.block_on(collector.collect(&cx, &mut out)).unwrap();
+        out.encode()
+    }
+}
