@@ -402,7 +402,10 @@ pub fn exporter_metrics(exporter: &Exporter, out: &mut MetricSet) {
         Kind::Gauge,
     );
     info.push(&[("version", exporter.version), ("revision", REVISION), ("rustc", RUSTC)], 1.0);
-    process::collect(out);
+    // A target that reports its own process (a JVM through JMX) keeps the process_* names.
+    if !out.contains("process_cpu_seconds_total") {
+        process::collect(out);
+    }
 }
 
 /// Decodes `a=1&b=%20x` into pairs (`+` is a space).
