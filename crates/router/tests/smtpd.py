@@ -2,6 +2,7 @@
 """Test SMTP server for vigie-router (aiosmtpd 1.4, Debian python3-aiosmtpd).
 
 usage: /usr/bin/python3 smtpd.py PORT MAILDIR CERT KEY [starttls|smtps|plain]
+(in plain mode CERT and KEY are not read: no TLS, no AUTH)
 Accepts user `vigie` / password `secret`; STARTTLS is required in `starttls` mode.
 Messages land in MAILDIR/new. Stops on SIGTERM/SIGINT.
 """
@@ -14,8 +15,10 @@ port, maildir, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[
 mode = sys.argv[5] if len(sys.argv) > 5 else "starttls"
 for sub in ("tmp", "new", "cur"):
     os.makedirs(os.path.join(maildir, sub), exist_ok=True)
-ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-ctx.load_cert_chain(cert, key)
+ctx = None
+if mode != "plain":
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
 
 def auth(server, session, envelope, mechanism, data):
     ok = isinstance(data, LoginPassword) and data.login == b"vigie" and data.password == b"secret"
