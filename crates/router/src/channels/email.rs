@@ -13,6 +13,7 @@ use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::AsyncSmtpTransportBuilder;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Deserialize;
 use vigie_kit::{BoxFuture, Secret};
@@ -67,7 +68,9 @@ pub enum TlsMode {
 /// The checked email settings.
 #[derive(Clone)]
 pub struct Settings {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    // The builder, not the transport: with lettre's connection pool, building spawns a task,
+    // which needs the runtime that `check-config` does not start.
+    builder: AsyncSmtpTransportBuilder,
     from: Mailbox,
     /// `host:port`, for logs.
     pub smarthost: String,
@@ -121,19 +124,21 @@ impl Settings {
             (None, None) => {}
             _ => return Err(("username", "give both username and password, or neither".into())),
         }
-        Ok(Settings { transport: t.build(), from, smarthost: c.smarthost.clone() })
+        Ok(Settings { builder: t, from, smarthost: c.smarthost.clone() })
     }
 }
 
 /// The channel.
 pub struct Email {
     settings: Settings,
+    transport: AsyncSmtpTransport<Tokio1Executor>,
 }
 
 impl Email {
-    /// From checked settings.
+    /// From checked settings; call inside the Tokio runtime (the connection pool is a task).
     pub fn new(settings: Settings) -> Email {
-        Email { settings }
+        let transport = settings.builder.clone().build();
+        Email { settings, transport }
     }
 
     fn message(&self, n: &Notification) -> Result<Message, SendError> {
@@ -160,7 +165,7 @@ impl Channel for Email {
     fn send<'a>(&'a self, n: &'a Notification) -> BoxFuture<'a, Result<Receipt, SendError>> {
         Box::pin(async move {
             let msg = self.message(n)?;
-            match self.settings.transport.send(msg).await {
+            match self.transport.send(msg).await {
                 Ok(resp) => Ok(Receipt(format!("{} {}", resp.code(), resp.message().collect::<Vec<_>>().join(" ")))),
                 Err(e) if e.is_permanent() => Err(SendError::Reject(e.to_string())),
                 Err(e) => Err(SendError::Retry { after: None, reason: e.to_string() }),

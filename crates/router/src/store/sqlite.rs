@@ -18,6 +18,10 @@ use super::*;
 type Finish = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 type Job = Box<dyn FnOnce(&Connection) -> (bool, Finish) + Send>;
 
+/// Most alerts of an incident put in a notification (firing first): bounds the work per
+/// step and the size of a mail for groups of thousands of alerts.
+const MAX_ALERTS_SHOWN: i64 = 50;
+
 /// Most jobs in one transaction.
 const MAX_BATCH: usize = 1024;
 
@@ -308,11 +312,11 @@ fn due(conn: &Connection, now: Millis, limit: usize) -> Result<Vec<Incident>, St
         let mut s = conn
             .prepare_cached(
                 "SELECT status, labels, annotations, starts_at, generator_url FROM alerts
-                 WHERE incident_id = ?1 ORDER BY status, starts_at, fingerprint",
+                 WHERE incident_id = ?1 ORDER BY status, starts_at, fingerprint LIMIT ?2",
             )
             .map_err(db)?;
         inc.alerts = s
-            .query_map(params![inc.id], |r| {
+            .query_map(params![inc.id, MAX_ALERTS_SHOWN], |r| {
                 Ok(AlertView {
                     status: r.get(0)?,
                     labels: json_kv(&r.get::<_, String>(1)?),
