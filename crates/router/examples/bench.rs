@@ -4,7 +4,7 @@
 //!
 //! ```sh
 //! cargo build --release -p vigie-router --examples --bins
-//! target/release/examples/bench [--connections 16] [--seconds 10]
+//! target/release/examples/bench [--connections 16] [--seconds 10] [--new-alerts]
 //! ```
 //! Env: `VIGIE_ROUTER_BIN` (default: `../vigie-router` beside this example),
 //! `VIGIE_TEST_ALERTMANAGER` (default `/usr/bin/prometheus-alertmanager`; skipped if absent),
@@ -12,7 +12,9 @@
 //! closed port and "dispatch" is the first delivery attempt).
 //!
 //! Load: C keep-alive HTTP/1.1 connections, each posting 10-alert batches back to back; every
-//! router batch is distinct (new fingerprints, so no duplicate short-cut), over 1,000 groups.
+//! router batch is distinct (fresh `startsAt`, so no duplicate short-cut), over 1,000 groups.
+//! `--new-alerts`: every batch brings 10 new alerts into its group instead, so each one is
+//! announced by mail to the people already paged (the worst case).
 
 #![allow(clippy::unwrap_used)]
 
@@ -59,17 +61,20 @@ fn now() -> String {
     vigie_kit::log::rfc3339_millis(std::time::SystemTime::now())
 }
 
-/// A v4 webhook with 10 alerts for group `g`, request number `n`.
-fn webhook(g: u64, n: u64) -> String {
+/// A v4 webhook with 10 alerts for group `g`, request number `n`: the group's same 10
+/// alerts with a fresh `startsAt` (a distinct batch, as Alertmanager re-sending a group),
+/// or with `fresh` 10 new alerts joining the group (each batch is announced to the paged).
+fn webhook_with(g: u64, n: u64, fresh: bool) -> String {
+    let id = if fresh { n } else { g };
     let starts = now();
     let alerts: Vec<serde_json::Value> = (0..10)
         .map(|j| {
             serde_json::json!({
                 "status": "firing",
-                "labels": {"alertname": "Bench", "group": format!("g{g}"), "instance": format!("i{n}-{j}"), "severity": "warning"},
+                "labels": {"alertname": "Bench", "group": format!("g{g}"), "instance": format!("i{id}-{j}"), "severity": "warning"},
                 "annotations": {"summary": "bench alert"},
                 "startsAt": starts, "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "",
-                "fingerprint": format!("{:016x}", n * 10 + j),
+                "fingerprint": format!("{:016x}", id * 10 + j),
             })
         })
         .collect();
@@ -81,6 +86,14 @@ fn webhook(g: u64, n: u64) -> String {
         "groupKey": format!("{{}}:{{alertname=\"Bench\", group=\"g{g}\"}}"), "truncatedAlerts": 0
     })
     .to_string()
+}
+
+fn webhook(g: u64, n: u64) -> String {
+    webhook_with(g, n, false)
+}
+
+fn webhook_new_alerts(g: u64, n: u64) -> String {
+    webhook_with(g, n, true)
 }
 
 /// 10 alerts for Alertmanager's API v2.
@@ -231,14 +244,15 @@ async fn main() {
     let rdir = base.join("router");
     std::fs::create_dir_all(&rdir).unwrap();
     let (router, raddr) = start_router(&rdir, free_port());
-    let (r_rps, r_bad) =
-        load(raddr, "/api/v1/alertmanager", "Authorization: Bearer bench-token\r\n", conns, secs, |n| {
-            webhook(n % 1000, n)
-        })
-        .await;
+    let new_alerts = std::env::args().any(|a| a == "--new-alerts");
+    let make: fn(u64) -> String =
+        if new_alerts { |n| webhook_new_alerts(n % 1000, n) } else { |n| webhook(n % 1000, n) };
+    let auth = "Authorization: Bearer bench-token\r\n";
+    let (r_rps, r_bad) = load(raddr, "/api/v1/alertmanager", auth, conns, secs, make).await;
     drop(router);
     println!(
-        "vigie-router /api/v1/alertmanager (fsync'd, group commit): {:>8.0} req/s {:>9.0} alerts/s  ({r_bad} non-2xx)",
+        "vigie-router /api/v1/alertmanager (fsync'd, group commit{}): {:>8.0} req/s {:>9.0} alerts/s  ({r_bad} non-2xx)",
+        if new_alerts { ", every batch new alerts" } else { ", groups re-sent" },
         r_rps,
         r_rps * 10.0
     );
