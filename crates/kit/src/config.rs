@@ -73,6 +73,14 @@ pub fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, ConfigEr
         if let Some(at) = msg.find(" at line ") {
             msg.truncate(at);
         }
+        // serde_yaml also starts nested errors with the path of the enclosing map
+        // (`policies[0]: unknown field …`); the field is printed once, by us.
+        if let Some((prefix, rest)) = msg.split_once(": ") {
+            let is_path = !prefix.contains(' ') && field.as_deref().is_some_and(|f| f.starts_with(prefix));
+            if is_path {
+                msg = rest.to_owned();
+            }
+        }
         ConfigError { path: path.to_path_buf(), location, field, msg }
     })
 }
@@ -167,6 +175,14 @@ mod tests {
         let shown = parse::<Top>(Path::new("x.yml"), text).unwrap_err().to_string();
         assert!(shown.starts_with("x.yml:3:"), "{shown}");
         assert!(shown.contains("unknown field `colour`"), "{shown}");
+    }
+
+    #[test]
+    fn nested_errors_name_the_field_once() {
+        let text = "server:\n  port: 1\n  names:\n    - {x: 1}\n";
+        let shown = parse::<Top>(Path::new("x.yml"), text).unwrap_err().to_string();
+        assert!(shown.contains(": server.names[0]: invalid type"), "{shown}");
+        assert!(!shown.contains("server.names[0]: server"), "{shown}");
     }
 
     #[test]

@@ -1,0 +1,162 @@
+//! `vigie-router`: `serve`, `check-config FILE`, `routes test --config FILE --labels k=v,…`.
+
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use vigie_kit::flags::{LogArgs, WebArgs};
+use vigie_router::{config, escalation};
+
+/// Default `--web.listen-address`.
+const DEFAULT_LISTEN: &str = ":9096";
+
+#[derive(Parser)]
+#[command(
+    name = "vigie-router",
+    version,
+    about = "Alertmanager webhook receiver: durable incidents, L1→L2→L3 escalation, email."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Receive webhooks and page people.
+    Serve {
+        /// Router config (YAML).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        #[command(flatten)]
+        web: WebArgs,
+        #[command(flatten)]
+        log: LogArgs,
+    },
+    /// Check a config file: prints every problem (file:line:col: field: message), exits 1 if any.
+    CheckConfig {
+        /// Router config (YAML).
+        file: PathBuf,
+    },
+    /// Dry runs of the route tree.
+    Routes {
+        #[command(subcommand)]
+        command: Routes,
+    },
+}
+
+#[derive(Subcommand)]
+enum Routes {
+    /// Print the policy chosen for a label set and its steps with their times.
+    Test {
+        /// Router config (YAML).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Labels, `k=v,k2=v2`.
+        #[arg(long, value_name = "K=V,…", default_value = "")]
+        labels: String,
+    },
+}
+
+fn load(path: &std::path::Path) -> Option<config::Config> {
+    match config::load(path) {
+        Ok(c) => Some(c),
+        Err(errs) => {
+            for e in &errs {
+                eprintln!("{e}");
+            }
+            eprintln!("{} error(s) in {}", errs.len(), path.display());
+            None
+        }
+    }
+}
+
+fn human(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    let ms = d.subsec_millis();
+    let (h, m, sec) = (s / 3600, (s % 3600) / 60, s % 60);
+    let mut out = String::new();
+    if h > 0 {
+        out.push_str(&format!("{h}h"));
+    }
+    if m > 0 {
+        out.push_str(&format!("{m}m"));
+    }
+    if sec > 0 || ms > 0 || out.is_empty() {
+        if ms > 0 {
+            out.push_str(&format!("{sec}.{ms:03}s"));
+        } else {
+            out.push_str(&format!("{sec}s"));
+        }
+    }
+    out
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::CheckConfig { file } => match load(&file) {
+            Some(c) => {
+                println!("{}: OK ({} policies)", file.display(), c.policies.len());
+                ExitCode::SUCCESS
+            }
+            None => ExitCode::FAILURE,
+        },
+        Command::Routes { command: Routes::Test { config, labels } } => {
+            let Some(cfg) = load(&config) else { return ExitCode::FAILURE };
+            let mut kv = vigie_router::payload::KV::new();
+            for pair in labels.split(',').filter(|p| !p.trim().is_empty()) {
+                let Some((k, v)) = pair.split_once('=') else {
+                    eprintln!("--labels: {pair:?} is not k=v");
+                    return ExitCode::from(2);
+                };
+                kv.insert(k.trim().to_owned(), v.trim().trim_matches('"').to_owned());
+            }
+            let (policy, steps) = escalation::dry_run(&cfg, &kv);
+            println!("policy: {policy}");
+            for s in steps {
+                let who: Vec<String> =
+                    s.targets.iter().map(|t| format!("{} <{}:{}>", t.contact, t.channel.as_str(), t.address)).collect();
+                println!(
+                    "  +{:<10} level {}{}: {}",
+                    human(s.at),
+                    s.level,
+                    if s.repeat { " (repeat)" } else { "" },
+                    who.join(", ")
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Serve { config, web, log } => {
+            vigie_kit::log::init(log.level, log.format);
+            let Some(cfg) = load(&config) else { return ExitCode::FAILURE };
+            let web_cfg = match &web.config_file {
+                Some(p) => match vigie_kit::web_config::Web::load(p) {
+                    Ok(w) => w,
+                    Err(e) => {
+                        eprintln!("{e}");
+                        return ExitCode::FAILURE;
+                    }
+                },
+                None => vigie_kit::web_config::Web::plain(),
+            };
+            let listen = if web.listen.is_empty() { vec![DEFAULT_LISTEN.to_owned()] } else { web.listen.clone() };
+            let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("cannot start the runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match rt.block_on(vigie_router::serve::run(cfg, web_cfg, &listen, vigie_kit::server::shutdown_signal())) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    tracing::error!(err = %e, "Exiting.");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

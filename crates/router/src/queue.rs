@@ -1,0 +1,163 @@
+//! Delivery from the durable outbox: claims due notifications (the claim is on disk before
+//! the send), sends each through its channel, records every attempt, and retries transient
+//! failures with exponential backoff and ±50 % jitter. At-least-once: an attempt a crash
+//! interrupted is sent again after restart, once; a notification interrupted twice is not
+//! sent a third time (see `store::sqlite::recover`). A notification given up (rejected, or
+//! out of attempts) makes the store page the next level now.
+
+use std::collections::BTreeMap;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use crate::channels::{Channel, ChannelKind, Notification, SendError};
+use crate::config::Delivery;
+use crate::metrics::Metrics;
+use crate::store::{now_ms, Millis, OutboxItem, Outcome, Store};
+
+/// Channels by kind.
+pub type Channels = BTreeMap<ChannelKind, Arc<dyn Channel>>;
+
+/// Most sends at once.
+const CONCURRENCY: usize = 32;
+
+/// A random number in [0, 1) without a dependency: `RandomState` is seeded per instance.
+fn unit_random() -> f64 {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_i64(now_ms());
+    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The wait before attempt `attempts + 1`: `initial × 2^(attempts-1)`, capped, ×[0.5, 1.5).
+pub fn backoff(d: &Delivery, attempts: u32, jitter: f64) -> Duration {
+    let base = d.initial_backoff.0.as_secs_f64() * 2f64.powi(attempts.saturating_sub(1).min(30) as i32);
+    let capped = base.min(d.max_backoff.0.as_secs_f64());
+    Duration::from_secs_f64((capped * (0.5 + jitter)).max(0.0))
+}
+
+/// The outcome of one attempt, given what the channel said.
+pub fn outcome(d: &Delivery, item: &OutboxItem, result: Result<String, SendError>, now: Millis) -> Outcome {
+    match result {
+        Ok(receipt) => Outcome::Sent(receipt),
+        Err(SendError::Reject(reason)) => Outcome::Failed(format!("rejected: {reason}")),
+        Err(SendError::Retry { .. }) if item.attempts >= d.max_attempts => {
+            Outcome::Failed(format!("gave up after {} attempts", item.attempts))
+        }
+        Err(SendError::Retry { after, reason }) => {
+            let wait = backoff(d, item.attempts, unit_random()).max(after.unwrap_or_default());
+            Outcome::Retry { reason, at: now + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX) }
+        }
+    }
+}
+
+async fn attempt(item: &OutboxItem, channels: &Channels) -> (ChannelKind, Result<String, SendError>) {
+    let kind = item.channel.unwrap_or(ChannelKind::Email);
+    let Some(ch) = item.channel.and_then(|k| channels.get(&k)) else {
+        return (kind, Err(SendError::Reject(format!("channel {} is not configured", kind.as_str()))));
+    };
+    let n: Notification = match serde_json::from_str(&item.body) {
+        Ok(n) => n,
+        Err(e) => return (kind, Err(SendError::Reject(format!("stored notification unreadable: {e}")))),
+    };
+    (kind, ch.send(&n).await.map(|r| r.0))
+}
+
+/// Delivers until the process stops, notifying `escalate` when a page is given up (the
+/// engine then pages the next level).
+pub async fn run(
+    store: Arc<dyn Store>,
+    channels: Arc<Channels>,
+    d: Delivery,
+    wake: Arc<Notify>,
+    escalate: Arc<Notify>,
+    m: Arc<Metrics>,
+) {
+    let mut tasks = tokio::task::JoinSet::new();
+    loop {
+        let free = CONCURRENCY.saturating_sub(tasks.len());
+        let items = if free > 0 {
+            store.claim(now_ms(), free).await.unwrap_or_else(|e| {
+                tracing::error!(err = %e, "Cannot claim notifications.");
+                Vec::new()
+            })
+        } else {
+            Vec::new()
+        };
+        for item in items {
+            let (store, channels, d, m, escalate) =
+                (store.clone(), channels.clone(), d.clone(), m.clone(), escalate.clone());
+            tasks.spawn(async move {
+                let (kind, result) = attempt(&item, &channels).await;
+                let o = outcome(&d, &item, result, now_ms());
+                match &o {
+                    Outcome::Sent(_) => {
+                        m.notifications_sent.with_label_values(&[kind.as_str()]).inc();
+                        tracing::debug!(channel = kind.as_str(), id = item.id, incident = item.incident, "Notification sent.");
+                    }
+                    Outcome::Retry { reason, .. } => {
+                        m.notifications_failed.with_label_values(&[kind.as_str(), "retry"]).inc();
+                        tracing::warn!(channel = kind.as_str(), id = item.id, attempt = item.attempts, err = %reason, "Notification failed; will retry.");
+                    }
+                    Outcome::Failed(reason) => {
+                        m.notifications_failed.with_label_values(&[kind.as_str(), "gave_up"]).inc();
+                        tracing::error!(channel = kind.as_str(), id = item.id, incident = item.incident, level = item.level, err = %reason, "Notification given up; paging the next level.");
+                    }
+                }
+                let failed = matches!(o, Outcome::Failed(_));
+                if let Err(e) = store.finish(item.id, o, now_ms()).await {
+                    tracing::error!(err = %e, id = item.id, "Cannot record a delivery attempt.");
+                }
+                if failed {
+                    escalate.notify_one();
+                }
+            });
+        }
+        // Wait for a slot, a new notification, the next retry, or a second.
+        let next = store.wakeups().await.ok().and_then(|(_, b)| b);
+        let wait = next.map_or(1000, |t| (t - now_ms()).clamp(0, 1000));
+        tokio::select! {
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(Duration::from_millis(wait.max(5) as u64)) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Dur;
+
+    #[test]
+    fn backoff_doubles_caps_and_jitters() {
+        let d = Delivery {
+            initial_backoff: Dur(Duration::from_secs(1)),
+            max_backoff: Dur(Duration::from_secs(10)),
+            max_attempts: 5,
+        };
+        assert_eq!(backoff(&d, 1, 0.5), Duration::from_secs(1));
+        assert_eq!(backoff(&d, 3, 0.5), Duration::from_secs(4));
+        assert_eq!(backoff(&d, 9, 0.5), Duration::from_secs(10));
+        assert_eq!(backoff(&d, 1, 0.0), Duration::from_millis(500));
+        assert!(backoff(&d, 2, 0.999) < Duration::from_secs(3));
+        let r = unit_random();
+        assert!((0.0..1.0).contains(&r));
+    }
+
+    #[test]
+    fn outcomes() {
+        let d = Delivery::default();
+        let item = OutboxItem { id: 1, incident: 1, level: 1, channel: None, attempts: 1, body: String::new() };
+        assert!(matches!(outcome(&d, &item, Ok("250".into()), 0), Outcome::Sent(_)));
+        assert!(matches!(outcome(&d, &item, Err(SendError::Reject("550".into())), 0), Outcome::Failed(_)));
+        let retry = SendError::Retry { after: Some(Duration::from_secs(60)), reason: "421".into() };
+        match outcome(&d, &item, Err(retry.clone()), 0) {
+            Outcome::Retry { at, .. } => assert!(at >= 60_000),
+            o => panic!("{o:?}"),
+        }
+        let last = OutboxItem { attempts: d.max_attempts, ..item };
+        assert!(matches!(outcome(&d, &last, Err(retry), 0), Outcome::Failed(_)));
+    }
+}

@@ -1,0 +1,65 @@
+//! `vigie-router serve`: opens the store, starts the escalation engine and the delivery
+//! queue, and serves HTTP until SIGTERM/SIGINT. State is on disk, so stopping is immediate:
+//! whatever was in flight is picked up at the next start.
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+use vigie_kit::server::Listeners;
+use vigie_kit::web_config::Web;
+
+use crate::channels::{email::Email, Channel, ChannelKind};
+use crate::config::Config;
+use crate::ingest;
+use crate::metrics::Metrics;
+use crate::queue::{self, Channels};
+use crate::store::{sqlite::Sqlite, Store};
+
+/// Runs until `shutdown` completes.
+pub async fn run(
+    config: Config,
+    web: Web,
+    listen: &[String],
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), String> {
+    let store: Arc<dyn Store> =
+        Arc::new(Sqlite::open(&config.storage_path).map_err(|e| format!("{}: {e}", config.storage_path.display()))?);
+    let listeners = Listeners::bind(listen).await.map_err(|e| e.to_string())?;
+    let mut channels = Channels::new();
+    if let Some(s) = &config.email {
+        tracing::info!(channel = "email", smarthost = s.smarthost, "Channel ready.");
+        channels.insert(ChannelKind::Email, Arc::new(Email::new(s.clone())) as Arc<dyn Channel>);
+    }
+    let config = Arc::new(config);
+    let metrics = Arc::new(Metrics::new());
+    let (engine_wake, deliver_wake) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    if config.ingest.bearer.is_none() && config.ingest.basic.is_none() {
+        tracing::warn!("No ingest.bearer_token or ingest.basic_auth: anyone who reaches the port can post alerts.");
+    }
+    let engine = tokio::spawn(crate::escalation::run(
+        config.clone(),
+        store.clone(),
+        engine_wake.clone(),
+        deliver_wake.clone(),
+        metrics.clone(),
+    ));
+    let delivery = tokio::spawn(queue::run(
+        store.clone(),
+        Arc::new(channels),
+        config.delivery.clone(),
+        deliver_wake,
+        engine_wake.clone(),
+        metrics.clone(),
+    ));
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        store = %config.storage_path.display(),
+        policies = config.policies.len(),
+        "Starting vigie-router."
+    );
+    let state = Arc::new(ingest::State { config, store, engine: engine_wake, metrics });
+    listeners.serve(Arc::new(web), ingest::handler(state), shutdown).await;
+    engine.abort();
+    delivery.abort();
+    Ok(())
+}

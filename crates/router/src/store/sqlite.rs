@@ -1,0 +1,522 @@
+//! [`Store`] on an embedded SQLite file through `rusqlite` (bundled SQLite): WAL journal,
+//! `synchronous=FULL`, so a commit is on disk when it returns.
+//!
+//! One writer thread owns the connection. Every call becomes a job on a channel; the thread
+//! takes everything queued, runs each job in its own savepoint inside one transaction and
+//! commits once, then answers every caller: concurrent webhooks share one fsync (group
+//! commit), and a caller hears "stored" only after the commit.
+
+use std::path::Path;
+use std::sync::mpsc;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use tokio::sync::oneshot;
+use vigie_kit::BoxFuture;
+
+use super::*;
+
+type Finish = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+type Job = Box<dyn FnOnce(&Connection) -> (bool, Finish) + Send>;
+
+/// Most alerts of an incident put in a notification (firing first): bounds the work per
+/// step and the size of a mail for groups of thousands of alerts.
+const MAX_ALERTS_SHOWN: i64 = 50;
+
+/// Most jobs in one transaction.
+const MAX_BATCH: usize = 1024;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS batches(key BLOB PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS incidents(
+  id INTEGER PRIMARY KEY, receiver TEXT NOT NULL, group_key TEXT NOT NULL, policy TEXT NOT NULL,
+  external_url TEXT NOT NULL, group_labels TEXT NOT NULL, firing INTEGER NOT NULL,
+  level INTEGER NOT NULL DEFAULT 0, cycle INTEGER NOT NULL DEFAULT 0, start_level INTEGER NOT NULL,
+  next_at INTEGER, deadline_at INTEGER NOT NULL, started_at INTEGER NOT NULL, resolved_at INTEGER,
+  announce INTEGER NOT NULL DEFAULT 0, resolve_pending INTEGER NOT NULL DEFAULT 0,
+  version INTEGER NOT NULL DEFAULT 1);
+CREATE UNIQUE INDEX IF NOT EXISTS incidents_open ON incidents(receiver, group_key) WHERE firing = 1;
+CREATE INDEX IF NOT EXISTS incidents_next ON incidents(next_at) WHERE next_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS incidents_todo ON incidents(id) WHERE announce = 1 OR resolve_pending = 1;
+CREATE TABLE IF NOT EXISTS alerts(
+  incident_id INTEGER NOT NULL, fingerprint TEXT NOT NULL, status TEXT NOT NULL, labels TEXT NOT NULL,
+  annotations TEXT NOT NULL, starts_at TEXT NOT NULL, ends_at TEXT NOT NULL, generator_url TEXT NOT NULL,
+  PRIMARY KEY(incident_id, fingerprint)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outbox(
+  id INTEGER PRIMARY KEY, incident_id INTEGER NOT NULL, kind TEXT NOT NULL, level INTEGER NOT NULL,
+  channel TEXT NOT NULL, contact TEXT NOT NULL, address TEXT NOT NULL, body TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
+  inflight INTEGER NOT NULL DEFAULT 0, maybe_sent INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL, created_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox(next_attempt_at) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS outbox_incident ON outbox(incident_id);
+CREATE TABLE IF NOT EXISTS attempts(outbox_id INTEGER NOT NULL, at INTEGER NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events(incident_id INTEGER NOT NULL, at INTEGER NOT NULL, what TEXT NOT NULL);
+";
+
+fn db(e: rusqlite::Error) -> StoreError {
+    StoreError::Db(e.to_string())
+}
+
+/// The SQLite store.
+pub struct Sqlite {
+    tx: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for Sqlite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sqlite")
+    }
+}
+
+impl Sqlite {
+    /// Opens (creating) the file, recovers attempts a crash interrupted, and starts the
+    /// writer thread.
+    pub fn open(path: &Path) -> Result<Sqlite, StoreError> {
+        let conn = Connection::open(path).map_err(|e| StoreError::Db(format!("{}: {e}", path.display())))?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(db)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(db)?;
+        conn.execute_batch(SCHEMA).map_err(db)?;
+        recover(&conn, now_ms())?;
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("vigie-store".into())
+            .spawn(move || writer(conn, rx))
+            .map_err(|e| StoreError::Db(format!("cannot start the writer thread: {e}")))?;
+        Ok(Sqlite { tx })
+    }
+
+    async fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let r = f(conn);
+            let ok = r.is_ok();
+            let fin: Finish = Box::new(move |commit| {
+                let _ = tx.send(commit.and(r));
+            });
+            (ok, fin)
+        });
+        self.tx.send(job).map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+fn writer(conn: Connection, rx: mpsc::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        let begun = conn.execute_batch("BEGIN IMMEDIATE").map_err(db);
+        let mut finishers = Vec::with_capacity(jobs.len());
+        for j in jobs {
+            // Each job in its own savepoint, so one failing job leaves the others' writes.
+            let saved = conn.execute_batch("SAVEPOINT job").is_ok();
+            let (ok, fin) = j(&conn);
+            if saved {
+                let undo = !ok || begun.is_err();
+                let _ = conn.execute_batch(if undo { "ROLLBACK TO job; RELEASE job" } else { "RELEASE job" });
+            }
+            finishers.push(fin);
+        }
+        let commit = match begun {
+            Ok(()) => conn.execute_batch("COMMIT").map_err(db),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = &commit {
+            tracing::error!(err = %e, "Store commit failed.");
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for fin in finishers {
+            fin(commit.clone());
+        }
+    }
+}
+
+fn recover(conn: &Connection, now: Millis) -> Result<(), StoreError> {
+    let tx = conn.unchecked_transaction().map_err(db)?;
+    // An attempt that was started and never finished may have been delivered.
+    tx.execute(
+        "INSERT INTO attempts(outbox_id, at, outcome, detail)
+         SELECT id, ?1, 'interrupted', 'the router stopped during this attempt' FROM outbox WHERE inflight = 1",
+        params![now],
+    )
+    .map_err(db)?;
+    tx.execute(
+        "UPDATE outbox SET maybe_sent = maybe_sent + 1, inflight = 0, next_attempt_at = ?1 WHERE inflight = 1",
+        params![now],
+    )
+    .map_err(db)?;
+    // Twice possibly delivered: a third send could make three copies. Give up, recorded.
+    tx.execute(
+        "INSERT INTO attempts(outbox_id, at, outcome, detail)
+         SELECT id, ?1, 'uncertain', 'two interrupted attempts: not sent again' FROM outbox
+         WHERE state = 'pending' AND maybe_sent >= 2",
+        params![now],
+    )
+    .map_err(db)?;
+    tx.execute("UPDATE outbox SET state = 'uncertain' WHERE state = 'pending' AND maybe_sent >= 2", []).map_err(db)?;
+    tx.commit().map_err(db)
+}
+
+fn ingest(conn: &Connection, b: &IngestBatch) -> Result<Ingested, StoreError> {
+    let fresh = conn
+        .prepare_cached("INSERT OR IGNORE INTO batches(key, at) VALUES (?1, ?2)")
+        .and_then(|mut s| s.execute(params![&b.key[..], b.now]))
+        .map_err(db)?;
+    if fresh == 0 {
+        return Ok(Ingested::Duplicate);
+    }
+    let open: Option<(i64, i64)> = conn
+        .prepare_cached("SELECT id, level FROM incidents WHERE receiver = ?1 AND group_key = ?2 AND firing = 1")
+        .and_then(|mut s| s.query_row(params![b.receiver, b.group_key], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .map_err(db)?;
+    let any_firing = b.alerts.iter().any(|a| a.status == Status::Firing);
+    let (id, level, opened) = match open {
+        Some((id, level)) => (id, level, false),
+        None if any_firing => {
+            conn.prepare_cached(
+                "INSERT INTO incidents(receiver, group_key, policy, external_url, group_labels, firing, start_level,
+                   next_at, deadline_at, started_at) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7, ?8, ?7)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    b.receiver,
+                    b.group_key,
+                    b.policy,
+                    b.external_url,
+                    b.group_labels,
+                    b.start_level as i64,
+                    b.now,
+                    b.deadline_at
+                ])
+            })
+            .map_err(db)?;
+            let id = conn.last_insert_rowid();
+            event(conn, id, b.now, &format!("opened (policy {}, start level {})", b.policy, b.start_level))?;
+            (id, 0, true)
+        }
+        // Resolved alerts of a group with no open incident: already resolved, or never seen.
+        None => return Ok(Ingested::Stored { incident: None, opened: false, resolved: false }),
+    };
+    let mut newly_firing = false;
+    for a in &b.alerts {
+        let before: Option<String> = conn
+            .prepare_cached("SELECT status FROM alerts WHERE incident_id = ?1 AND fingerprint = ?2")
+            .and_then(|mut s| s.query_row(params![id, a.fingerprint], |r| r.get(0)).optional())
+            .map_err(db)?;
+        if a.status == Status::Firing && before.as_deref() != Some("firing") {
+            newly_firing = true;
+        }
+        conn.prepare_cached(
+            "INSERT INTO alerts(incident_id, fingerprint, status, labels, annotations, starts_at, ends_at, generator_url)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT(incident_id, fingerprint) DO UPDATE SET status = excluded.status, labels = excluded.labels,
+               annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
+               generator_url = excluded.generator_url",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                id,
+                a.fingerprint,
+                a.status.as_str(),
+                a.labels,
+                a.annotations,
+                a.starts_at,
+                a.ends_at,
+                a.generator_url
+            ])
+        })
+        .map_err(db)?;
+    }
+    let firing: i64 = conn
+        .prepare_cached("SELECT count(*) FROM alerts WHERE incident_id = ?1 AND status = 'firing'")
+        .and_then(|mut s| s.query_row(params![id], |r| r.get(0)))
+        .map_err(db)?;
+    let resolved = firing == 0;
+    if resolved {
+        conn.prepare_cached(
+            "UPDATE incidents SET firing = 0, resolved_at = ?2, resolve_pending = 1, next_at = NULL,
+             version = version + 1 WHERE id = ?1",
+        )
+        .and_then(|mut s| s.execute(params![id, b.now]))
+        .map_err(db)?;
+        event(conn, id, b.now, "resolved")?;
+    } else if !opened {
+        let announce = newly_firing && level > 0;
+        conn.prepare_cached(
+            "UPDATE incidents SET announce = announce OR ?2, external_url = ?3, version = version + 1 WHERE id = ?1",
+        )
+        .and_then(|mut s| s.execute(params![id, announce, b.external_url]))
+        .map_err(db)?;
+        if announce {
+            event(conn, id, b.now, "new alerts joined")?;
+        }
+    }
+    Ok(Ingested::Stored { incident: (!resolved).then_some(id), opened, resolved })
+}
+
+fn event(conn: &Connection, id: i64, at: Millis, what: &str) -> Result<(), StoreError> {
+    conn.prepare_cached("INSERT INTO events(incident_id, at, what) VALUES (?1, ?2, ?3)")
+        .and_then(|mut s| s.execute(params![id, at, what]))
+        .map(|_| ())
+        .map_err(db)
+}
+
+fn json_kv(s: &str) -> KV {
+    serde_json::from_str(s).unwrap_or_default()
+}
+
+fn due(conn: &Connection, now: Millis, limit: usize) -> Result<Vec<Incident>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT id, version, receiver, group_key, policy, external_url, group_labels, firing, level, cycle,
+               start_level, next_at, deadline_at, started_at, resolved_at, announce, resolve_pending
+             FROM incidents WHERE (firing = 1 AND next_at <= ?1) OR announce = 1 OR resolve_pending = 1
+             ORDER BY id LIMIT ?2",
+        )
+        .map_err(db)?;
+    let rows = stmt
+        .query_map(params![now, limit as i64], |r| {
+            Ok(Incident {
+                id: r.get(0)?,
+                version: r.get(1)?,
+                receiver: r.get(2)?,
+                group_key: r.get(3)?,
+                policy: r.get(4)?,
+                external_url: r.get(5)?,
+                group_labels: json_kv(&r.get::<_, String>(6)?),
+                firing: r.get(7)?,
+                level: r.get::<_, i64>(8)?.max(0) as usize,
+                cycle: r.get::<_, i64>(9)?.max(0) as u32,
+                start_level: r.get::<_, i64>(10)?.max(1) as usize,
+                next_at: r.get(11)?,
+                deadline_at: r.get(12)?,
+                started_at: r.get(13)?,
+                resolved_at: r.get(14)?,
+                announce: r.get(15)?,
+                resolve_pending: r.get(16)?,
+                alerts: Vec::new(),
+                paged: Vec::new(),
+            })
+        })
+        .map_err(db)?;
+    let mut out: Vec<Incident> = rows.collect::<Result<_, _>>().map_err(db)?;
+    for inc in &mut out {
+        let mut s = conn
+            .prepare_cached(
+                "SELECT status, labels, annotations, starts_at, generator_url FROM alerts
+                 WHERE incident_id = ?1 ORDER BY status, starts_at, fingerprint LIMIT ?2",
+            )
+            .map_err(db)?;
+        inc.alerts = s
+            .query_map(params![inc.id, MAX_ALERTS_SHOWN], |r| {
+                Ok(AlertView {
+                    status: r.get(0)?,
+                    labels: json_kv(&r.get::<_, String>(1)?),
+                    annotations: json_kv(&r.get::<_, String>(2)?),
+                    starts_at: r.get(3)?,
+                    generator_url: r.get(4)?,
+                })
+            })
+            .map_err(db)?
+            .collect::<Result<_, _>>()
+            .map_err(db)?;
+        let mut s = conn
+            .prepare_cached(
+                "SELECT contact, channel, address, max(level) FROM outbox WHERE incident_id = ?1 AND kind = 'page'
+                 GROUP BY contact, channel, address ORDER BY contact, channel",
+            )
+            .map_err(db)?;
+        inc.paged = s
+            .query_map(params![inc.id], |r| {
+                let channel: String = r.get(1)?;
+                Ok((r.get::<_, String>(0)?, channel, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
+            })
+            .map_err(db)?
+            .filter_map(|r| r.ok())
+            .filter_map(|(contact, ch, address, level)| {
+                Some((Target { contact, channel: ChannelKind::parse(&ch)?, address }, level.max(0) as usize))
+            })
+            .collect();
+    }
+    Ok(out)
+}
+
+fn kind_str(k: Kind) -> &'static str {
+    match k {
+        Kind::Page => "page",
+        Kind::NewAlerts => "new_alerts",
+        Kind::Resolved => "resolved",
+    }
+}
+
+fn apply(conn: &Connection, steps: &[Step], now: Millis) -> Result<usize, StoreError> {
+    let mut applied = 0;
+    for st in steps {
+        let n = conn
+            .prepare_cached(
+                "UPDATE incidents SET level = ?3, cycle = ?4, next_at = ?5,
+                   announce = CASE WHEN ?6 THEN 0 ELSE announce END,
+                   resolve_pending = CASE WHEN ?7 THEN 0 ELSE resolve_pending END,
+                   version = version + 1
+                 WHERE id = ?1 AND version = ?2",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    st.incident,
+                    st.version,
+                    st.level as i64,
+                    st.cycle as i64,
+                    st.next_at,
+                    st.clear_announce,
+                    st.clear_resolve
+                ])
+            })
+            .map_err(db)?;
+        if n == 0 {
+            continue; // changed since it was read: the next pass plans again
+        }
+        applied += 1;
+        for o in &st.outbox {
+            conn.prepare_cached(
+                "INSERT INTO outbox(incident_id, kind, level, channel, contact, address, body, next_attempt_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    st.incident,
+                    kind_str(o.kind),
+                    o.level as i64,
+                    o.target.channel.as_str(),
+                    o.target.contact,
+                    o.target.address,
+                    o.body,
+                    now
+                ])
+            })
+            .map_err(db)?;
+        }
+        for e in &st.events {
+            event(conn, st.incident, now, e)?;
+        }
+    }
+    Ok(applied)
+}
+
+fn claim(conn: &Connection, now: Millis, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
+    let mut s = conn
+        .prepare_cached(
+            "SELECT id, incident_id, level, channel, attempts, body FROM outbox
+             WHERE state = 'pending' AND inflight = 0 AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
+        )
+        .map_err(db)?;
+    let items: Vec<OutboxItem> = s
+        .query_map(params![now, limit as i64], |r| {
+            Ok(OutboxItem {
+                id: r.get(0)?,
+                incident: r.get(1)?,
+                level: r.get::<_, i64>(2)?.max(0) as usize,
+                channel: ChannelKind::parse(&r.get::<_, String>(3)?),
+                attempts: r.get::<_, i64>(4)?.max(0) as u32 + 1,
+                body: r.get(5)?,
+            })
+        })
+        .map_err(db)?
+        .collect::<Result<_, _>>()
+        .map_err(db)?;
+    for it in &items {
+        conn.prepare_cached("UPDATE outbox SET inflight = 1, attempts = attempts + 1 WHERE id = ?1")
+            .and_then(|mut s| s.execute(params![it.id]))
+            .map_err(db)?;
+    }
+    Ok(items)
+}
+
+fn finish(conn: &Connection, id: i64, outcome: &Outcome, now: Millis) -> Result<(), StoreError> {
+    let (label, detail) = match outcome {
+        Outcome::Sent(d) => ("sent", d.as_str()),
+        Outcome::Retry { reason, .. } => ("retry", reason.as_str()),
+        Outcome::Failed(reason) => ("failed", reason.as_str()),
+    };
+    conn.prepare_cached("INSERT INTO attempts(outbox_id, at, outcome, detail) VALUES (?1, ?2, ?3, ?4)")
+        .and_then(|mut s| s.execute(params![id, now, label, detail]))
+        .map_err(db)?;
+    match outcome {
+        Outcome::Sent(_) => {
+            conn.execute("UPDATE outbox SET state = 'sent', inflight = 0 WHERE id = ?1", params![id]).map_err(db)?;
+        }
+        Outcome::Retry { at, .. } => {
+            conn.execute("UPDATE outbox SET inflight = 0, next_attempt_at = ?2 WHERE id = ?1", params![id, at])
+                .map_err(db)?;
+        }
+        Outcome::Failed(reason) => {
+            conn.execute("UPDATE outbox SET state = 'failed', inflight = 0 WHERE id = ?1", params![id]).map_err(db)?;
+            // A level that cannot be reached is never skipped silently: page the next one now.
+            let row: Option<(i64, i64, String)> = conn
+                .query_row("SELECT incident_id, level, kind FROM outbox WHERE id = ?1", params![id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()
+                .map_err(db)?;
+            if let Some((incident, level, kind)) = row {
+                if kind == "page" {
+                    let n = conn
+                        .execute(
+                            "UPDATE incidents SET next_at = ?3, version = version + 1
+                             WHERE id = ?1 AND firing = 1 AND level = ?2",
+                            params![incident, level, now],
+                        )
+                        .map_err(db)?;
+                    let what = if n > 0 {
+                        format!("level {level} unreachable ({reason}): escalating now")
+                    } else {
+                        format!("level {level} notification failed: {reason}")
+                    };
+                    event(conn, incident, now, &what)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn wakeups(conn: &Connection) -> Result<Wakeups, StoreError> {
+    let a: Option<Millis> = conn
+        .query_row("SELECT min(next_at) FROM incidents WHERE firing = 1 AND next_at IS NOT NULL", [], |r| r.get(0))
+        .map_err(db)?;
+    let b: Option<Millis> = conn
+        .query_row("SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending' AND inflight = 0", [], |r| r.get(0))
+        .map_err(db)?;
+    Ok((a, b))
+}
+
+impl Store for Sqlite {
+    fn ingest(&self, batch: IngestBatch) -> BoxFuture<'_, Result<Ingested, StoreError>> {
+        Box::pin(self.call(move |c| ingest(c, &batch)))
+    }
+    fn due(&self, now: Millis, limit: usize) -> BoxFuture<'_, Result<Vec<Incident>, StoreError>> {
+        Box::pin(self.call(move |c| due(c, now, limit)))
+    }
+    fn apply(&self, steps: Vec<Step>, now: Millis) -> BoxFuture<'_, Result<usize, StoreError>> {
+        Box::pin(self.call(move |c| apply(c, &steps, now)))
+    }
+    fn claim(&self, now: Millis, limit: usize) -> BoxFuture<'_, Result<Vec<OutboxItem>, StoreError>> {
+        Box::pin(self.call(move |c| claim(c, now, limit)))
+    }
+    fn finish(&self, id: i64, outcome: Outcome, now: Millis) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.call(move |c| finish(c, id, &outcome, now)))
+    }
+    fn wakeups(&self) -> BoxFuture<'_, Result<Wakeups, StoreError>> {
+        Box::pin(self.call(wakeups))
+    }
+}
+
+#[cfg(test)]
+mod tests;

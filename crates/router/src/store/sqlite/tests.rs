@@ -1,0 +1,162 @@
+//! Store tests on a temporary SQLite file: idempotent ingest, incident lifecycle, group
+//! commit under concurrency, claims and recovery after a crash.
+
+use std::sync::Arc;
+
+use super::*;
+
+fn batch(key: u8, group: &str, alerts: &[(&str, Status)], now: Millis) -> IngestBatch {
+    IngestBatch {
+        key: [key; 32],
+        receiver: "vigie".into(),
+        group_key: group.into(),
+        external_url: "http://am".into(),
+        group_labels: "{\"alertname\":\"X\"}".into(),
+        policy: "standard".into(),
+        start_level: 1,
+        deadline_at: now + 3_600_000,
+        now,
+        alerts: alerts
+            .iter()
+            .map(|(fp, st)| AlertRow {
+                fingerprint: (*fp).into(),
+                status: *st,
+                labels: "{}".into(),
+                annotations: "{}".into(),
+                starts_at: "2026-11-22T10:00:00Z".into(),
+                ends_at: String::new(),
+                generator_url: String::new(),
+            })
+            .collect(),
+    }
+}
+
+fn open() -> (tempfile::TempDir, Sqlite) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Sqlite::open(&dir.path().join("r.db")).unwrap();
+    (dir, s)
+}
+
+#[tokio::test]
+async fn identical_retry_is_recognised() {
+    let (_d, s) = open();
+    let b = batch(1, "g", &[("a", Status::Firing)], 1000);
+    let first = s.ingest(b.clone()).await.unwrap();
+    assert!(matches!(first, Ingested::Stored { opened: true, .. }), "{first:?}");
+    assert_eq!(s.ingest(b).await.unwrap(), Ingested::Duplicate);
+    let due = s.due(1000, 10).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].alerts.len(), 1);
+}
+
+#[tokio::test]
+async fn lifecycle_new_alert_then_resolve() {
+    let (_d, s) = open();
+    s.ingest(batch(1, "g", &[("a", Status::Firing)], 1000)).await.unwrap();
+    let inc = s.due(1000, 10).await.unwrap().remove(0);
+    // Page level 1 to "alice".
+    let t = crate::config::Target { contact: "alice".into(), channel: ChannelKind::Email, address: "a@x".into() };
+    let step = Step {
+        incident: inc.id,
+        version: inc.version,
+        level: 1,
+        next_at: Some(5000),
+        outbox: vec![NewOutbox { kind: Kind::Page, level: 1, target: t.clone(), body: "{}".into() }],
+        ..Step::default()
+    };
+    assert_eq!(s.apply(vec![step.clone()], 1000).await.unwrap(), 1);
+    // A stale plan (same version) does not apply twice.
+    assert_eq!(s.apply(vec![step], 1000).await.unwrap(), 0);
+    assert!(s.due(1000, 10).await.unwrap().is_empty());
+    // A second alert joins: announce.
+    let r = s.ingest(batch(2, "g", &[("a", Status::Firing), ("b", Status::Firing)], 2000)).await.unwrap();
+    assert_eq!(r, Ingested::Stored { incident: Some(inc.id), opened: false, resolved: false });
+    let due = s.due(2000, 10).await.unwrap();
+    assert!(due[0].announce);
+    assert_eq!(due[0].paged, vec![(t.clone(), 1)]);
+    // One resolved: still firing. Both: resolved.
+    s.ingest(batch(3, "g", &[("a", Status::Resolved), ("b", Status::Firing)], 3000)).await.unwrap();
+    let r = s.ingest(batch(4, "g", &[("a", Status::Resolved), ("b", Status::Resolved)], 4000)).await.unwrap();
+    assert_eq!(r, Ingested::Stored { incident: None, opened: false, resolved: true });
+    let due = s.due(4000, 10).await.unwrap();
+    assert!(!due[0].firing && due[0].resolve_pending && due[0].next_at.is_none());
+    // The group fires again later: a new incident.
+    let r = s.ingest(batch(5, "g", &[("a", Status::Firing)], 9000)).await.unwrap();
+    assert!(matches!(r, Ingested::Stored { opened: true, .. }));
+}
+
+#[tokio::test]
+async fn concurrent_ingests_share_commits() {
+    let (_d, s) = open();
+    let s = Arc::new(s);
+    let mut tasks = Vec::new();
+    for i in 0..200u8 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut b = batch(i, &format!("g{i}"), &[("a", Status::Firing)], 1000);
+            b.key[0] = i;
+            b.key[1] = 7;
+            s.ingest(b).await
+        }));
+    }
+    for t in tasks {
+        assert!(matches!(t.await.unwrap().unwrap(), Ingested::Stored { opened: true, .. }));
+    }
+    assert_eq!(s.due(1000, 1000).await.unwrap().len(), 200);
+}
+
+#[tokio::test]
+async fn interrupted_attempts_are_retried_once_then_given_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.db");
+    let id;
+    {
+        let s = Sqlite::open(&path).unwrap();
+        s.ingest(batch(1, "g", &[("a", Status::Firing)], 1000)).await.unwrap();
+        let inc = s.due(1000, 10).await.unwrap().remove(0);
+        let t = crate::config::Target { contact: "alice".into(), channel: ChannelKind::Email, address: "a@x".into() };
+        let o = NewOutbox { kind: Kind::Page, level: 1, target: t, body: "{}".into() };
+        let step = Step { incident: inc.id, version: inc.version, level: 1, outbox: vec![o], ..Step::default() };
+        s.apply(vec![step], 1000).await.unwrap();
+        let claimed = s.claim(1000, 10).await.unwrap();
+        assert_eq!(claimed.len(), 1);
+        id = claimed[0].id;
+        // Claimed rows are not handed out twice.
+        assert!(s.claim(1000, 10).await.unwrap().is_empty());
+        // "Crash": drop without finishing.
+    }
+    {
+        let s = Sqlite::open(&path).unwrap();
+        let again = s.claim(now_ms(), 10).await.unwrap();
+        assert_eq!(again.len(), 1, "an interrupted attempt is sent again");
+        assert_eq!(again[0].id, id);
+        assert_eq!(again[0].attempts, 2);
+    }
+    {
+        let s = Sqlite::open(&path).unwrap();
+        assert!(s.claim(now_ms(), 10).await.unwrap().is_empty(), "never a third copy");
+    }
+}
+
+#[tokio::test]
+async fn failed_page_escalates_now() {
+    let (_d, s) = open();
+    s.ingest(batch(1, "g", &[("a", Status::Firing)], 1000)).await.unwrap();
+    let inc = s.due(1000, 10).await.unwrap().remove(0);
+    let t = crate::config::Target { contact: "alice".into(), channel: ChannelKind::Email, address: "a@x".into() };
+    let o = NewOutbox { kind: Kind::Page, level: 1, target: t, body: "{}".into() };
+    let step = Step {
+        incident: inc.id,
+        version: inc.version,
+        level: 1,
+        next_at: Some(99_000),
+        outbox: vec![o],
+        ..Step::default()
+    };
+    s.apply(vec![step], 1000).await.unwrap();
+    let item = s.claim(1000, 10).await.unwrap().remove(0);
+    s.finish(item.id, Outcome::Failed("550 no such user".into()), 2000).await.unwrap();
+    let due = s.due(2000, 10).await.unwrap();
+    assert_eq!(due.len(), 1, "the next level is due now");
+    assert_eq!(due[0].next_at, Some(2000));
+}

@@ -1,0 +1,21 @@
+//! vigie-router's one integration test binary: the router as a process, over HTTP.
+//!
+//! - `bad_input`: malformed JSON, wrong version, wrong token, 10 MB body, duplicates.
+//! - `fuzz`: ≥ 10,000 mutations of the real Alertmanager captures through the parser, a
+//!   share of them over HTTP, and mutated configs through the config checks.
+//! - `services`: a real Alertmanager 0.25 posting to the router and a real aiosmtpd with
+//!   STARTTLS + AUTH: L1 → L2 → L3 → resolve; kill -9 under a stream of webhooks; SMTP down
+//!   for a while. Without the services these print `skipped: <why>` and pass, unless
+//!   `VIGIE_REQUIRE_SERVICES=1`.
+
+// Test code: a failed unwrap is a failed test (clippy only exempts #[test] bodies).
+#![allow(clippy::unwrap_used)]
+
+#[path = "integration/bad_input.rs"]
+mod bad_input;
+#[path = "integration/fuzz.rs"]
+mod fuzz;
+#[path = "integration/services.rs"]
+mod services;
+#[path = "integration/support.rs"]
+mod support;
