@@ -1,0 +1,19 @@
+# mongodb-exporter: MongoDB metrics (Percona mongodb_exporter names). The crate is not
+# merged yet: docker-compose.yml keeps this service behind the "mongodb" profile until it
+# is.
+# Built from the repository root: docker build -f docker/mongodb-exporter.Dockerfile .
+# (docker-compose.yml does this). Multi-stage: the Rust toolchain stays in the builder;
+# the runtime is debian:bookworm-slim with the one binary.
+FROM rust:1.85-bookworm AS build
+WORKDIR /src
+COPY . .
+RUN cargo build --release --locked -p vigie-mongodb-exporter && cp target/release/vigie-mongodb-exporter /vigie-mongodb-exporter
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \
+    && rm -rf /var/lib/apt/lists/*
+COPY --from=build /vigie-mongodb-exporter /usr/local/bin/vigie-mongodb-exporter
+
+USER 65534:65534
+EXPOSE 9216
+ENTRYPOINT ["/usr/local/bin/vigie-mongodb-exporter"]
