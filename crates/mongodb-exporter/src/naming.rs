@@ -350,4 +350,5 @@ fn rename(m: &Metric) -> Option<Vec<Metric>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests;
