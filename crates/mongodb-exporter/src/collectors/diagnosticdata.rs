@@ -1,0 +1,198 @@
+//! `getDiagnosticData` → `mongodb_ss_*`, `mongodb_rs_*`, `mongodb_oplog_stats_*`,
+//! `mongodb_sys_*`, `mongodb_start`/`_end` (Percona's diagnosticdata collector), its fixed
+//! lock list, and in compatible mode the old families built by hand: version, storage
+//! engine, replica-set members, oplog head/tail timestamps.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use mongodb::bson::{doc, Bson, Document};
+use mongodb::Client;
+use vigie_kit::{BoxFuture, CollectResult, Collector, Kind, MetricSet, Registration, Scrape};
+use vigie_mongodb_exporter::{naming, sink::Sink};
+
+use crate::target::{admin, number, walk, Conn};
+
+/// Registration.
+pub const REG: Registration<Arc<Conn>> = Registration {
+    name: "diagnosticdata",
+    default_enabled: false,
+    help: "getDiagnosticData: serverStatus, replSetGetStatus, oplog stats and system metrics.",
+    args: vigie_kit::collector::no_args,
+    build: |_| Ok(Box::new(DiagnosticData)),
+};
+
+struct DiagnosticData;
+
+/// The fixed lock list: (family, lock mode label, resource label, path under serverStatus.locks).
+/// The second and the acquireWaitCount rows keep the incumbent's mislabelled resource and
+/// path, since dashboards read them so.
+const LOCKS: &[(&str, &str, &str, [&str; 3])] = &[
+    ("mongodb_ss_locks_acquireCount", "r", "ParallelBatchWriterMode", ["ParallelBatchWriterMode", "acquireCount", "r"]),
+    ("mongodb_ss_locks_acquireCount", "w", "ReplicationStateTransition", ["ParallelBatchWriterMode", "acquireCount", "w"]),
+    ("mongodb_ss_locks_acquireCount", "w", "ReplicationStateTransition", ["ReplicationStateTransition", "acquireCount", "w"]),
+    ("mongodb_ss_locks_acquireWaitCount", "W", "ReplicationStateTransition", ["ReplicationStateTransition", "acquireCount", "W"]),
+    ("mongodb_ss_locks_timeAcquiringMicros", "w", "ReplicationStateTransition", ["ReplicationStateTransition", "timeAcquiringMicros", "w"]),
+    ("mongodb_ss_locks_acquireCount", "r", "Global", ["Global", "acquireCount", "r"]),
+    ("mongodb_ss_locks_acquireCount", "w", "Global", ["Global", "acquireCount", "w"]),
+    ("mongodb_ss_locks_acquireCount", "W", "Global", ["Global", "acquireCount", "W"]),
+];
+
+/// The lock list from a `data` document (duplicates are dropped by the sink).
+pub fn locks(sink: &mut Sink<'_>, data: &Document) {
+    for (name, mode, resource, path) in LOCKS {
+        let full = ["serverStatus", "locks", path[0], path[1], path[2]];
+        if let Some(v) = walk(data, &full).and_then(number) {
+            sink.push(naming::Metric {
+                name: (*name).to_owned(),
+                help: (*name).to_owned(),
+                kind: Kind::Untyped,
+                labels: vec![("lock_mode".into(), (*mode).into()), ("resource".into(), (*resource).into())],
+                value: v,
+            });
+        }
+    }
+}
+
+fn gauge(sink: &mut Sink<'_>, name: &str, help: &str, labels: &[(&str, &str)], value: f64) {
+    sink.push(naming::Metric {
+        name: name.to_owned(),
+        help: help.to_owned(),
+        kind: Kind::Gauge,
+        labels: labels.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        value,
+    });
+}
+
+fn ms(b: &Bson) -> Option<f64> {
+    match b {
+        Bson::DateTime(d) => Some(d.timestamp_millis() as f64),
+        Bson::Timestamp(t) => Some(f64::from(t.time) * 1000.0),
+        _ => None,
+    }
+}
+
+/// Compatible-mode families computed from `data` alone.
+pub fn compat_from_data(sink: &mut Sink<'_>, data: &Document, set: &str) {
+    let acquiring = ["r", "w"]
+        .iter()
+        .filter_map(|m| walk(data, &["serverStatus", "locks", "Global", "timeAcquiringMicros", m]).and_then(number))
+        .sum::<f64>();
+    gauge(sink, "mongodb_mongod_locks_time_acquiring_global_microseconds_total", "Microseconds spent waiting for the global lock (reads and writes).", &[], acquiring);
+    let evicted = ["modified pages evicted", "unmodified pages evicted"]
+        .iter()
+        .map(|k| walk(data, &["serverStatus", "wiredTiger", "cache", k]).and_then(number))
+        .collect::<Option<Vec<f64>>>();
+    if let Some(e) = evicted {
+        gauge(sink, "mongodb_mongod_wiredtiger_cache_evicted_total", "Pages evicted from the WiredTiger cache, modified or not.", &[], e.iter().sum());
+    }
+    if let Some(Bson::String(engine)) = walk(data, &["serverStatus", "storageEngine", "name"]) {
+        gauge(sink, "mongodb_mongod_storage_engine", "The storage engine in use, as a label.", &[("engine", engine)], 1.0);
+    }
+    let Ok(rs) = data.get_document("replSetGetStatus") else { return };
+    let members: Vec<&Document> = rs.get_array("members").map(|a| a.iter().filter_map(Bson::as_document).collect()).unwrap_or_default();
+    gauge(sink, "mongodb_mongod_replset_number_of_members", "Members of the replica set.", &[("set", set)], members.len() as f64);
+    let primary_optime = members.iter().find(|m| m.get_str("stateStr") == Ok("PRIMARY")).and_then(|m| m.get("optimeDate")).and_then(ms);
+    for m in &members {
+        let name = m.get_str("name").unwrap_or("");
+        let state = m.get_str("stateStr").unwrap_or("");
+        let l = [("name", name), ("set", set), ("state", state)];
+        if m.get_bool("self").unwrap_or(false) {
+            gauge(sink, "mongodb_mongod_replset_my_name", "The name of the member this exporter watches.", &l, 1.0);
+        }
+        if let Some(e) = m.get("electionTime").and_then(ms).filter(|v| *v > 0.0) {
+            gauge(sink, "mongodb_mongod_replset_member_election_date", "When the member was elected primary, in unix seconds.", &l, e / 1000.0);
+        }
+        if let (Some(p), Some(o)) = (primary_optime, m.get("optimeDate").and_then(ms)) {
+            if state != "PRIMARY" {
+                gauge(sink, "mongodb_mongod_replset_member_replication_lag", "Seconds the member's last applied operation is behind the primary's.", &l, ((p - o) / 1000.0).abs());
+            }
+        }
+        if let Some(v) = m.get("pingMs").and_then(number) {
+            gauge(sink, "mongodb_mongod_replset_member_ping_ms", "Round trip of the last heartbeat to the member, in milliseconds.", &l, v);
+        }
+        if let Some(v) = m.get("lastHeartbeat").and_then(ms) {
+            gauge(sink, "mongodb_mongod_replset_member_last_heartbeat", "When the last heartbeat was sent to the member, in unix seconds.", &l, v / 1000.0);
+        }
+        if let Some(v) = m.get("lastHeartbeatRecv").and_then(ms) {
+            gauge(sink, "mongodb_mongod_replset_member_last_heartbeat_recv", "When the last heartbeat was received from the member, in unix seconds.", &l, v / 1000.0);
+        }
+        if let Some(v) = m.get("configVersion").and_then(number) {
+            gauge(sink, "mongodb_mongod_replset_member_config_version", "Replica-set configuration version the member has.", &l, v);
+        }
+    }
+}
+
+/// Compatible-mode families that need their own commands.
+async fn compat_from_server(sink: &mut Sink<'_>, client: &Client, set: &str) {
+    if let Ok(info) = admin(client, doc! { "buildInfo": 1 }).await {
+        let version = info.get_str("version").unwrap_or("");
+        let enterprise = info.get_array("modules").ok().and_then(|m| m.first()).and_then(Bson::as_str) == Some("enterprise");
+        let vendor = if info.contains_key("psmdbVersion") { "Percona" } else { "MongoDB" };
+        let edition = if enterprise { "Enterprise" } else { "Community" };
+        gauge(sink, "mongodb_version_info", "The server's version, edition and vendor, as labels.", &[("edition", edition), ("mongodb", version), ("vendor", vendor)], 1.0);
+    }
+    let state = admin(client, doc! { "replSetGetStatus": 1 }).await.ok().and_then(|s| s.get("myState").and_then(number)).unwrap_or(6.0);
+    gauge(sink, "mongodb_mongod_replset_my_state", "This member's replica-set state (6: unknown).", &[("set", set)], state);
+    let oplog = client.database("local").collection::<Document>("oplog.rs");
+    for (name, order, help) in [
+        ("mongodb_mongod_replset_oplog_head_timestamp", -1, "Timestamp of the newest oplog entry, in unix seconds."),
+        ("mongodb_mongod_replset_oplog_tail_timestamp", 1, "Timestamp of the oldest oplog entry, in unix seconds."),
+    ] {
+        let entry = oplog.find_one(doc! {}).sort(doc! { "$natural": order }).projection(doc! { "ts": 1 }).await;
+        if let Ok(Some(e)) = entry {
+            if let Ok(ts) = e.get_timestamp("ts") {
+                gauge(sink, name, help, &[], f64::from(ts.time));
+            }
+        }
+    }
+}
+
+/// Merges 8.0's per-block `data` (`common`, …) into one document, as Percona does.
+fn merged(data: Document) -> Document {
+    if !data.contains_key("common") {
+        return data;
+    }
+    let mut out = Document::new();
+    for (_, v) in data {
+        if let Bson::Document(block) = v {
+            out.extend(block);
+        }
+    }
+    out
+}
+
+impl Collector<Arc<Conn>> for DiagnosticData {
+    fn collect<'a>(&'a self, cx: &'a Scrape<Arc<Conn>>, out: &'a mut MetricSet) -> BoxFuture<'a, CollectResult> {
+        Box::pin(async move {
+            let started = Instant::now();
+            let conn = &cx.target;
+            let Some(client) = super::client(conn) else { return Ok(()) };
+            let set = conn.topology.iter().find(|(k, _)| k == "rs_nm").map(|(_, v)| v.clone()).unwrap_or_default();
+            let compatible = conn.shared.opts.compatible;
+            let mut sink = Sink::new(out, &conn.shared.drops);
+            let result = match admin(client, doc! { "getDiagnosticData": 1 }).await {
+                Ok(reply) => match reply.get_document("data") {
+                    Ok(data) => {
+                        let data = merged(data.clone());
+                        let flat = naming::flatten("", &data, &conn.topology, conn.shared.opts.histograms);
+                        super::write(&mut sink, conn, flat);
+                        locks(&mut sink, &data);
+                        if compatible {
+                            compat_from_data(&mut sink, &data, &set);
+                        }
+                        Ok(())
+                    }
+                    Err(_) => Err(vigie_kit::CollectError::Other(format!("{}: getDiagnosticData reply has no data document", conn.hosts))),
+                },
+                Err(e) => Err(super::fail(conn, "getDiagnosticData", &e)),
+            };
+            if compatible {
+                compat_from_server(&mut sink, client, &set).await;
+            }
+            drop(sink);
+            super::scrape_time(out, "diagnostic_data", started);
+            result
+        })
+    }
+}

@@ -1,0 +1,354 @@
+//! Percona mongodb_exporter's generic naming (its `makeMetrics`), as a pure function from a
+//! BSON document to samples: prefix shortening, label-promoted keys (`conn_type`,
+//! `legacy_op_type`, `csr_type`…), array members (`member_idx`, `member_state`), middle-node
+//! labels (`index_name`), value conversions (dates in ms, Timestamps in s, booleans 0/1),
+//! counter vs untyped, and the always-on renames (`mongodb_ss_opLatencies_ops{op_type}`,
+//! `mongodb_ss_wt_concurrentTransactions_out{txn_rw}`).
+//!
+//! Rules as in the current release (v0.53); where they differ from v0.40 the README says so.
+//! A value of a type the incumbent cannot handle (null, decimal128, regex…) is not a sample
+//! but an [`Invalid`] entry, which the caller counts and drops.
+
+use mongodb::bson::{Bson, Document};
+use vigie_kit::Kind;
+
+/// One generic sample before it meets the others (see [`crate::sink`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Metric {
+    /// Full name, `mongodb_…`.
+    pub name: String,
+    /// HELP text (the incumbent's: the BSON path the value came from).
+    pub help: String,
+    /// `untyped`, or `counter` when the last key ends in "count".
+    pub kind: Kind,
+    /// Label pairs, unsorted.
+    pub labels: Vec<(String, String)>,
+    /// The value.
+    pub value: f64,
+}
+
+/// A value the incumbent would turn into an invalid metric (failing its whole scrape).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Invalid {
+    /// The metric name it would have had.
+    pub name: String,
+    /// The BSON path and type, for the log.
+    pub why: String,
+}
+
+/// What flattening a document gave.
+#[derive(Debug, Default)]
+pub struct Flat {
+    /// Samples, in document order.
+    pub metrics: Vec<Metric>,
+    /// Values that could not become samples.
+    pub invalid: Vec<Invalid>,
+}
+
+/// Path prefixes replaced by short names; the first match wins (the incumbent's order,
+/// including entries that can never match because an earlier one does).
+const PREFIXES: &[(&str, &str)] = &[
+    ("serverStatus.wiredTiger.transaction", "ss_wt_txn"),
+    ("serverStatus.wiredTiger", "ss_wt"),
+    ("serverStatus.queues.execution", "ss_wt_concurrentTransactions"),
+    ("serverStatus", "ss"),
+    ("replSetGetStatus", "rs"),
+    ("systemMetrics", "sys"),
+    ("local.oplog.rs.stats.wiredTiger", "oplog_stats_wt"),
+    ("local.oplog.rs.stats.storageStats.wiredTiger", "oplog_stats_wt"),
+    ("local.oplog.rs.stats", "oplog_stats"),
+    ("local.oplog.rs.stats.storageStats", "oplog_stats"),
+    ("collstats_storage.wiredTiger", "collstats_storage_wt"),
+    ("collstats_storage.indexDetails", "collstats_storage_idx"),
+    ("collStats.storageStats", "collstats_storage"),
+    ("collStats.latencyStats", "collstats_latency"),
+];
+
+/// Parent paths (with their trailing dot) whose scalar children become one family, the
+/// child's key going into a label.
+const KEY_LABELS: &[(&str, &str)] = &[
+    ("collStats.storageStats.indexDetails.", "index_name"),
+    ("globalLock.activeQueue.", "count_type"),
+    ("globalLock.locks.", "lock_type"),
+    ("serverStatus.asserts.", "assert_type"),
+    ("serverStatus.connections.", "conn_type"),
+    ("serverStatus.globalLock.currentQueue.", "count_type"),
+    ("serverStatus.metrics.commands.", "cmd_name"),
+    ("serverStatus.metrics.cursor.open.", "csr_type"),
+    ("serverStatus.metrics.document.", "doc_op_type"),
+    ("serverStatus.opLatencies.", "op_type"),
+    ("serverStatus.opReadConcernCounters.", "concern_type"),
+    ("serverStatus.opcounters.", "legacy_op_type"),
+    ("serverStatus.opcountersRepl.", "legacy_op_type"),
+    ("serverStatus.transactions.commitTypes.", "commit_type"),
+    ("serverStatus.wiredTiger.concurrentTransactions.", "txn_rw_type"),
+    ("serverStatus.queues.execution.", "txn_rw_type"),
+    ("serverStatus.wiredTiger.perf.", "perf_bucket"),
+    ("systemMetrics.disks.", "device_name"),
+    ("collstats.storageStats.indexSizes.", "index_name"),
+    ("config.transactions.stats.storageStats.indexSizes.", "index_name"),
+    ("config.image_collection.stats.storageStats.indexSizes.", "index_name"),
+];
+
+/// Parent paths whose *document* children's keys become a label, the path segment being
+/// replaced by the label name (`storageStats.indexDetails.<idx>.…`).
+const NODE_LABELS: &[(&str, &str)] = &[
+    ("storageStats.indexDetails.", "index_name"),
+    ("config.image_collection.stats.storageStats.indexDetails.", "index_name"),
+    ("config.transactions.stats.storageStats.indexDetails.", "index_name"),
+    ("collstats.storageStats.indexDetails.", "index_name"),
+];
+
+/// Parent paths whose `*count` keys are not counters.
+const NOT_COUNTERS: &[&str] = &["collstats.storageStats.indexSizes."];
+
+/// `(new name, prefix, label, [(suffix, label value)])`: the always-on renames.
+type Rename = (&'static str, &'static str, &'static str, &'static [(&'static str, &'static str)]);
+const RENAMES: &[Rename] = &[
+    (
+        "mongodb_ss_opLatencies_ops",
+        "mongodb_ss_opLatencies",
+        "op_type",
+        &[
+            ("commands_ops", "commands"),
+            ("reads_ops", "reads"),
+            ("transactions_ops", "transactions"),
+            ("writes_ops", "writes"),
+        ],
+    ),
+    (
+        "mongodb_ss_opLatencies_latency",
+        "mongodb_ss_opLatencies",
+        "op_type",
+        &[
+            ("commands_latency", "commands"),
+            ("reads_latency", "reads"),
+            ("transactions_latency", "transactions"),
+            ("writes_latency", "writes"),
+        ],
+    ),
+    (
+        "mongodb_ss_wt_concurrentTransactions_out",
+        "mongodb_ss_wt_concurrentTransactions",
+        "txn_rw",
+        &[("read_out", "read"), ("write_out", "write")],
+    ),
+    (
+        "mongodb_ss_wt_concurrentTransactions_available",
+        "mongodb_ss_wt_concurrentTransactions",
+        "txn_rw",
+        &[("read_available", "read"), ("write_available", "write")],
+    ),
+    (
+        "mongodb_ss_wt_concurrentTransactions_totalTickets",
+        "mongodb_ss_wt_concurrentTransactions",
+        "txn_rw",
+        &[("read_totalTickets", "read"), ("write_totalTickets", "write")],
+    ),
+];
+
+fn lookup<'a>(table: &'a [(&'static str, &'static str)], key: &str) -> Option<&'a str> {
+    table.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+}
+
+/// A dotted BSON path as the incumbent names it: shortened prefix, every run of characters
+/// outside `[A-Za-z0-9_]` as one `_`, one trailing `_` dropped, runs of `_` collapsed, one
+/// leading `_` dropped, `mongodb_` in front.
+pub fn prometheusize(path: &str) -> String {
+    let shortened = PREFIXES.iter().find_map(|(long, to)| {
+        path.strip_prefix(long).filter(|rest| rest.starts_with('.')).map(|rest| format!("{to}{rest}"))
+    });
+    let s = shortened.as_deref().unwrap_or(path);
+    // Every run of other characters becomes one underscore.
+    let mut out = String::with_capacity(s.len());
+    let mut in_run = false;
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            out.push(c);
+            in_run = false;
+        } else if !in_run {
+            out.push('_');
+            in_run = true;
+        }
+    }
+    if out.ends_with('_') {
+        out.pop();
+    }
+    // Runs of underscores collapse, then one leading underscore goes.
+    let mut body = String::with_capacity(out.len());
+    for c in out.chars() {
+        if !(c == '_' && body.ends_with('_')) {
+            body.push(c);
+        }
+    }
+    format!("mongodb_{}", body.strip_prefix('_').unwrap_or(&body))
+}
+
+/// The value of a scalar: `Some(Ok(v))` a sample, `None` no sample (strings, ids, binary,
+/// arrays), `Some(Err(type))` a type the incumbent rejects.
+pub fn value_of(v: &Bson) -> Option<Result<f64, &'static str>> {
+    Some(Ok(match v {
+        Bson::Double(d) => *d,
+        Bson::Int32(i) => f64::from(*i),
+        Bson::Int64(i) => *i as f64,
+        Bson::Boolean(b) => f64::from(u8::from(*b)),
+        Bson::DateTime(d) => d.timestamp_millis() as f64,
+        Bson::Timestamp(t) => f64::from(t.time),
+        Bson::String(_) | Bson::ObjectId(_) | Bson::Binary(_) | Bson::Array(_) | Bson::Document(_) => return None,
+        Bson::Null => return Some(Err("null")),
+        Bson::Decimal128(_) => return Some(Err("decimal128")),
+        Bson::RegularExpression(_) => return Some(Err("regex")),
+        Bson::JavaScriptCode(_) | Bson::JavaScriptCodeWithScope(_) => return Some(Err("javascript")),
+        Bson::Symbol(_) => return Some(Err("symbol")),
+        Bson::Undefined => return Some(Err("undefined")),
+        Bson::MaxKey | Bson::MinKey => return Some(Err("min/max key")),
+        Bson::DbPointer(_) => return Some(Err("dbpointer")),
+    }))
+}
+
+/// Flattens `doc` under `prefix` (`""`, `dbstats`, `collstats`, `top`…) with `labels` on
+/// every sample (topology, database…); `histograms` keeps `…histograms…` paths.
+pub fn flatten(prefix: &str, doc: &Document, labels: &[(String, String)], histograms: bool) -> Flat {
+    let mut flat = Flat::default();
+    let mut prefix = prefix.to_owned();
+    if !prefix.is_empty() {
+        prefix.push('.');
+    }
+    walk(&prefix, doc, labels, histograms, &mut flat);
+    flat
+}
+
+fn is_histogram_path(p: &str) -> bool {
+    p == "histograms" || p.contains(".histograms.") || p.ends_with(".histograms")
+}
+
+/// `prefix` ends with a dot, or is empty at the top level.
+fn walk(prefix: &str, doc: &Document, labels: &[(String, String)], histograms: bool, flat: &mut Flat) {
+    for (k, v) in doc {
+        let mut next = format!("{prefix}{k}");
+        if !histograms && is_histogram_path(&next) {
+            continue;
+        }
+        let own;
+        let l: &[(String, String)] = match lookup(NODE_LABELS, prefix) {
+            Some(label) => {
+                let mut copy = labels.to_vec();
+                set(&mut copy, label, k);
+                next = format!("{prefix}{label}");
+                own = copy;
+                &own
+            }
+            None => labels,
+        };
+        match v {
+            Bson::Document(d) => walk(&format!("{next}."), d, l, histograms, flat),
+            Bson::Array(items) => {
+                if is_histogram_path(&next) && is_bucket_list(items) {
+                    for item in items {
+                        if let Bson::Document(b) = item {
+                            let mut bl = l.to_vec();
+                            let lower = b.get("lowerBound").map(bson_display).unwrap_or_default();
+                            set(&mut bl, "lower_bound", &lower);
+                            if let Some(c) = b.get("count") {
+                                scalar(&format!("{next}."), "count", c, &bl, flat);
+                            }
+                        }
+                    }
+                    continue;
+                }
+                // The label set is shared along the array: a member without `name` keeps
+                // the previous member's.
+                let mut member = l.to_vec();
+                for item in items {
+                    let Bson::Document(m) = item else { continue };
+                    if let Ok(name) = m.get_str("name") {
+                        set(&mut member, "member_idx", name);
+                    }
+                    if let Ok(state) = m.get_str("stateStr") {
+                        set(&mut member, "member_state", state);
+                    }
+                    if let Ok(host) = m.get_str("host") {
+                        set(&mut member, "member_idx", host);
+                    }
+                    walk(&format!("{next}."), m, &member, histograms, flat);
+                }
+            }
+            other => scalar(prefix, k, other, l, flat),
+        }
+    }
+}
+
+fn is_bucket_list(items: &[Bson]) -> bool {
+    !items.is_empty()
+        && items
+            .iter()
+            .all(|i| matches!(i, Bson::Document(d) if d.contains_key("lowerBound") && d.contains_key("count")))
+}
+
+fn bson_display(v: &Bson) -> String {
+    match v {
+        Bson::Int32(i) => i.to_string(),
+        Bson::Int64(i) => i.to_string(),
+        Bson::Double(d) => d.to_string(),
+        Bson::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn set(labels: &mut Vec<(String, String)>, name: &str, value: &str) {
+    match labels.iter_mut().find(|(k, _)| k == name) {
+        Some(pair) => value.clone_into(&mut pair.1),
+        None => labels.push((name.to_owned(), value.to_owned())),
+    }
+}
+
+/// One scalar `key` under `prefix` (with its trailing dot, or empty).
+fn scalar(prefix: &str, key: &str, v: &Bson, labels: &[(String, String)], flat: &mut Flat) {
+    let promoted = lookup(KEY_LABELS, prefix);
+    let (name, help) = match promoted {
+        Some(_) => (prometheusize(prefix), prefix.strip_suffix('.').unwrap_or(prefix).to_owned()),
+        None => (prometheusize(&format!("{prefix}{key}")), format!("{prefix}{key}")),
+    };
+    let value = match value_of(v) {
+        None => return,
+        Some(Err(t)) => {
+            flat.invalid.push(Invalid { name, why: format!("{prefix}{key}: unsupported BSON type {t}") });
+            return;
+        }
+        Some(Ok(x)) => x,
+    };
+    let counter = !NOT_COUNTERS.contains(&prefix) && key.to_ascii_lowercase().ends_with("count");
+    let kind = if counter { Kind::Counter } else { Kind::Untyped };
+    let mut all = labels.to_vec();
+    if let Some(label) = promoted {
+        set(&mut all, label, key);
+    }
+    let metric = Metric { name, help, kind, labels: all, value };
+    match rename(&metric) {
+        Some(renamed) => flat.metrics.extend(renamed),
+        None => flat.metrics.push(metric),
+    }
+}
+
+/// The always-on renames: the sample is replaced by one carrying only the rename's label.
+fn rename(m: &Metric) -> Option<Vec<Metric>> {
+    let mut out = Vec::new();
+    for (new, prefix, label, map) in RENAMES {
+        let Some(rest) = m.name.strip_prefix(prefix) else { continue };
+        let rest = rest.strip_prefix('_').unwrap_or(rest);
+        if let Some((_, v)) = map.iter().find(|(s, _)| *s == rest) {
+            out.push(Metric {
+                name: (*new).to_owned(),
+                help: (*new).to_owned(),
+                kind: m.kind,
+                labels: vec![((*label).to_owned(), (*v).to_owned())],
+                value: m.value,
+            });
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests;

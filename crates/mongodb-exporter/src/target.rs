@@ -1,0 +1,333 @@
+//! The MongoDB targets: one per `--mongodb.uri`, each with one driver client kept across
+//! scrapes (the driver reconnects by itself). A scrape pings the server (primaryPreferred)
+//! within the scrape deadline and reads the topology labels (`cl_role`, `cl_id`, `rs_nm`,
+//! `rs_state`); when the ping fails the collectors see a down [`Conn`] and only
+//! `mongodb_up 0` is written. `/scrape?target=host:port` picks the configured URI whose host
+//! part matches, as Percona's multi-target endpoint does.
+//!
+//! A URI may hold a password: it lives in a [`Secret`], targets are named by their host part
+//! only, and every driver message is scrubbed of the password before it is logged.
+
+use std::future::IntoFuture as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mongodb::bson::{doc, Bson, Document};
+use mongodb::options::{ClientOptions, ReadPreference, SelectionCriteria};
+use mongodb::Client;
+use vigie_kit::{BoxFuture, Probe, Secret};
+
+use crate::Options;
+use vigie_mongodb_exporter::sink::Drops;
+
+/// What every scrape shares: the options and the drop counts.
+pub struct Shared {
+    /// The parsed flags collectors read.
+    pub opts: Options,
+    /// Samples dropped so far.
+    pub drops: Drops,
+}
+
+/// One configured server.
+pub struct Session {
+    uri: Secret,
+    password: Option<Secret>,
+    /// Host part of the URI (`host:port[,host:port]`), the only name logs and labels use.
+    pub hosts: String,
+    client: tokio::sync::OnceCell<Client>,
+}
+
+/// The node's kind, as `mongodb_up{cluster_role}` reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeType {
+    /// A mongod (standalone, replica-set member or shard server).
+    Mongod,
+    /// A mongos router.
+    Mongos,
+    /// A replica-set arbiter.
+    Arbiter,
+    /// Not known (the server is down).
+    Unknown,
+}
+
+impl NodeType {
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeType::Mongod => "mongod",
+            NodeType::Mongos => "mongos",
+            NodeType::Arbiter => "arbiter",
+            NodeType::Unknown => "",
+        }
+    }
+}
+
+/// What collectors get as `cx.target` for one scrape.
+pub struct Conn {
+    /// The client, when the server answered the ping.
+    pub client: Option<Client>,
+    /// Why the server is down (logged once by the general collector).
+    pub down: Option<String>,
+    /// `mongod`, `mongos`, `arbiter`.
+    pub node: NodeType,
+    /// `cl_role`, `cl_id`, `rs_nm`, `rs_state`, as known.
+    pub topology: Vec<(String, String)>,
+    /// Options and counters.
+    pub shared: Arc<Shared>,
+    /// Host part of the target, for logs.
+    pub hosts: String,
+}
+
+/// The host part of a URI: between `://` (or the start) and the path, without user info.
+pub fn host_part(uri: &str) -> &str {
+    let rest = uri.split_once("://").map_or(uri, |(_, r)| r);
+    let rest = rest.split(['/', '?']).next().unwrap_or(rest);
+    rest.rsplit_once('@').map_or(rest, |(_, h)| h)
+}
+
+/// Percona's URI handling: `mongodb://` is added when missing, and `user:password@` when
+/// the URI has none and a user is given.
+pub fn complete_uri(uri: &str, user: Option<&str>, password: Option<&Secret>) -> String {
+    let uri = if uri.contains("://") { uri.to_owned() } else { format!("mongodb://{uri}") };
+    match user {
+        Some(user) if !user.is_empty() && !host_and_userinfo(&uri).contains('@') => {
+            let (scheme, rest) = uri.split_once("://").unwrap_or(("mongodb", &uri));
+            let pass = password.map(|p| format!(":{}", percent_encode(p.expose()))).unwrap_or_default();
+            format!("{scheme}://{}{pass}@{rest}", percent_encode(user))
+        }
+        _ => uri,
+    }
+}
+
+fn host_and_userinfo(uri: &str) -> &str {
+    let rest = uri.split_once("://").map_or(uri, |(_, r)| r);
+    rest.split(['/', '?']).next().unwrap_or(rest)
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The password inside a URI's user info, if any.
+fn uri_password(uri: &str) -> Option<String> {
+    let info = host_and_userinfo(uri).rsplit_once('@')?.0;
+    let (_, pass) = info.split_once(':')?;
+    (!pass.is_empty()).then(|| pass.to_owned())
+}
+
+impl Session {
+    /// A session for a complete URI; nothing is opened yet.
+    pub fn new(uri: String) -> Session {
+        let hosts = host_part(&uri).to_owned();
+        let password = uri_password(&uri).map(Secret::new);
+        Session { uri: Secret::new(uri), password, hosts, client: tokio::sync::OnceCell::new() }
+    }
+
+    /// `msg` with the password (raw and percent-decoded forms) replaced.
+    pub fn scrub(&self, msg: String) -> String {
+        match &self.password {
+            Some(p) if !p.expose().is_empty() => {
+                let decoded =
+                    vigie_kit::query_pairs(&format!("x={}", p.expose())).pop().map(|(_, v)| v).unwrap_or_default();
+                let mut msg = msg.replace(p.expose(), "<redacted>");
+                if !decoded.is_empty() {
+                    msg = msg.replace(&decoded, "<redacted>");
+                }
+                msg
+            }
+            _ => msg,
+        }
+    }
+
+    async fn client(&self, opts: &Options) -> Result<Client, String> {
+        self.client
+            .get_or_try_init(|| async {
+                let mut o = ClientOptions::parse(self.uri.expose())
+                    .await
+                    .map_err(|e| self.scrub(format!("invalid --mongodb.uri for {}: {e}", self.hosts)))?;
+                if o.direct_connection.is_none() && opts.direct_connect && o.hosts.len() == 1 {
+                    o.direct_connection = Some(true);
+                }
+                o.connect_timeout.get_or_insert(opts.connect_timeout);
+                o.server_selection_timeout.get_or_insert(opts.connect_timeout);
+                o.app_name.get_or_insert_with(|| "vigie-mongodb-exporter".to_owned());
+                Client::with_options(o).map_err(|e| self.scrub(format!("{}: {e}", self.hosts)))
+            })
+            .await
+            .cloned()
+    }
+
+    /// Pings and reads the topology, giving up a little before `deadline`.
+    pub async fn connect(&self, shared: Arc<Shared>, deadline: Instant) -> Conn {
+        let down = |why: String| Conn {
+            client: None,
+            down: Some(why),
+            node: NodeType::Unknown,
+            topology: Vec::new(),
+            shared: shared.clone(),
+            hosts: self.hosts.clone(),
+        };
+        // Leave time to write the answer: a tenth of what is left, at most 200 ms.
+        let left = deadline.saturating_duration_since(Instant::now());
+        let stop = deadline - (left / 10).min(Duration::from_millis(200));
+        let client = match self.client(&shared.opts).await {
+            Ok(c) => c,
+            Err(e) => return down(e),
+        };
+        let ping = admin(&client, doc! { "ping": 1 });
+        match tokio::time::timeout_at(stop.into(), ping).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return down(self.scrub(format!("{}: {e}", self.hosts))),
+            Err(_) => return down(format!("{}: no answer to ping before the scrape deadline", self.hosts)),
+        }
+        // A command the server never answers must not eat the whole scrape: the topology
+        // gets two seconds at most.
+        let topo_stop = stop.min(Instant::now() + Duration::from_secs(2));
+        let (node, topology) = match tokio::time::timeout_at(topo_stop.into(), topology(&client)).await {
+            Ok(t) => t,
+            Err(_) => (NodeType::Unknown, Vec::new()),
+        };
+        Conn { client: Some(client), down: None, node, topology, shared, hosts: self.hosts.clone() }
+    }
+}
+
+/// Runs an admin command, primaryPreferred.
+pub async fn admin(client: &Client, cmd: Document) -> Result<Document, mongodb::error::Error> {
+    client
+        .database("admin")
+        .run_command(cmd)
+        .selection_criteria(SelectionCriteria::ReadPreference(ReadPreference::PrimaryPreferred {
+            options: Default::default(),
+        }))
+        .await
+}
+
+/// A dotted path into a document.
+pub fn walk<'a>(d: &'a Document, path: &[&str]) -> Option<&'a Bson> {
+    let (last, parents) = path.split_last()?;
+    let mut cur = d;
+    for p in parents {
+        cur = cur.get_document(p).ok()?;
+    }
+    cur.get(last)
+}
+
+/// Node type and topology labels (Percona's `topology_info.go`, current release).
+async fn topology(client: &Client) -> (NodeType, Vec<(String, String)>) {
+    // Each command on its own clock: one the server never answers loses only its label.
+    let limit = |f| tokio::time::timeout(Duration::from_secs(2), f);
+    let (hello, opts, config, status, version) = futures_util::future::join5(
+        limit(admin(client, doc! { "isMaster": 1 })),
+        limit(admin(client, doc! { "getCmdLineOpts": 1 })),
+        limit(admin(client, doc! { "replSetGetConfig": 1 })),
+        limit(admin(client, doc! { "replSetGetStatus": 1 })),
+        tokio::time::timeout(
+            Duration::from_secs(2),
+            client.database("config").collection::<Document>("version").find_one(doc! {}).into_future(),
+        ),
+    )
+    .await;
+    let flat =
+        |r: Result<Result<Document, mongodb::error::Error>, tokio::time::error::Elapsed>| r.ok().and_then(Result::ok);
+    let (hello, opts, config, status) = (flat(hello), flat(opts), flat(config), flat(status));
+    let version = version.ok().and_then(Result::ok).flatten();
+    let node = match &hello {
+        Some(h) if h.get_bool("arbiterOnly").unwrap_or(false) => NodeType::Arbiter,
+        Some(h) if h.get_str("msg") == Ok("isdbgrid") => NodeType::Mongos,
+        Some(_) => NodeType::Mongod,
+        None => NodeType::Unknown,
+    };
+    let role = match &opts {
+        Some(o) if walk(o, &["parsed", "sharding", "configDB"]).is_some() => "mongos".to_owned(),
+        Some(o) => match walk(o, &["parsed", "sharding", "clusterRole"]) {
+            Some(Bson::String(s)) => s.clone(),
+            _ => String::new(),
+        },
+        None => String::new(),
+    };
+    let mut labels = vec![("cl_role".to_owned(), role)];
+    if let Some(id) = config.as_ref().and_then(|c| walk(c, &["config", "_id"])).and_then(Bson::as_str) {
+        labels.push(("rs_nm".to_owned(), id.to_owned()));
+    }
+    let from_version = version.and_then(|v| v.get_object_id("clusterId").ok());
+    let from_config =
+        config.as_ref().and_then(|c| walk(c, &["config", "settings", "replicaSetId"])).and_then(|b| match b {
+            Bson::ObjectId(o) => Some(*o),
+            _ => None,
+        });
+    let cl_id = from_version.or(from_config).map(|o| o.to_hex()).unwrap_or_default();
+    labels.push(("cl_id".to_owned(), cl_id));
+    if let Some(state) = status.and_then(|s| s.get("myState").and_then(number)) {
+        labels.push(("rs_state".to_owned(), format!("{}", state as i64)));
+    }
+    (node, labels)
+}
+
+/// A BSON number as f64.
+pub fn number(b: &Bson) -> Option<f64> {
+    match b {
+        Bson::Int32(i) => Some(f64::from(*i)),
+        Bson::Int64(i) => Some(*i as f64),
+        Bson::Double(d) => Some(*d),
+        _ => None,
+    }
+}
+
+/// Every configured target.
+pub struct Targets {
+    sessions: Vec<Arc<Session>>,
+    shared: Arc<Shared>,
+}
+
+impl Targets {
+    /// Sessions for complete URIs; the first serves `/metrics`.
+    pub fn new(uris: Vec<String>, opts: Options) -> Targets {
+        Targets {
+            sessions: uris.into_iter().map(|u| Arc::new(Session::new(u))).collect(),
+            shared: Arc::new(Shared { opts, drops: Drops::default() }),
+        }
+    }
+
+    /// The kit's connect function.
+    pub fn into_connect(self) -> vigie_kit::Connect<Arc<Conn>> {
+        let me = Arc::new(self);
+        Arc::new(move |probe: Option<Probe>, deadline: Instant| -> BoxFuture<'static, Result<Arc<Conn>, String>> {
+            let me = me.clone();
+            Box::pin(async move {
+                let session = match probe.as_ref().and_then(|p| p.get("target")) {
+                    None => me.sessions.first().cloned(),
+                    Some(t) => {
+                        let wanted = host_part(t);
+                        me.sessions.iter().find(|s| s.hosts == wanted).cloned()
+                    }
+                };
+                let session = session.ok_or_else(|| "Unable to find target".to_owned())?;
+                Ok(Arc::new(session.connect(me.shared.clone(), deadline).await))
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris() {
+        assert_eq!(host_part("mongodb://u:p@h1:27017,h2/db?x=1"), "h1:27017,h2");
+        assert_eq!(host_part("127.0.0.1:1"), "127.0.0.1:1");
+        let pw = Secret::new("p@ss:w");
+        assert_eq!(complete_uri("h:1", Some("me"), Some(&pw)), "mongodb://me:p%40ss%3Aw@h:1");
+        assert_eq!(complete_uri("mongodb://a:b@h:1", Some("me"), Some(&pw)), "mongodb://a:b@h:1");
+        assert_eq!(uri_password("mongodb://a:s3cr%40t@h:1/?x").as_deref(), Some("s3cr%40t"));
+        let s = Session::new("mongodb://a:s3cr%40t@h:1/".into());
+        assert_eq!(s.scrub("bad s3cr%40t and s3cr@t".into()), "bad <redacted> and <redacted>");
+        assert_eq!(s.hosts, "h:1");
+    }
+}
