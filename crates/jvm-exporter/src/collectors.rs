@@ -8,6 +8,7 @@ vigie_kit::collectors! { crate::Target;
     buffer_pools: on,
     runtime: on,
     tomcat: on,
+    rules: on,
 }
 
 /// Which client_java generation's names to speak.

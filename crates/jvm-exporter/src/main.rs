@@ -7,6 +7,7 @@
 mod collectors;
 mod jolokia;
 mod reply;
+mod rules;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -61,6 +62,12 @@ fn args(cmd: clap::Command) -> clap::Command {
             .help("CA bundle for https Jolokia endpoints."),
     )
     .arg(
+        Arg::new("config.file")
+            .long("config.file")
+            .value_name("FILE")
+            .help("jmx_exporter rules (YAML: rules, includeObjectNames, lowercaseOutputName…) for any other MBean."),
+    )
+    .arg(
         Arg::new(collectors::NAMES_FLAG)
             .long(collectors::NAMES_FLAG)
             .value_name("GENERATION")
@@ -83,9 +90,15 @@ impl Settings {
     }
 }
 
-async fn scrape(client: &jolokia::Client, deadline: std::time::Instant) -> Result<Target, String> {
-    let body = client.post(Bytes::from_static(reply::BULK.as_bytes()), deadline).await.map_err(|e| e.to_string())?;
-    let reply = reply::parse(&body)?;
+/// What every scrape sends and how its reply is read.
+struct Request {
+    body: Bytes,
+    rules: Option<Arc<rules::Rules>>,
+}
+
+async fn scrape(client: &jolokia::Client, request: &Request, deadline: std::time::Instant) -> Result<Target, String> {
+    let body = client.post(request.body.clone(), deadline).await.map_err(|e| e.to_string())?;
+    let reply = reply::parse(&body, request.rules.as_ref())?;
     Ok(Arc::new(reply))
 }
 
@@ -100,12 +113,22 @@ fn main() -> ExitCode {
             password,
             ca_file: m.get_one::<String>("jolokia.tls.ca-file").map(PathBuf::from),
         });
+        let rules = match m.get_one::<String>("config.file") {
+            Some(f) => {
+                let r = rules::Rules::load(f.as_ref()).map_err(|e| e.to_string())?;
+                tracing::info!(file = %f, rules = r.rules.len(), include = r.include.join(" "), "Rules loaded.");
+                Some(Arc::new(r))
+            }
+            None => None,
+        };
+        let request = Arc::new(Request { body: Bytes::from(reply::bulk_body(rules.as_deref())), rules });
         let default_url = m.get_one::<String>("jolokia.url").cloned().unwrap_or_default();
         let default = Arc::new(jolokia::Client::new(settings.endpoint(&default_url)?));
         let probes: Arc<Mutex<HashMap<String, Arc<jolokia::Client>>>> = Arc::default();
         Ok(vigie_kit::Target {
             connect: Arc::new(move |probe, deadline| {
                 let (settings, default, probes) = (settings.clone(), default.clone(), probes.clone());
+                let request = request.clone();
                 Box::pin(async move {
                     let client = match probe.as_ref().and_then(|p| p.get("target")) {
                         None => default,
@@ -123,7 +146,7 @@ fn main() -> ExitCode {
                             }
                         }
                     };
-                    scrape(&client, deadline).await
+                    scrape(&client, &request, deadline).await
                 })
             }),
             up: Some(&UP),

@@ -5,7 +5,11 @@
 //! non-200 `status` (a JVM without Tomcat has no `Catalina:*` MBeans) is skipped, never an
 //! error for the rest of the scrape.
 
+use std::sync::Arc;
+
 use serde_json::Value;
+
+use crate::rules::Rules;
 
 /// One bulk POST: every MBean the collectors read. `includeStackTrace=false` is not needed in
 /// the body: error entries are read for their status only.
@@ -87,6 +91,34 @@ pub struct Reply {
     entries: Vec<(Part, Value)>,
     /// Entries Jolokia answered with an error status (not an error of the scrape).
     pub failed: usize,
+    /// The `--config.file` rules, when given.
+    pub rules: Option<Arc<Rules>>,
+    /// The rules' reads: (ObjectName pattern as requested, value).
+    pub rule_reads: Vec<(String, Value)>,
+}
+
+/// The request body: [`BULK`], then one read of every attribute per include pattern of the
+/// rules. Jolokia answers a bulk request in order, so entries past `BULK`'s are the rules'.
+pub fn bulk_body(rules: Option<&Rules>) -> String {
+    let Some(rules) = rules else { return BULK.to_owned() };
+    let mut entries: Vec<Value> = serde_json::from_str(BULK).unwrap_or_default();
+    for name in &rules.include {
+        // ignoreErrors: an attribute that cannot be read does not fail its MBean's read;
+        // canonicalNaming off: MBean names keep their registration order, which the rules'
+        // `domain<props>` string uses.
+        entries.push(serde_json::json!({
+            "type": "read",
+            "mbean": name,
+            "config": {"ignoreErrors": true, "canonicalNaming": false, "serializeException": false},
+        }));
+    }
+    Value::Array(entries).to_string()
+}
+
+/// How many entries [`BULK`] holds.
+pub fn bulk_len() -> usize {
+    static LEN: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *LEN.get_or_init(|| serde_json::from_str::<Vec<Value>>(BULK).map_or(0, |v| v.len()))
 }
 
 impl Reply {
@@ -98,7 +130,7 @@ impl Reply {
 
 /// Parses a bulk reply body. Not JSON, or not an array: an error (Jolokia is not what
 /// answered). Unknown or failed entries are skipped.
-pub fn parse(body: &[u8]) -> Result<Reply, String> {
+pub fn parse(body: &[u8], rules: Option<&Arc<Rules>>) -> Result<Reply, String> {
     let value: Value = serde_json::from_slice(body).map_err(|e| format!("reply is not JSON: {e}"))?;
     let entries = match value {
         Value::Array(a) => a,
@@ -109,9 +141,18 @@ pub fn parse(body: &[u8]) -> Result<Reply, String> {
         }
         _ => return Err("reply is not a JSON array".into()),
     };
-    let mut reply = Reply::default();
-    for mut entry in entries {
+    let mut reply = Reply { rules: rules.cloned(), ..Reply::default() };
+    let fixed = bulk_len();
+    for (i, mut entry) in entries.into_iter().enumerate() {
         let ok = entry.get("status").and_then(Value::as_u64) == Some(200);
+        if let Some(rules) = rules.filter(|_| i >= fixed) {
+            // A pattern that matches no MBean answers 404: nothing to read, not a failure.
+            if let (true, Some(name)) = (ok, rules.include.get(i - fixed)) {
+                let value = entry.get_mut("value").map(Value::take).unwrap_or(Value::Null);
+                reply.rule_reads.push((name.clone(), value));
+            }
+            continue;
+        }
         let part = entry.get("request").and_then(classify);
         match (ok, part) {
             (true, Some(part)) => {
@@ -194,7 +235,7 @@ pub mod tests {
     /// A captured reply under `tests/fixtures`.
     pub fn fixture(name: &str) -> Reply {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
-        parse(&std::fs::read(path).unwrap()).unwrap()
+        parse(&std::fs::read(path).unwrap(), None).unwrap()
     }
 
     #[test]
@@ -223,10 +264,11 @@ pub mod tests {
                 "/tests/fixtures/tomcat10-error-post-form-content-type.json"
             ))
             .unwrap(),
+            None,
         );
         assert!(e.unwrap_err().starts_with("Jolokia error:"));
-        assert!(parse(b"<html>").is_err());
-        assert!(parse(b"42").is_err());
+        assert!(parse(b"<html>", None).is_err());
+        assert!(parse(b"42", None).is_err());
     }
 
     #[test]
