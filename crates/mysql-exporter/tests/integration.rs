@@ -11,3 +11,5 @@ mod faults;
 mod mariadb;
 #[path = "integration/parity.rs"]
 mod parity;
+#[path = "integration/scrapers.rs"]
+mod scrapers;
