@@ -238,8 +238,10 @@ impl Proc {
         let header =
             timeout_header.map(|t| format!("X-Prometheus-Scrape-Timeout-Seconds: {t}\r\n")).unwrap_or_default();
         write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n{header}Connection: close\r\n\r\n").unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).expect("scrape answered before the socket timeout");
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).expect("scrape answered before the socket timeout");
+        // Lossy: the incumbent passes label values from the server through unchecked.
+        let out = String::from_utf8_lossy(&raw).into_owned();
         let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
         if out.contains("Transfer-Encoding: chunked") || out.contains("transfer-encoding: chunked") {
             dechunk(&body)
