@@ -14,10 +14,85 @@ vigie_kit::collectors! { Db;
     info_schema_innodb_cmp: on,
     info_schema_innodb_cmpmem: on,
     info_schema_query_response_time: on,
+    info_schema_processlist: off,
+    mysql_user: off,
     info_schema_tables: off,
+    info_schema_innodb_tablespaces: off,
     info_schema_innodb_metrics: off,
     auto_increment_columns: off,
     binlog_size: off,
+    perf_schema_tableiowaits: off,
+    perf_schema_indexiowaits: off,
+    perf_schema_tablelocks: off,
+    perf_schema_eventsstatements: off,
+    perf_schema_eventsstatementssum: off,
+    perf_schema_eventswaits: off,
+    perf_schema_file_events: off,
+    perf_schema_file_instances: off,
+    perf_schema_memory_events: off,
+    perf_schema_replication_group_members: off,
+    perf_schema_replication_group_member_stats: off,
+    perf_schema_replication_applier_status_by_worker: off,
+    sys_user_summary: off,
+    info_schema_userstats: off,
+    info_schema_clientstats: off,
+    info_schema_tablestats: off,
+    info_schema_schemastats: off,
+    engine_innodb_status: off,
+    heartbeat: off,
+    slave_hosts: off,
+    info_schema_replica_host: off,
+}
+
+/// Picoseconds per second: performance_schema timers count picoseconds.
+pub const PICO: f64 = 1e12;
+
+/// Adds `--<name>` and its hidden `--no-<name>` to `cmd`: a kingpin-style boolean flag
+/// whose default is `default`. Read it back with [`flag`].
+pub fn bool_flag(cmd: clap::Command, name: &'static str, no: &'static str, help: &'static str) -> clap::Command {
+    cmd.arg(clap::Arg::new(name).long(name).action(clap::ArgAction::SetTrue).overrides_with(no).help(help))
+        .arg(clap::Arg::new(no).long(no).action(clap::ArgAction::SetTrue).overrides_with(name).hide(true))
+}
+
+/// The value of a [`bool_flag`]: on when given, off when `--no-` was given, else `default`.
+pub fn flag(m: &clap::ArgMatches, name: &str, no: &str, default: bool) -> bool {
+    if m.get_flag(name) {
+        true
+    } else if m.get_flag(no) {
+        false
+    } else {
+        default
+    }
+}
+
+/// A string flag's value (it has a default, so it is always there).
+pub fn string(m: &clap::ArgMatches, name: &str) -> String {
+    m.get_one::<String>(name).cloned().unwrap_or_default()
+}
+
+/// An identifier quoted for SQL with backquotes.
+pub fn ident(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+/// Text quoted as an SQL string literal.
+pub fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+/// `2006-01-02 15:04:05[.ffffff]` (UTC) as Unix seconds with the fraction; `None` for
+/// anything else (NULL, zero dates).
+pub fn parse_datetime(text: &str) -> Option<f64> {
+    let (whole, frac) = match text.split_once('.') {
+        Some((w, f)) if !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()) => (w, format!("0.{f}").parse().ok()?),
+        Some(_) => return None,
+        None => (text, 0.0),
+    };
+    if whole.len() != 19 || whole.contains(|c: char| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    let seconds = parse_date(whole)?;
+    Some(seconds + frac)
 }
 
 /// The bytes of column `i` (text protocol); `None` for NULL or a missing column.
@@ -136,5 +211,19 @@ mod tests {
     fn names() {
         assert_eq!(metric_name("Innodb_buffer_pool_pages_data"), "innodb_buffer_pool_pages_data");
         assert_eq!(metric_name("wsrep.x-y"), "wsrep_x_y");
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(ident("a`b"), "`a``b`");
+        assert_eq!(literal("a'b\\"), "'a''b\\\\'");
+    }
+
+    #[test]
+    fn datetimes() {
+        assert_eq!(parse_datetime("2024-02-29 12:00:00.250000"), Some(1_709_208_000.25));
+        assert_eq!(parse_datetime("2024-02-29 12:00:00"), Some(1_709_208_000.0));
+        assert_eq!(parse_datetime("0000-00-00 00:00:00.000000"), None);
+        assert_eq!(parse_datetime(""), None);
     }
 }

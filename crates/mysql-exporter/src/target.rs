@@ -142,10 +142,27 @@ impl Session {
     /// Runs one text-protocol query and returns every row. Queries of one scrape run one
     /// at a time on the one connection.
     pub async fn query(&self, sql: &str) -> Result<Vec<Row>, CollectError> {
+        match self.query_coded(sql).await {
+            Ok(rows) => Ok(rows),
+            Err((_, e)) => Err(e),
+        }
+    }
+
+    /// As [`Session::query`], but `None` when the server answers with one of `codes`
+    /// (1109 unknown table, 1146 table does not exist…): a source this server lacks.
+    pub async fn query_unless(&self, sql: &str, codes: &[u16]) -> Result<Option<Vec<Row>>, CollectError> {
+        match self.query_coded(sql).await {
+            Ok(rows) => Ok(Some(rows)),
+            Err((Some(code), _)) if codes.contains(&code) => Ok(None),
+            Err((_, e)) => Err(e),
+        }
+    }
+
+    async fn query_coded(&self, sql: &str) -> Result<Vec<Row>, (Option<u16>, CollectError)> {
         let mut slot = self.slot.lock().await;
         let mut conn = match slot.take() {
             Some(conn) => conn,
-            None => self.open().await.map_err(CollectError::Other)?,
+            None => self.open().await.map_err(|e| (None, CollectError::Other(e)))?,
         };
         // If this future is dropped at the deadline, `conn` goes with it: closed, not reused.
         match conn.query::<Row, _>(sql).await {
@@ -153,11 +170,11 @@ impl Session {
                 *slot = Some(conn);
                 Ok(rows)
             }
-            Err(e @ mysql_async::Error::Server(_)) => {
+            Err(mysql_async::Error::Server(e)) => {
                 *slot = Some(conn);
-                Err(CollectError::Other(format!("{sql}: {e}")))
+                Err((Some(e.code), CollectError::Other(format!("{}: {e}", sql.trim()))))
             }
-            Err(e) => Err(CollectError::Other(format!("{sql}: {}", driver_error(&self.address, &e)))),
+            Err(e) => Err((None, CollectError::Other(format!("{}: {}", sql.trim(), driver_error(&self.address, &e))))),
         }
     }
 }

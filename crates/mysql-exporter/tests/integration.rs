@@ -11,3 +11,7 @@ mod faults;
 mod mariadb;
 #[path = "integration/parity.rs"]
 mod parity;
+#[path = "integration/replication.rs"]
+mod replication;
+#[path = "integration/scrapers.rs"]
+mod scrapers;

@@ -41,7 +41,11 @@ impl Collector<Db> for SlaveStatus {
                         rows = Some(r);
                         break;
                     }
-                    Err(e) => last = Some(e),
+                    // The first error says most (a missing privilege); the later
+                    // spellings mostly fail as syntax errors.
+                    Err(e) => {
+                        last.get_or_insert(e);
+                    }
                 }
             }
             let rows = match (rows, last) {

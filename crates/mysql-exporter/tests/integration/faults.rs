@@ -127,3 +127,60 @@ fn probe_uses_the_named_section() {
     assert_eq!(value(&unknown, "mysql_up "), Some(0.0), "{unknown}");
     assert!(!exporter.log().contains(server.password()));
 }
+
+/// `--exporter.lock_wait_timeout` at work: a session holds `LOCK TABLES … WRITE` on the
+/// heartbeat table, so the heartbeat scraper's SELECT waits on a metadata lock. The
+/// server gives up after the session's lock_wait_timeout (1 s here), well inside the
+/// scrape deadline: heartbeat success 0 with the server's lock-timeout error, every
+/// other scraper and `mysql_up` 1, and the connection is kept for the next scrape.
+/// (information_schema.tables takes a high-priority shared lock that a table lock does
+/// not block, so it cannot show this on MariaDB.)
+#[test]
+fn metadata_lock_is_cut_by_lock_wait_timeout() {
+    let Some(server) = Server::own("metadata_lock") else { return };
+    server.sql(
+        "CREATE DATABASE heartbeat; CREATE TABLE heartbeat.heartbeat (ts VARCHAR(26) NOT NULL, server_id INT UNSIGNED NOT NULL PRIMARY KEY);
+         INSERT INTO heartbeat.heartbeat VALUES (DATE_FORMAT(NOW(6), '%Y-%m-%d %H:%i:%s.%f'), 1);",
+    );
+    let mut holder =
+        server.client().stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).spawn().unwrap();
+    {
+        use std::io::Write as _;
+        let stdin = holder.stdin.as_mut().unwrap();
+        writeln!(stdin, "LOCK TABLES heartbeat.heartbeat WRITE; SELECT SLEEP(600);").unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let dir = tempfile::tempdir().unwrap();
+    let exporter = ours(
+        dir.path(),
+        crate::mariadb::PASSWORD,
+        &[
+            &addr_flag(&server.addr()),
+            "--mysqld.username=exporter",
+            "--collect.heartbeat",
+            "--exporter.lock_wait_timeout=1",
+        ],
+    );
+    let started = std::time::Instant::now();
+    let text = exporter.get("/metrics", Some(10.0));
+    let took = started.elapsed();
+    assert_eq!(value(&text, "mysql_up "), Some(1.0), "{text}\n{}", exporter.log());
+    assert_eq!(value(&text, "mysql_exporter_collector_success{collector=\"collect.heartbeat\"} "), Some(0.0), "{text}");
+    assert_eq!(
+        value(&text, "mysql_exporter_collector_success{collector=\"collect.global_status\"} "),
+        Some(1.0),
+        "{text}"
+    );
+    // The server's own lock-wait error, not the scrape deadline, ended the query.
+    assert!(exporter.log().contains("Lock wait timeout exceeded"), "{}", exporter.log());
+    println!("scrape with a metadata lock held answered in {took:?} (deadline 10 s, lock_wait_timeout 1 s)");
+    // Release the lock: end the holder's session on the server (killing the client alone
+    // leaves it sleeping until the server notices), then the client.
+    let id = server.sql("SELECT id FROM information_schema.processlist WHERE info = 'SELECT SLEEP(600)'");
+    server.sql(&format!("KILL {}", id.trim()));
+    let _ = holder.kill();
+    let _ = holder.wait();
+    // The same exporter (same connection) reads the heartbeat again.
+    let text = exporter.get("/metrics", Some(10.0));
+    assert_eq!(value(&text, "mysql_exporter_collector_success{collector=\"collect.heartbeat\"} "), Some(1.0), "{text}");
+}

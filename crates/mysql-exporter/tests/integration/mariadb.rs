@@ -13,6 +13,18 @@ use std::time::{Duration, Instant};
 /// The exporter user's password in the servers the tests start.
 pub const PASSWORD: &str = "Vigie-test-pw-7f3a";
 
+/// Options of every server the tests start: performance_schema with every instrument
+/// and consumer (the perf_schema.* scrapers), userstat (info_schema.*stats), a binary
+/// log and a server id (binlog_size, slave_hosts; a replica can follow it).
+pub const OPTIONS: &[&str] = &[
+    "--performance-schema=ON",
+    "--performance-schema-instrument=%=ON",
+    "--performance-schema-consumer-events-statements-history=ON",
+    "--userstat=1",
+    "--log-bin=binlog",
+    "--server-id=1",
+];
+
 /// A free loopback port (bound then released).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -46,7 +58,7 @@ impl Server {
     /// A server, or `None` (after printing why) when there is none and none is required.
     pub fn get(name: &str) -> Option<Server> {
         if find("mariadbd").is_some() && find("mariadb-install-db").is_some() {
-            return Some(Server::Own(Own::start(&[])));
+            return Some(Server::Own(Own::start(OPTIONS)));
         }
         match std::env::var("VIGIE_TEST_MYSQL_ADDR") {
             Ok(addr) if !addr.is_empty() => Some(Server::External {
@@ -93,19 +105,34 @@ impl Server {
 impl Own {
     /// Initialises a data directory and starts `mariadbd` with `extra` options.
     pub fn start(extra: &[&str]) -> Own {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
-        let out = Command::new(find("mariadb-install-db").unwrap())
-            .args(["--user=root", "--auth-root-authentication-method=normal", "--skip-test-db"])
-            .arg(format!("--datadir={}", data.display()))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "mariadb-install-db: {}", String::from_utf8_lossy(&out.stderr));
+        // mariadb-install-db sometimes exits 1 with nothing but a warning when several run
+        // at once on a loaded machine (its bootstrap server is killed by a timeout): a
+        // second try in a fresh directory is the fix, not the thing under test.
+        let mut tries = 0;
+        let dir = loop {
+            tries += 1;
+            let dir = tempfile::tempdir().unwrap();
+            let out = Command::new(find("mariadb-install-db").unwrap())
+                .args(["--user=root", "--auth-root-authentication-method=normal", "--skip-test-db"])
+                .arg(format!("--datadir={}", dir.path().join("data").display()))
+                .output()
+                .unwrap();
+            if out.status.success() {
+                break dir;
+            }
+            assert!(
+                tries < 3,
+                "mariadb-install-db: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
         let mut own = Own { dir, port: free_port(), child: None, extra: extra.iter().map(|s| s.to_string()).collect() };
         own.launch();
         own.sql(&format!(
             "CREATE USER 'exporter'@'127.0.0.1' IDENTIFIED BY '{PASSWORD}';
              GRANT PROCESS, REPLICATION CLIENT, SELECT ON *.* TO 'exporter'@'127.0.0.1';
+             GRANT SLAVE MONITOR, REPLICATION MASTER ADMIN ON *.* TO 'exporter'@'127.0.0.1';
              CREATE DATABASE vigie; CREATE TABLE vigie.t (id INT AUTO_INCREMENT PRIMARY KEY, v INT);
              INSERT INTO vigie.t (v) VALUES (1),(2),(3);"
         ));
@@ -211,8 +238,10 @@ impl Proc {
         let header =
             timeout_header.map(|t| format!("X-Prometheus-Scrape-Timeout-Seconds: {t}\r\n")).unwrap_or_default();
         write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n{header}Connection: close\r\n\r\n").unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).expect("scrape answered before the socket timeout");
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).expect("scrape answered before the socket timeout");
+        // Lossy: the incumbent passes label values from the server through unchecked.
+        let out = String::from_utf8_lossy(&raw).into_owned();
         let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
         if out.contains("Transfer-Encoding: chunked") || out.contains("transfer-encoding: chunked") {
             dechunk(&body)

@@ -37,6 +37,13 @@ fn is_allowed(allow: &BTreeMap<String, String>, name: &str) -> bool {
 #[test]
 fn same_families_types_and_labels_as_mysqld_exporter() {
     let Some(server) = Server::get("parity") else { return };
+    // A client session idle through both scrapes, so that the process list is never
+    // empty (0.14 opens and closes its connection per scrape: we would not see it).
+    let mut idle = match &server {
+        Server::Own(own) => Some(own.client().arg("-e").arg("SELECT SLEEP(120)").spawn().unwrap()),
+        Server::External { .. } => None,
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
     let dir = tempfile::tempdir().unwrap();
     let flags = shared_flags();
     let ours = ours(
@@ -53,6 +60,10 @@ fn same_families_types_and_labels_as_mysqld_exporter() {
     };
     let theirs_text = theirs.get("/metrics", None);
     assert_eq!(value(&theirs_text, "mysql_up "), Some(1.0), "{theirs_text}");
+    if let Some(idle) = idle.as_mut() {
+        let _ = idle.kill();
+        let _ = idle.wait();
+    }
     let (a, b) = (families(&ours_text), families(&theirs_text));
     let allow = allowed();
     let mut problems = Vec::new();
