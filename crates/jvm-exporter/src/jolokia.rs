@@ -85,7 +85,7 @@ impl Endpoint {
         }
         let auth = user.map(|u| {
             let pass = password.map(Secret::expose).unwrap_or("");
-            Secret::new(format!("Basic {}", base64(format!("{u}:{pass}").as_bytes())))
+            Secret::new(format!("Basic {}", vigie_kit::web_config::base64_encode(format!("{u}:{pass}").as_bytes())))
         });
         let tls_config = if tls {
             let ca = ca_file.ok_or_else(|| bad("https needs --jolokia.tls.ca-file"))?;
@@ -193,23 +193,6 @@ where
     Ok(sender)
 }
 
-fn base64(input: &[u8]) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
-    for chunk in input.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ABC[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,15 +210,6 @@ mod tests {
         assert!(Endpoint::new("http://u:secret@x/", None, None, None).unwrap_err().to_string().contains("not the URL"));
         assert!(Endpoint::new("https://x/", None, None, None).is_err(), "https needs a CA");
         assert!(Endpoint::new("http://x:port/", None, None, None).is_err());
-    }
-
-    #[test]
-    fn base64_matches_rfc4648() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
     }
 
     #[test]

@@ -62,7 +62,7 @@ fn basic_auth_with_a_bcrypt_hash() {
     let hash = testing::bcrypt_hash("s3cret");
     let config = write(dir.path(), "web.yml", &format!("basic_auth_users:\n  alice: '{hash}'\n"));
     let ours = common::spawn_ours(&[format!("--web.config.file={config}")]);
-    let basic = |cred: &str| format!("Basic {}", common::base64(cred.as_bytes()));
+    let basic = |cred: &str| format!("Basic {}", vigie_kit::web_config::base64_encode(cred.as_bytes()));
     let right = ours.get("/metrics", &[("Authorization", &basic("alice:s3cret"))]);
     assert_eq!(right.status, 200, "{}", right.text());
     assert!(right.text().contains("\nnode_load1 "));
