@@ -8,39 +8,21 @@
 #![allow(clippy::unwrap_used)] // a test: a failed unwrap is a failed test
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use vigie_kit::parse;
+use vigie_kit::testing::{self, Running, TempDir};
 
 fn apps_dir() -> Option<PathBuf> {
     match std::env::var_os("VIGIE_TEST_PM2_APPS") {
         Some(dir) => Some(PathBuf::from(dir)),
         None => {
-            assert!(
-                std::env::var_os("VIGIE_REQUIRE_SERVICES").is_none(),
-                "VIGIE_TEST_PM2_APPS unset but VIGIE_REQUIRE_SERVICES=1: run tests/run"
-            );
-            eprintln!("skipped: VIGIE_TEST_PM2_APPS unset (tests/run installs PM2 and sets it)");
+            testing::skip("VIGIE_TEST_PM2_APPS unset (tests/run installs PM2 and sets it)");
             None
         }
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn get(addr: SocketAddr, path: &str) -> Option<String> {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(15))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").ok()?;
-    let mut out = String::new();
-    s.read_to_string(&mut out).ok()?;
-    out.split_once("\r\n\r\n").map(|(_, body)| body.to_owned())
 }
 
 /// The PM2 CLI of the apps dir, with a clean environment.
@@ -58,9 +40,36 @@ fn pm2(apps: &Path, home: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// A private PM2 daemon running the apps of start.sh; killed on drop.
 struct Daemon {
     apps: PathBuf,
     home: PathBuf,
+    _dir: TempDir,
+}
+
+impl Daemon {
+    fn start(apps: &Path) -> Daemon {
+        // Short path: PM2_HOME holds a unix socket (at most 107 bytes).
+        let dir = TempDir::new("pm2").unwrap();
+        let home = dir.path().join("h");
+        let status = Command::new(apps.join("start.sh"))
+            .arg(&home)
+            .env("WEB_PORT", testing::free_port().to_string())
+            .env("IO_PORT", testing::free_port().to_string())
+            .current_dir(apps)
+            .status()
+            .unwrap();
+        assert!(status.success(), "start.sh failed");
+        Daemon { apps: apps.to_path_buf(), home, _dir: dir }
+    }
+
+    fn exporter(&self) -> Running {
+        let home = format!("--pm2.home={}", self.home.display());
+        Running::spawn(Path::new(env!("CARGO_BIN_EXE_vigie-pm2-exporter")), |addr| {
+            vec![format!("--web.listen-address={addr}"), home.clone()]
+        })
+        .unwrap()
+    }
 }
 
 impl Drop for Daemon {
@@ -75,31 +84,6 @@ impl Drop for Daemon {
             .stderr(Stdio::null())
             .status();
     }
-}
-
-struct Exporter(Child, SocketAddr);
-
-impl Drop for Exporter {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_exporter(home: &Path) -> Exporter {
-    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_vigie-pm2-exporter"))
-        .arg(format!("--web.listen-address={addr}"))
-        .arg(format!("--pm2.home={}", home.display()))
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let until = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(addr).is_err() {
-        assert!(Instant::now() < until, "exporter did not listen");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Exporter(child, addr)
 }
 
 /// `family{labels}` → value, for one family of an exposition.
@@ -121,23 +105,14 @@ fn value(text: &str, family: &str, id: &str) -> Option<f64> {
 #[test]
 fn matches_pm2_jlist_and_survives_daemon_restarts() {
     let Some(apps) = apps_dir() else { return };
-    let tmp = tempfile::Builder::new().prefix("pm2").tempdir_in("/tmp").unwrap();
-    let home = tmp.path().join("h");
-    let daemon = Daemon { apps: apps.clone(), home: home.clone() };
-    let status = Command::new(apps.join("start.sh"))
-        .arg(&home)
-        .env("WEB_PORT", free_port().to_string())
-        .env("IO_PORT", free_port().to_string())
-        .current_dir(&apps)
-        .status()
-        .unwrap();
-    assert!(status.success(), "start.sh failed");
+    let daemon = Daemon::start(&apps);
+    let home = daemon.home.clone();
     // Let the crashing app reach `errored` and @pm2/io push its first metrics.
     std::thread::sleep(Duration::from_secs(3));
 
-    let exporter = start_exporter(&home);
+    let exporter = daemon.exporter();
     let before: serde_json::Value = serde_json::from_str(&pm2(&apps, &home, &["jlist"])).unwrap();
-    let text = get(exporter.1, "/metrics").unwrap();
+    let text = exporter.scrape();
     let after: serde_json::Value = serde_json::from_str(&pm2(&apps, &home, &["jlist"])).unwrap();
     assert!(text.contains("pm2_daemon_up 1\n"), "{text}");
 
@@ -173,11 +148,11 @@ fn matches_pm2_jlist_and_survives_daemon_restarts() {
     // The daemon goes away: down quickly, and picked up again once it is back.
     pm2(&apps, &home, &["kill"]);
     let started = Instant::now();
-    let down = get(exporter.1, "/metrics").unwrap();
+    let down = exporter.scrape();
     assert!(down.contains("pm2_daemon_up 0\n") && !down.contains("pm2_up{"), "{down}");
     assert!(started.elapsed() < Duration::from_secs(5), "down must not hang the scrape");
     pm2(&apps, &home, &["ping"]);
-    let up = get(exporter.1, "/metrics").unwrap();
+    let up = exporter.scrape();
     assert!(up.contains("pm2_daemon_up 1\n"), "{up}");
     drop(daemon);
 }
@@ -185,39 +160,15 @@ fn matches_pm2_jlist_and_survives_daemon_restarts() {
 #[test]
 fn promtool_finds_no_problem_in_our_names() {
     let Some(apps) = apps_dir() else { return };
-    if Command::new("promtool").arg("--version").output().is_err() {
-        assert!(std::env::var_os("VIGIE_REQUIRE_SERVICES").is_none(), "promtool missing");
-        eprintln!("skipped: promtool not installed");
-        return;
-    }
-    let tmp = tempfile::Builder::new().prefix("pm2").tempdir_in("/tmp").unwrap();
-    let home = tmp.path().join("h");
-    let _daemon = Daemon { apps: apps.clone(), home: home.clone() };
-    let status = Command::new(apps.join("start.sh"))
-        .arg(&home)
-        .env("WEB_PORT", free_port().to_string())
-        .env("IO_PORT", free_port().to_string())
-        .current_dir(&apps)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let Some(promtool) = testing::program(&["promtool"], "apt-get install -y prometheus") else { return };
+    let daemon = Daemon::start(&apps);
     std::thread::sleep(Duration::from_secs(2));
-    let exporter = start_exporter(&home);
-    let text = get(exporter.1, "/metrics").unwrap();
-    let mut child = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let report = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    // pm2-metrics' own names (pm2_cpu: no unit suffix, pm2_memory…) draw lint warnings
-    // that its output gets too; our own vigie_* names must draw none.
-    for line in report.lines() {
-        assert!(!line.contains("error"), "promtool: {line}");
-        assert!(!line.starts_with("vigie_"), "lint on one of our names: {line}");
-    }
+    let text = daemon.exporter().scrape();
+    let lint = testing::promtool_check_metrics(&promtool, &text).unwrap();
+    assert!(lint.errors.is_empty(), "promtool: {:?}", lint.errors);
+    // pm2-metrics' own names (pm2_req_sec, from an app's "req/sec") draw lint warnings that
+    // its output gets too; our own vigie_* names must draw none.
+    let ours: Vec<_> =
+        lint.problems.iter().filter(|(m, _)| m.starts_with("vigie_") || m.starts_with("pm2_daemon")).collect();
+    assert!(ours.is_empty(), "lint on our names: {ours:?}");
 }
