@@ -77,6 +77,20 @@ impl Daemon {
 impl Drop for Daemon {
     fn drop(&mut self) {
         self.stop();
+        unmount_under(self.dir.path());
+    }
+}
+
+/// dockerd leaves its network namespace file (`exec/netns/default`) mounted under its exec
+/// root: unmount whatever is left under `dir`, deepest first, so that the directory can go.
+fn unmount_under(dir: &Path) {
+    let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
+    let prefix = format!("{}/", dir.display());
+    let mut points: Vec<&str> =
+        mounts.lines().filter_map(|l| l.split(' ').nth(1)).filter(|p| p.starts_with(&prefix)).collect();
+    points.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    for p in points {
+        let _ = Command::new("umount").arg(p).status();
     }
 }
 
