@@ -8,7 +8,11 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use vigie_kit::Paths;
+use vigie_kit::{CollectError, Paths};
+
+pub mod files;
+
+pub use files::Files;
 
 /// The v1 controllers the collectors read.
 pub const V1_CONTROLLERS: [&str; 5] = ["cpu", "cpuacct", "memory", "blkio", "pids"];
@@ -52,6 +56,9 @@ pub struct Cgroup {
     pub name: String,
     /// Where its files are.
     pub dirs: Dirs,
+    /// Its directories, opened once (`O_PATH`) on first use and kept for the container's
+    /// life in the registry, so that a scrape opens each file without walking the long path.
+    pub handles: files::Handles,
 }
 
 /// The directories of one cgroup.
@@ -69,12 +76,76 @@ impl Cgroup {
         matches!(self.dirs, Dirs::V2(_))
     }
 
-    /// The path of `file` in controller `ctrl` (v1) or in the unified directory (v2).
+    /// The path of `file` in controller `ctrl` (v1) or in the unified directory (v2); the
+    /// collectors open files through [`Files`] instead.
+    #[cfg(test)]
     pub fn file(&self, ctrl: &str, file: &str) -> Option<PathBuf> {
         match &self.dirs {
             Dirs::V2(dir) => Some(dir.join(file)),
             Dirs::V1(dirs) => dirs.get(ctrl).map(|d| d.join(file)),
         }
+    }
+}
+
+/// What a container may use, and how its v1 files are laid out: read from its cgroup when it
+/// is discovered and again at each of its events (`docker update` sends one), since these
+/// change only then. Scrapes read only the usage files.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Limits {
+    /// CFS period, microseconds (v1 `cpu.cfs_period_us`, v2 `cpu.max`).
+    pub cpu_period: u64,
+    /// CFS quota per period, microseconds; 0 when none.
+    pub cpu_quota: u64,
+    /// v1 `cpu.shares`, or v2 `cpu.weight` converted as cAdvisor does.
+    pub cpu_shares: u64,
+    /// Memory limit, bytes (`memory.limit_in_bytes`, `memory.max`; huge or `max`: none).
+    pub memory: u64,
+    /// Memory plus swap limit (`memory.memsw.limit_in_bytes`), or v2 `memory.swap.max`.
+    pub memory_swap: u64,
+    /// Soft limit (`memory.soft_limit_in_bytes`), or v2 `memory.min`.
+    pub memory_reservation: u64,
+    /// v1 `memory.use_hierarchy` is 1: `memory.stat`'s `total_*` keys are the container's.
+    pub use_hierarchy: bool,
+    /// v1: the prefixes (`blkio.`, `blkio.bfq.`, `blkio.throttle.`) whose `*_recursive`
+    /// files exist, in libcontainer's order of preference.
+    pub blkio: Vec<&'static str>,
+}
+
+/// The v1 block I/O file families, in libcontainer's order: CFQ, BFQ, throttling.
+const BLKIO_PREFIXES: [&str; 3] = ["blkio.", "blkio.bfq.", "blkio.throttle."];
+
+impl Limits {
+    /// Reads the limits of `cg`; a file that is missing reads as 0.
+    pub fn read(cg: &Cgroup) -> Result<Limits, CollectError> {
+        let mut f = Files::new(cg);
+        let mut l = Limits::default();
+        if cg.is_v2() {
+            if let Some((quota, period)) = f.read("cpu", "cpu.max")?.and_then(cpu_max) {
+                (l.cpu_quota, l.cpu_period) = (quota.unwrap_or(0), period);
+            }
+            l.cpu_shares = f.single("cpu", "cpu.weight")?.and_then(weight_to_shares).unwrap_or(0);
+            l.memory = f.single("memory", "memory.max")?.unwrap_or(0);
+            l.memory_swap = f.single("memory", "memory.swap.max")?.unwrap_or(0);
+            l.memory_reservation = f.single("memory", "memory.min")?.unwrap_or(0);
+        } else {
+            l.cpu_period = f.single("cpu", "cpu.cfs_period_us")?.unwrap_or(0);
+            l.cpu_quota = f
+                .read("cpu", "cpu.cfs_quota_us")?
+                .and_then(single_signed)
+                .and_then(|q| u64::try_from(q).ok())
+                .unwrap_or(0);
+            l.cpu_shares = f.single("cpu", "cpu.shares")?.unwrap_or(0);
+            l.memory = f.single("memory", "memory.limit_in_bytes")?.unwrap_or(0);
+            l.memory_swap = f.single("memory", "memory.memsw.limit_in_bytes")?.unwrap_or(0);
+            l.memory_reservation = f.single("memory", "memory.soft_limit_in_bytes")?.unwrap_or(0);
+            l.use_hierarchy = f.single("memory", "memory.use_hierarchy")? == Some(1);
+            for prefix in BLKIO_PREFIXES {
+                if f.read("blkio", &format!("{prefix}io_serviced_recursive"))?.is_some() {
+                    l.blkio.push(prefix);
+                }
+            }
+        }
+        Ok(l)
     }
 }
 
@@ -88,7 +159,7 @@ pub fn locate(layout: &Layout, text: &str) -> Result<Cgroup, String> {
                 .find(|(id, _, _)| *id == "0")
                 .map(|(_, _, p)| *p)
                 .ok_or_else(|| "no 0:: line for the unified hierarchy".to_owned())?;
-            Ok(Cgroup { name: path.to_owned(), dirs: Dirs::V2(join_cgroup(root, path)) })
+            Ok(Cgroup { name: path.to_owned(), dirs: Dirs::V2(join_cgroup(root, path)), handles: Default::default() })
         }
         Layout::V1 { mounts } => {
             let mut dirs = HashMap::new();
@@ -105,7 +176,7 @@ pub fn locate(layout: &Layout, text: &str) -> Result<Cgroup, String> {
                 }
             }
             let name = name.ok_or_else(|| "no cpu controller line".to_owned())?;
-            Ok(Cgroup { name, dirs: Dirs::V1(dirs) })
+            Ok(Cgroup { name, dirs: Dirs::V1(dirs), handles: Default::default() })
         }
     }
 }

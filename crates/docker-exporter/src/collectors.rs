@@ -4,15 +4,16 @@
 //!
 //! Every cAdvisor family carries the container's base labels ([`crate::engine::Running`])
 //! then its own (`cpu`, `device`, `interface`…). The helpers here are what the collectors
-//! share: writing a sample with the base labels, and reading a cgroup file where a container
-//! that stopped mid-scrape is skipped rather than failing the collector.
+//! share: writing a sample with the base labels, and running a collector's per-container
+//! work on every CPU ([`per_container`]). Files are read through [`crate::cgroup::Files`],
+//! where a container that stopped mid-scrape reads as absent and is skipped, not an error.
 
 use std::sync::Arc;
 
-use vigie_kit::{CollectError, Desc, MetricSet, Scrape};
+use vigie_kit::collector::BoxFuture;
+use vigie_kit::{CollectError, CollectResult, Desc, MetricSet, Paths, Scrape};
 
-use crate::cgroup::Cgroup;
-use crate::engine::Snapshot;
+use crate::engine::{Running, Snapshot};
 
 /// What collectors get per scrape: the registry snapshot.
 pub type Conn = Arc<Snapshot>;
@@ -38,23 +39,39 @@ pub fn emit(out: &mut MetricSet, desc: &'static Desc, base: &[(String, String)],
     out.family(desc.name, desc.help, desc.kind).push(&pairs, value);
 }
 
-/// Reads `file` of controller `ctrl` (v1; ignored on v2). `Ok(None)`: the controller is not
-/// mounted, or the file is gone (the container stopped, or the kernel lacks the file).
-pub fn read(cx: &Scrape<Conn>, cg: &Cgroup, ctrl: &str, file: &str) -> Result<Option<Arc<str>>, CollectError> {
-    let Some(path) = cg.file(ctrl, file) else { return Ok(None) };
-    match cx.read(&path) {
-        Ok(text) => Ok(Some(text)),
-        Err(e) if e.is_not_found() => Ok(None),
-        // Reading a removed cgroup's file can also fail with ENODEV.
-        Err(CollectError::Io { source, .. }) if source.raw_os_error() == Some(19) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// Whether the container's cgroup still exists: a collector skips a container whose
-/// files vanished mid-scrape instead of writing zeros for it.
-pub fn exists(cg: &Cgroup, ctrl: &str) -> bool {
-    cg.file(ctrl, "cgroup.procs").is_some_and(|p| p.exists())
+/// Runs `each` for every running container as a task of its own on the server's runtime, so
+/// that the collectors of one scrape run on every worker thread (one per CPU) at once, bounded
+/// by the scrape deadline, and merges what it wrote into `out`. It stops at the first error,
+/// which fails the collector; the samples written before are kept.
+///
+/// Not on the blocking pool: its extra threads would each keep a malloc arena of their own
+/// (RSS went from 11 to 19–26 MiB), for no more parallelism than the workers give.
+pub fn per_container<'a, F>(cx: &'a Scrape<Conn>, out: &'a mut MetricSet, each: F) -> BoxFuture<'a, CollectResult>
+where
+    F: Fn(&Paths, &Running, &mut MetricSet) -> CollectResult + Send + Sync + 'static,
+{
+    Box::pin(async move {
+        let (snap, paths) = (cx.target.clone(), cx.paths.clone());
+        let task = tokio::spawn(async move {
+            let mut set = MetricSet::new();
+            let mut result = Ok(());
+            for r in &snap.running {
+                result = each(&paths, r, &mut set);
+                if result.is_err() {
+                    break;
+                }
+            }
+            (set, result)
+        });
+        let started = std::time::Instant::now();
+        let (set, result) = match tokio::time::timeout_at(cx.deadline.into(), task).await {
+            Ok(Ok(done)) => done,
+            Ok(Err(e)) => return Err(CollectError::Other(format!("collector task failed: {e}"))),
+            Err(_) => return Err(CollectError::Timeout(started.elapsed())),
+        };
+        out.merge(set);
+        result
+    })
 }
 
 /// Test helpers: a fixture tree, the snapshot of its container, a run of one collector.
@@ -98,6 +115,7 @@ pub mod testing {
             pid,
             created: Some(1_700_000_000.0),
             started: Some(1_700_000_001.5),
+            limits: cgroup::Limits::read(&cg).unwrap(),
             cgroup: Some(cg),
             ..Container::default()
         };
@@ -113,5 +131,58 @@ pub mod testing {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(collector.collect(&cx, &mut out)).unwrap();
         out.encode()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use vigie_kit::{MetricSet, Scrape};
+
+    use super::testing::{container, paths};
+    use super::*;
+    use crate::cgroup::{Cgroup, Dirs};
+    use crate::engine::snapshot_of;
+
+    /// A container that stopped between the snapshot and the reads (its cgroup directories
+    /// and init process are gone) is skipped by every collector, without an error, and the
+    /// containers beside it are still written.
+    #[test]
+    fn a_container_gone_mid_scrape_is_skipped() {
+        for tree in ["v1", "v2"] {
+            let live = container(tree);
+            let mut gone = container(tree);
+            gone.id = "9999".into();
+            gone.name = "gone".into();
+            gone.pid = 999_999_999;
+            gone.base_labels = vec![("name".into(), "gone".into())];
+            let cg = gone.cgroup.take().unwrap();
+            let dirs = match cg.dirs {
+                Dirs::V2(d) => Dirs::V2(d.join("removed")),
+                Dirs::V1(m) => Dirs::V1(m.into_iter().map(|(k, d)| (k, d.join("removed"))).collect()),
+            };
+            gone.cgroup = Some(Cgroup { name: "/gone".into(), dirs, handles: Default::default() });
+            let mut all = vec![Arc::new(live)];
+            all.extend((0..20).map(|_| Arc::new(gone.clone())));
+            let snap = Arc::new(snapshot_of(all));
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let matches = crate::EXPORTER.command(&registry()).get_matches_from(["x", "--collector.process"]);
+            // `docker` writes every known container, from the Engine's view: not a cgroup reader.
+            for reg in registry().into_iter().filter(|r| r.name != "docker") {
+                let collector = (reg.build)(&matches).unwrap();
+                let cx = Scrape::new(Instant::now() + Duration::from_secs(10), Arc::new(paths(tree)), snap.clone());
+                let mut out = MetricSet::new();
+                let result = rt.block_on(collector.collect(&cx, &mut out));
+                assert!(result.is_ok(), "{tree} {}: {result:?}", reg.name);
+                let text = out.encode();
+                assert!(!text.contains("name=\"gone\""), "{tree} {}: {text}", reg.name);
+                // busy has no interface but lo and did no block I/O in the v1 capture.
+                if !matches!(reg.name, "network" | "diskio") || tree == "v2" {
+                    assert!(text.contains("name=\"busy\""), "{tree} {}: {text}", reg.name);
+                }
+            }
+        }
     }
 }

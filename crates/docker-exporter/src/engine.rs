@@ -18,7 +18,7 @@ use bollard::Docker;
 use futures_util::StreamExt as _;
 use vigie_kit::Paths;
 
-use crate::cgroup::{self, Cgroup, Layout};
+use crate::cgroup::{self, Cgroup, Layout, Limits};
 use crate::labels::{self, LabelPolicy};
 
 /// Longest wait between two reconnection attempts.
@@ -62,6 +62,8 @@ pub struct Container {
     pub started: Option<f64>,
     /// The cgroup, for a running container whose init process could be read.
     pub cgroup: Option<Cgroup>,
+    /// Its limits, read from the cgroup with the inspect (every event re-reads them).
+    pub limits: Limits,
 }
 
 impl Container {
@@ -77,6 +79,14 @@ impl Container {
         let running = state.running.unwrap_or(false);
         let pid = u32::try_from(state.pid.unwrap_or(0)).unwrap_or(0);
         let cgroup = if running && pid > 0 { locate(layout, paths, pid) } else { None };
+        let limits = match cgroup.as_ref().map(Limits::read) {
+            Some(Ok(l)) => l,
+            Some(Err(e)) => {
+                tracing::debug!(err = %e, "Cannot read the container's limits.");
+                Limits::default()
+            }
+            None => Limits::default(),
+        };
         let mut c = Container {
             id: r.id.unwrap_or_default(),
             name: r.name.unwrap_or_default().trim_start_matches('/').to_owned(),
@@ -93,6 +103,7 @@ impl Container {
             created: r.created.as_deref().and_then(unix_seconds),
             started: state.started_at.as_deref().and_then(unix_seconds),
             cgroup,
+            limits,
         };
         c.base_labels = labels::base(&c, &config.env.unwrap_or_default(), policy);
         c
@@ -160,6 +171,9 @@ struct State {
     connected: bool,
     /// Why not, when not.
     error: String,
+    /// The last scrape's snapshot, kept until the registry changes (labels are built once
+    /// per change, not per scrape).
+    snapshot: Option<Arc<Snapshot>>,
 }
 
 /// The shared registry and how to reach the daemon.
@@ -276,6 +290,7 @@ impl Engine {
             let mut s = self.state.write().unwrap_or_else(|e| e.into_inner());
             tracing::info!(target = %self.host, containers = fresh.len(), "Following the Docker engine.");
             s.containers = fresh;
+            s.snapshot = None;
             s.connected = true;
             s.error.clear();
         }
@@ -293,6 +308,7 @@ impl Engine {
             tracing::debug!(id = %id, action = %action, "Container event.");
             let updated = if action == "destroy" { None } else { self.inspect(&docker, &id).await };
             let mut s = self.state.write().unwrap_or_else(|e| e.into_inner());
+            s.snapshot = None;
             match updated {
                 Some(c) => s.containers.insert(id, Arc::new(c)),
                 None => s.containers.remove(&id),
@@ -337,14 +353,16 @@ impl Engine {
             Ok(Err(e)) => return Err(format!("ping: {e}")),
             Err(_) => return Err("ping timed out".to_owned()),
         }
-        let containers: Vec<Arc<Container>> = {
-            let s = self.state.read().unwrap_or_else(|e| e.into_inner());
-            if !s.connected {
-                return Err(s.error.clone());
-            }
-            s.containers.values().cloned().collect()
-        };
-        Ok(Arc::new(snapshot_of(containers)))
+        let mut s = self.state.write().unwrap_or_else(|e| e.into_inner());
+        if !s.connected {
+            return Err(s.error.clone());
+        }
+        if let Some(snap) = &s.snapshot {
+            return Ok(snap.clone());
+        }
+        let snap = Arc::new(snapshot_of(s.containers.values().cloned().collect()));
+        s.snapshot = Some(snap.clone());
+        Ok(snap)
     }
 }
 
@@ -395,7 +413,11 @@ mod tests {
 
     #[test]
     fn labels_are_the_union_of_running_containers() {
-        let cg = |n: &str| Cgroup { name: format!("/docker/{n}"), dirs: cgroup::Dirs::V2("/x".into()) };
+        let cg = |n: &str| Cgroup {
+            name: format!("/docker/{n}"),
+            dirs: cgroup::Dirs::V2("/x".into()),
+            handles: Default::default(),
+        };
         let a = Container {
             name: "a".into(),
             base_labels: vec![("name".into(), "a".into()), ("container_label_x".into(), "1".into())],

@@ -116,6 +116,20 @@ fn target(m: &ArgMatches) -> Result<Target<collectors::Conn>, String> {
     })
 }
 
+/// Raises the soft limit on open files to the hard one, as Go does for cAdvisor: the
+/// exporter keeps a few cgroup directories open per running container.
+fn raise_nofile_limit() {
+    use rustix::process::{getrlimit, setrlimit, Resource};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current < limit.maximum {
+        let raised = rustix::process::Rlimit { current: limit.maximum, ..limit };
+        if let Err(e) = setrlimit(Resource::Nofile, raised) {
+            tracing::debug!(err = %e, "Cannot raise the open files limit.");
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    raise_nofile_limit();
     vigie_kit::run_target(EXPORTER, collectors::registry(), flags, target)
 }

@@ -2,13 +2,15 @@
 //! `container_cpu_{user,system}_seconds_total`, `container_cpu_cfs_*` (cAdvisor "cpu" and
 //! "percpu" names). v1: `cpuacct.usage`, `cpuacct.usage_percpu`, `cpuacct.stat` (USER_HZ
 //! ticks), `cpu.stat`; v2: `cpu.stat` (microseconds). The CFS families exist only for a
-//! container with a quota, as in cAdvisor.
+//! container with a quota, as in cAdvisor (the quota is one of the container's
+//! [`crate::cgroup::Limits`], read when it is discovered).
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
-use vigie_kit::{CollectResult, Desc, MetricSet, Registration, Scrape, SyncCollector};
+use vigie_kit::{BoxFuture, CollectResult, Collector, Desc, MetricSet, Registration, Scrape};
 
-use super::{emit, read, Conn};
-use crate::cgroup::{self, keyed};
+use super::{emit, per_container, Conn};
+use crate::cgroup::{keyed, Files};
+use crate::engine::Running;
 
 const PERCPU: &str = "collector.cpu.percpu";
 
@@ -53,70 +55,78 @@ pub struct Cpu {
     percpu: bool,
 }
 
-impl SyncCollector<Conn> for Cpu {
-    fn collect_sync(&self, cx: &Scrape<Conn>, out: &mut MetricSet) -> CollectResult {
-        for r in &cx.target.running {
-            let (cg, base) = (&r.cgroup, &r.labels);
-            let Some(stat) = read(cx, cg, "cpu", "cpu.stat")? else { continue };
-            let ns = |v: Option<u64>| v.unwrap_or(0) as f64 / 1e9;
-            let us = |v: Option<u64>| v.unwrap_or(0) as f64 / 1e6;
-            let (throttled_secs, burst_secs, has_quota);
-            if cg.is_v2() {
-                let total = us(keyed(&stat, "usage_usec"));
-                if total > 0.0 {
-                    emit(out, &USAGE, base, &["total"], total);
-                }
-                emit(out, &USER, base, &[], us(keyed(&stat, "user_usec")));
-                emit(out, &SYSTEM, base, &[], us(keyed(&stat, "system_usec")));
-                throttled_secs = us(keyed(&stat, "throttled_usec"));
-                burst_secs = us(keyed(&stat, "burst_usec"));
-                has_quota = read(cx, cg, "cpu", "cpu.max")?.and_then(|t| cgroup::cpu_max(&t)).is_some_and(|(q, _)| q.is_some());
-            } else {
-                self.usage_v1(cx, r, out)?;
-                if let Some(t) = read(cx, cg, "cpuacct", "cpuacct.stat")? {
-                    emit(out, &USER, base, &[], keyed(&t, "user").unwrap_or(0) as f64 / TICKS_PER_SECOND);
-                    emit(out, &SYSTEM, base, &[], keyed(&t, "system").unwrap_or(0) as f64 / TICKS_PER_SECOND);
-                }
-                throttled_secs = ns(keyed(&stat, "throttled_time"));
-                burst_secs = ns(keyed(&stat, "burst_time"));
-                has_quota = read(cx, cg, "cpu", "cpu.cfs_quota_us")?
-                    .and_then(|t| cgroup::single_signed(&t))
-                    .is_some_and(|q| q > 0);
-            }
-            if has_quota {
-                emit(out, &PERIODS, base, &[], keyed(&stat, "nr_periods").unwrap_or(0) as f64);
-                emit(out, &THROTTLED, base, &[], keyed(&stat, "nr_throttled").unwrap_or(0) as f64);
-                emit(out, &THROTTLED_SECS, base, &[], throttled_secs);
-                emit(out, &BURSTS, base, &[], keyed(&stat, "nr_bursts").unwrap_or(0) as f64);
-                emit(out, &BURST_SECS, base, &[], burst_secs);
-            }
-        }
-        Ok(())
+impl Collector<Conn> for Cpu {
+    fn collect<'a>(&'a self, cx: &'a Scrape<Conn>, out: &'a mut MetricSet) -> BoxFuture<'a, CollectResult> {
+        let percpu = self.percpu;
+        per_container(cx, out, move |_, r, out| container(percpu, r, out))
     }
 }
 
-impl Cpu {
-    fn usage_v1(&self, cx: &Scrape<Conn>, r: &crate::engine::Running, out: &mut MetricSet) -> CollectResult {
-        let (cg, base) = (&r.cgroup, &r.labels);
-        if self.percpu {
-            if let Some(t) = read(cx, cg, "cpuacct", "cpuacct.usage_percpu")? {
-                let per: Vec<u64> = t.split_ascii_whitespace().filter_map(|v| v.parse().ok()).collect();
-                if !per.is_empty() {
-                    // cAdvisor skips CPUs the container never ran on.
-                    for (i, v) in per.iter().enumerate().filter(|(_, v)| **v > 0) {
-                        emit(out, &USAGE, base, &[&format!("cpu{i:02}")], *v as f64 / 1e9);
-                    }
-                    return Ok(());
-                }
-            }
+/// One container's samples: `cpu.stat` plus, on v1, `cpuacct.usage_percpu` (or
+/// `cpuacct.usage`) and `cpuacct.stat`. Whether it has a quota is known from its limits.
+fn container(percpu: bool, r: &Running, out: &mut MetricSet) -> CollectResult {
+    let (cg, base) = (&r.cgroup, &r.labels);
+    let mut files = Files::new(cg);
+    let Some(stat) = files.read("cpu", "cpu.stat")? else { return Ok(()) };
+    let key = |k: &str| keyed(stat, k).unwrap_or(0);
+    let (periods, throttled, bursts) = (key("nr_periods"), key("nr_throttled"), key("nr_bursts"));
+    let (throttled_secs, burst_secs);
+    if cg.is_v2() {
+        let us = |k: &str| key(k) as f64 / 1e6;
+        let total = us("usage_usec");
+        if total > 0.0 {
+            emit(out, &USAGE, base, &["total"], total);
         }
-        if let Some(total) = read(cx, cg, "cpuacct", "cpuacct.usage")?.and_then(|t| cgroup::single(&t)) {
-            if total > 0 {
-                emit(out, &USAGE, base, &["total"], total as f64 / 1e9);
-            }
+        emit(out, &USER, base, &[], us("user_usec"));
+        emit(out, &SYSTEM, base, &[], us("system_usec"));
+        (throttled_secs, burst_secs) = (us("throttled_usec"), us("burst_usec"));
+    } else {
+        let ns = |k: &str| key(k) as f64 / 1e9;
+        (throttled_secs, burst_secs) = (ns("throttled_time"), ns("burst_time"));
+        usage_v1(percpu, &mut files, base, out)?;
+        if let Some(t) = files.read("cpuacct", "cpuacct.stat")? {
+            emit(out, &USER, base, &[], keyed(t, "user").unwrap_or(0) as f64 / TICKS_PER_SECOND);
+            emit(out, &SYSTEM, base, &[], keyed(t, "system").unwrap_or(0) as f64 / TICKS_PER_SECOND);
         }
-        Ok(())
     }
+    if r.container.limits.cpu_quota > 0 {
+        emit(out, &PERIODS, base, &[], periods as f64);
+        emit(out, &THROTTLED, base, &[], throttled as f64);
+        emit(out, &THROTTLED_SECS, base, &[], throttled_secs);
+        emit(out, &BURSTS, base, &[], bursts as f64);
+        emit(out, &BURST_SECS, base, &[], burst_secs);
+    }
+    Ok(())
+}
+
+/// Names `cpu00`… for the per-CPU samples, built once.
+fn cpu_name(i: usize) -> std::borrow::Cow<'static, str> {
+    const NAMES: [&str; 16] = [
+        "cpu00", "cpu01", "cpu02", "cpu03", "cpu04", "cpu05", "cpu06", "cpu07", "cpu08", "cpu09", "cpu10", "cpu11",
+        "cpu12", "cpu13", "cpu14", "cpu15",
+    ];
+    NAMES.get(i).map_or_else(|| format!("cpu{i:02}").into(), |n| (*n).into())
+}
+
+fn usage_v1(percpu: bool, files: &mut Files<'_>, base: &[(String, String)], out: &mut MetricSet) -> CollectResult {
+    if percpu {
+        if let Some(t) = files.read("cpuacct", "cpuacct.usage_percpu")? {
+            let per: Vec<u64> = t.split_ascii_whitespace().filter_map(|v| v.parse().ok()).collect();
+            if !per.is_empty() {
+                // cAdvisor skips CPUs the container never ran on.
+                for (i, v) in per.iter().enumerate().filter(|(_, v)| **v > 0) {
+                    emit(out, &USAGE, base, &[cpu_name(i).as_ref()], *v as f64 / 1e9);
+                }
+                return Ok(());
+            }
+        }
+    }
+    if let Some(total) = files.single("cpuacct", "cpuacct.usage")? {
+        if total > 0 {
+            emit(out, &USAGE, base, &["total"], total as f64 / 1e9);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

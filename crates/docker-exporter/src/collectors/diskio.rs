@@ -1,14 +1,16 @@
 //! cgroup block I/O → `container_fs_{reads,writes}_bytes_total{device}`,
 //! `container_fs_{reads,writes}_total{device}` and
 //! `container_blkio_device_usage_total{device,major,minor,operation}` (cAdvisor "diskIO"
-//! names). v1: the first non-empty of the CFQ, BFQ and throttle `*_recursive` files, as
-//! libcontainer picks; v2: `io.stat`. `device` is `/dev/<name>` from
+//! names). v1: the first non-empty of the CFQ, BFQ and throttle `*_recursive` files that
+//! exist, as libcontainer picks; v2: `io.stat`. `device` is `/dev/<name>` from
 //! `<sysfs>/dev/block/MAJ:MIN/uevent`, empty when unknown.
 
-use vigie_kit::{CollectResult, Desc, MetricSet, Registration, Scrape, SyncCollector};
+use vigie_kit::{BoxFuture, CollectResult, Collector, Desc, MetricSet, Paths, Registration, Scrape};
 
-use super::{emit, read, Conn};
-use crate::cgroup::{blkio_v1, io_stat_v2, DeviceStats};
+use super::{emit, per_container, Conn};
+use crate::cgroup::files::read_path;
+use crate::cgroup::{blkio_v1, io_stat_v2, DeviceStats, Files};
+use crate::engine::Running;
 
 /// The registration.
 pub const REG: Registration<Conn> = Registration {
@@ -33,23 +35,25 @@ const DEVICE_USAGE: Desc = Desc::counter(
 /// Reads block I/O accounting.
 pub struct DiskIo;
 
-impl DiskIo {
-    fn v1(cx: &Scrape<Conn>, cg: &crate::cgroup::Cgroup, what: &str) -> Result<DeviceStats, vigie_kit::CollectError> {
-        for file in [format!("blkio.{what}_recursive"), format!("blkio.bfq.{what}_recursive"), format!("blkio.throttle.{what}_recursive")] {
-            if let Some(text) = read(cx, cg, "blkio", &file)? {
-                let stats = blkio_v1(&text);
-                if !stats.is_empty() {
-                    return Ok(stats);
-                }
+/// v1: the first non-empty of the `<prefix><what>_recursive` files that exist (known from
+/// the container's limits), as libcontainer picks.
+fn v1(files: &mut Files<'_>, prefixes: &[&str], what: &str) -> Result<DeviceStats, vigie_kit::CollectError> {
+    for prefix in prefixes {
+        if let Some(text) = files.read("blkio", &format!("{prefix}{what}_recursive"))? {
+            let stats = blkio_v1(text);
+            if !stats.is_empty() {
+                return Ok(stats);
             }
         }
-        Ok(Vec::new())
     }
+    Ok(Vec::new())
 }
 
-fn device_name(cx: &Scrape<Conn>, (major, minor): (u64, u64)) -> String {
-    cx.sys(format!("dev/block/{major}:{minor}/uevent"))
+/// `/dev/<name>` of a block device, from `<sysfs>/dev/block/MAJ:MIN/uevent`; empty when unknown.
+fn device_name(paths: &Paths, (major, minor): (u64, u64)) -> String {
+    read_path(&paths.sys(format!("dev/block/{major}:{minor}/uevent")))
         .ok()
+        .flatten()
         .and_then(|t| t.lines().find_map(|l| l.strip_prefix("DEVNAME=").map(|n| format!("/dev/{n}"))))
         .unwrap_or_default()
 }
@@ -58,35 +62,49 @@ fn op(ops: &[(String, u64)], name: &str) -> f64 {
     ops.iter().find(|(o, _)| o == name).map_or(0.0, |(_, v)| *v as f64)
 }
 
-impl SyncCollector<Conn> for DiskIo {
-    fn collect_sync(&self, cx: &Scrape<Conn>, out: &mut MetricSet) -> CollectResult {
-        for r in &cx.target.running {
-            let (cg, base) = (&r.cgroup, &r.labels);
-            let (bytes, ios) = if cg.is_v2() {
-                match read(cx, cg, "io", "io.stat")? {
-                    Some(t) => io_stat_v2(&t),
-                    None => continue,
-                }
-            } else {
-                (Self::v1(cx, cg, "io_service_bytes")?, Self::v1(cx, cg, "io_serviced")?)
-            };
-            for (dev, ops) in &bytes {
-                let name = device_name(cx, *dev);
-                emit(out, &READ_BYTES, base, &[&name], op(ops, "Read"));
-                emit(out, &WRITE_BYTES, base, &[&name], op(ops, "Write"));
-                let (major, minor) = (dev.0.to_string(), dev.1.to_string());
-                for (operation, v) in ops {
-                    emit(out, &DEVICE_USAGE, base, &[&name, &major, &minor, operation], *v as f64);
-                }
-            }
-            for (dev, ops) in &ios {
-                let name = device_name(cx, *dev);
-                emit(out, &READS, base, &[&name], op(ops, "Read"));
-                emit(out, &WRITES, base, &[&name], op(ops, "Write"));
-            }
-        }
-        Ok(())
+impl Collector<Conn> for DiskIo {
+    fn collect<'a>(&'a self, cx: &'a Scrape<Conn>, out: &'a mut MetricSet) -> BoxFuture<'a, CollectResult> {
+        per_container(cx, out, container)
     }
+}
+
+/// One container's samples.
+fn container(paths: &Paths, r: &Running, out: &mut MetricSet) -> CollectResult {
+    let (cg, base) = (&r.cgroup, &r.labels);
+    let mut files = Files::new(cg);
+    let (bytes, ios) = if cg.is_v2() {
+        match files.read("io", "io.stat")? {
+            Some(t) => io_stat_v2(t),
+            None => return Ok(()),
+        }
+    } else {
+        let prefixes = &r.container.limits.blkio;
+        (v1(&mut files, prefixes, "io_service_bytes")?, v1(&mut files, prefixes, "io_serviced")?)
+    };
+    let mut names: Vec<((u64, u64), String)> = Vec::new();
+    let mut name = |dev: (u64, u64)| -> String {
+        if let Some((_, n)) = names.iter().find(|(d, _)| *d == dev) {
+            return n.clone();
+        }
+        let n = device_name(paths, dev);
+        names.push((dev, n.clone()));
+        n
+    };
+    for (dev, ops) in &bytes {
+        let name = name(*dev);
+        emit(out, &READ_BYTES, base, &[&name], op(ops, "Read"));
+        emit(out, &WRITE_BYTES, base, &[&name], op(ops, "Write"));
+        let (major, minor) = (dev.0.to_string(), dev.1.to_string());
+        for (operation, v) in ops {
+            emit(out, &DEVICE_USAGE, base, &[&name, &major, &minor, operation], *v as f64);
+        }
+    }
+    for (dev, ops) in &ios {
+        let name = name(*dev);
+        emit(out, &READS, base, &[&name], op(ops, "Read"));
+        emit(out, &WRITES, base, &[&name], op(ops, "Write"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,13 +1,15 @@
 //! cgroup memory accounting → `container_memory_*` (cAdvisor "memory" names). v1:
 //! `memory.usage_in_bytes`, `memory.max_usage_in_bytes`, `memory.failcnt`,
-//! `memory.kmem.usage_in_bytes`, `memory.stat` (the `total_*` keys under `use_hierarchy`);
+//! `memory.kmem.usage_in_bytes`, `memory.stat` (the `total_*` keys under `use_hierarchy`, known
+//! from the container's [`crate::cgroup::Limits`]);
 //! v2: `memory.current`, `memory.peak`, `memory.swap.current`, `memory.stat`,
 //! `memory.events`. Values libcontainer leaves at zero on one version are zero here too.
 
-use vigie_kit::{CollectResult, Desc, MetricSet, Registration, Scrape, SyncCollector};
+use vigie_kit::{BoxFuture, CollectResult, Collector, Desc, MetricSet, Registration, Scrape};
 
-use super::{emit, read, Conn};
-use crate::cgroup::{keyed, single};
+use super::{emit, per_container, Conn};
+use crate::cgroup::{keyed, Files};
+use crate::engine::Running;
 
 /// The registration.
 pub const REG: Registration<Conn> = Registration {
@@ -53,71 +55,133 @@ const REFAULT_ANON: Desc =
 /// Reads memory accounting.
 pub struct Memory;
 
-impl SyncCollector<Conn> for Memory {
-    fn collect_sync(&self, cx: &Scrape<Conn>, out: &mut MetricSet) -> CollectResult {
-        for r in &cx.target.running {
-            let (cg, base) = (&r.cgroup, &r.labels);
-            let Some(stat) = read(cx, cg, "memory", "memory.stat")? else { continue };
-            let file = |name: &str| -> Result<u64, vigie_kit::CollectError> {
-                Ok(read(cx, cg, "memory", name)?.and_then(|t| single(&t)).unwrap_or(0))
-            };
-            let key = |k: &str| keyed(&stat, k).unwrap_or(0);
-            let (usage, max_usage, failcnt, kernel, swap, cache, rss, mapped, active, inactive, high, max);
-            if cg.is_v2() {
-                let events = read(cx, cg, "memory", "memory.events")?.unwrap_or_default();
-                let event = |k: &str| keyed(&events, k).unwrap_or(0);
-                usage = file("memory.current")?;
-                max_usage = file("memory.peak")?;
-                failcnt = event("max");
-                kernel = key("kernel");
-                swap = file("memory.swap.current")?;
-                (cache, rss, mapped) = (key("file"), key("anon"), key("file_mapped"));
-                (active, inactive) = (keyed(&stat, "active_file"), keyed(&stat, "inactive_file"));
-                (high, max) = (event("high"), event("max"));
-            } else {
-                usage = file("memory.usage_in_bytes")?;
-                max_usage = file("memory.max_usage_in_bytes")?;
-                failcnt = file("memory.failcnt")?;
-                kernel = file("memory.kmem.usage_in_bytes")?;
-                let hierarchy = read(cx, cg, "memory", "memory.use_hierarchy")?.and_then(|t| single(&t)) == Some(1);
-                let p = if hierarchy { "total_" } else { "" };
-                swap = key(&format!("{p}swap"));
-                (cache, rss, mapped) = (key(&format!("{p}cache")), key(&format!("{p}rss")), key(&format!("{p}mapped_file")));
-                (active, inactive) = (keyed(&stat, "total_active_file"), keyed(&stat, "total_inactive_file"));
-                (high, max) = (0, 0);
+impl Collector<Conn> for Memory {
+    fn collect<'a>(&'a self, cx: &'a Scrape<Conn>, out: &'a mut MetricSet) -> BoxFuture<'a, CollectResult> {
+        per_container(cx, out, |_, r, out| container(r, out))
+    }
+}
+
+/// The `memory.stat` keys the families use, parsed in one pass over the file.
+#[derive(Default)]
+struct Stat {
+    cache: u64,
+    rss: u64,
+    mapped: u64,
+    swap: u64,
+    kernel: u64,
+    active_file: Option<u64>,
+    inactive_file: Option<u64>,
+    dirty: u64,
+    writeback: u64,
+    pgscan: u64,
+    pgsteal: u64,
+    refault_file: u64,
+    refault_anon: u64,
+    pgfault: u64,
+    pgmajfault: u64,
+}
+
+impl Stat {
+    /// v1 keys are `cache`, `rss`… or, under `use_hierarchy`, `total_cache`…; the working set
+    /// always uses `total_inactive_file`, as cAdvisor does. v2 keys are its own.
+    fn parse(text: &str, v2: bool, hierarchy: bool) -> Stat {
+        let mut s = Stat::default();
+        for line in text.lines() {
+            let Some((k, v)) = line.split_once(' ') else { continue };
+            let Ok(v) = v.trim().parse::<u64>() else { continue };
+            let own = if hierarchy { k.strip_prefix("total_") } else if k.starts_with("total_") { None } else { Some(k) };
+            match (v2, k) {
+                (true, "file") => s.cache = v,
+                (true, "anon") => s.rss = v,
+                (true, "file_mapped") => s.mapped = v,
+                (true, "kernel") => s.kernel = v,
+                (true, "active_file") => s.active_file = Some(v),
+                (true, "inactive_file") => s.inactive_file = Some(v),
+                (true, "file_dirty") => s.dirty = v,
+                (true, "file_writeback") => s.writeback = v,
+                (true, "pgscan") => s.pgscan = v,
+                (true, "pgsteal") => s.pgsteal = v,
+                (false, "total_active_file") => s.active_file = Some(v),
+                (false, "total_inactive_file") => s.inactive_file = Some(v),
+                _ => {}
             }
-            let working_set = inactive.map_or(usage, |i| usage.saturating_sub(i));
-            for (desc, v) in [
-                (&CACHE, cache),
-                (&RSS, rss),
-                (&KERNEL, kernel),
-                (&MAPPED, mapped),
-                (&SWAP, swap),
-                (&FAILCNT, failcnt),
-                (&USAGE, usage),
-                (&MAX_USAGE, max_usage),
-                (&WORKING_SET, working_set),
-                (&ACTIVE_FILE, active.unwrap_or(0)),
-                (&INACTIVE_FILE, inactive.unwrap_or(0)),
-                (&EVENTS_HIGH, high),
-                (&EVENTS_MAX, max),
-                (&DIRTY, key("file_dirty")),
-                (&WRITEBACK, key("file_writeback")),
-                (&PGSCAN, key("pgscan")),
-                (&PGSTEAL, key("pgsteal")),
-                (&REFAULT_FILE, key("workingset_refault_file")),
-                (&REFAULT_ANON, key("workingset_refault_anon")),
-            ] {
-                emit(out, desc, base, &[], v as f64);
+            // Both versions have these keys (v1 also under `total_`, not used).
+            match k {
+                "workingset_refault_file" => s.refault_file = v,
+                "workingset_refault_anon" => s.refault_anon = v,
+                "pgfault" => s.pgfault = v,
+                "pgmajfault" => s.pgmajfault = v,
+                _ => {}
             }
-            // cAdvisor reports the container's own pgfault counters under both scopes.
-            for scope in ["container", "hierarchy"] {
-                emit(out, &FAILURES, base, &["pgfault", scope], key("pgfault") as f64);
-                emit(out, &FAILURES, base, &["pgmajfault", scope], key("pgmajfault") as f64);
+            if !v2 {
+                match own {
+                    Some("cache") => s.cache = v,
+                    Some("rss") => s.rss = v,
+                    Some("mapped_file") => s.mapped = v,
+                    Some("swap") => s.swap = v,
+                    _ => {}
+                }
             }
         }
-        Ok(())
+        s
     }
+}
+
+/// One container's samples.
+fn container(r: &Running, out: &mut MetricSet) -> CollectResult {
+    let (cg, base) = (&r.cgroup, &r.labels);
+    let v2 = cg.is_v2();
+    let mut files = Files::new(cg);
+    let Some(text) = files.read("memory", "memory.stat")? else { return Ok(()) };
+    let stat = Stat::parse(text, v2, r.container.limits.use_hierarchy);
+    let (usage, max_usage, failcnt, kernel, swap, high, max);
+    if v2 {
+        let (high_events, max_events) =
+            files.read("memory", "memory.events")?.map_or((0, 0), |t| (keyed(t, "high").unwrap_or(0), keyed(t, "max").unwrap_or(0)));
+        usage = files.single("memory", "memory.current")?.unwrap_or(0);
+        max_usage = files.single("memory", "memory.peak")?.unwrap_or(0);
+        failcnt = max_events;
+        kernel = stat.kernel;
+        swap = files.single("memory", "memory.swap.current")?.unwrap_or(0);
+        (high, max) = (high_events, max_events);
+    } else {
+        usage = files.single("memory", "memory.usage_in_bytes")?.unwrap_or(0);
+        max_usage = files.single("memory", "memory.max_usage_in_bytes")?.unwrap_or(0);
+        failcnt = files.single("memory", "memory.failcnt")?.unwrap_or(0);
+        kernel = files.single("memory", "memory.kmem.usage_in_bytes")?.unwrap_or(0);
+        swap = stat.swap;
+        (high, max) = (0, 0);
+    }
+    let working_set = stat.inactive_file.map_or(usage, |i| usage.saturating_sub(i));
+    for (desc, v) in [
+        (&CACHE, stat.cache),
+        (&RSS, stat.rss),
+        (&KERNEL, kernel),
+        (&MAPPED, stat.mapped),
+        (&SWAP, swap),
+        (&FAILCNT, failcnt),
+        (&USAGE, usage),
+        (&MAX_USAGE, max_usage),
+        (&WORKING_SET, working_set),
+        (&ACTIVE_FILE, stat.active_file.unwrap_or(0)),
+        (&INACTIVE_FILE, stat.inactive_file.unwrap_or(0)),
+        (&EVENTS_HIGH, high),
+        (&EVENTS_MAX, max),
+        (&DIRTY, stat.dirty),
+        (&WRITEBACK, stat.writeback),
+        (&PGSCAN, stat.pgscan),
+        (&PGSTEAL, stat.pgsteal),
+        (&REFAULT_FILE, stat.refault_file),
+        (&REFAULT_ANON, stat.refault_anon),
+    ] {
+        emit(out, desc, base, &[], v as f64);
+    }
+    // cAdvisor reports the container's own pgfault counters under both scopes.
+    for scope in ["container", "hierarchy"] {
+        emit(out, &FAILURES, base, &["pgfault", scope], stat.pgfault as f64);
+        emit(out, &FAILURES, base, &["pgmajfault", scope], stat.pgmajfault as f64);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -3,9 +3,10 @@
 //! {interface}` (cAdvisor "network" names; `lo`, `veth*`, `docker*` left out as cAdvisor
 //! does). A container on the host network sees the host's interfaces, as in cAdvisor.
 
-use vigie_kit::{CollectError, CollectResult, Desc, MetricSet, Registration, Scrape, SyncCollector};
+use vigie_kit::{BoxFuture, CollectError, CollectResult, Collector, Desc, MetricSet, Registration, Scrape};
 
-use super::{emit, Conn};
+use super::{emit, per_container, Conn};
+use crate::cgroup::files::read_path;
 use crate::cgroup::net_dev;
 
 /// The registration.
@@ -34,16 +35,12 @@ const TX: [Desc; 4] = [
 /// Reads `/proc/<pid>/net/dev`.
 pub struct Network;
 
-impl SyncCollector<Conn> for Network {
-    fn collect_sync(&self, cx: &Scrape<Conn>, out: &mut MetricSet) -> CollectResult {
-        for r in &cx.target.running {
-            let path = cx.paths.proc(format!("{}/net/dev", r.container.pid));
-            let text = match cx.read(&path) {
-                Ok(t) => t,
-                // The init process is gone: the container stopped mid-scrape.
-                Err(e) if e.is_not_found() => continue,
-                Err(e) => return Err(e),
-            };
+impl Collector<Conn> for Network {
+    fn collect<'a>(&'a self, cx: &'a Scrape<Conn>, out: &'a mut MetricSet) -> BoxFuture<'a, CollectResult> {
+        per_container(cx, out, |paths, r, out| {
+            let path = paths.proc(format!("{}/net/dev", r.container.pid));
+            // Gone: the init process exited, the container stopped mid-scrape.
+            let Some(text) = read_path(&path)? else { return Ok(()) };
             let ifaces = net_dev(&text).map_err(|m| CollectError::parse(&path, m))?;
             for i in &ifaces {
                 for (k, desc) in RX.iter().enumerate() {
@@ -53,8 +50,8 @@ impl SyncCollector<Conn> for Network {
                     emit(out, desc, &r.labels, &[&i.name], i.tx[k] as f64);
                 }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }
 

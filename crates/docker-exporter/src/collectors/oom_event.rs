@@ -3,10 +3,10 @@
 //! cAdvisor counts the kernel log's OOM lines instead; the kernel's own counter is the same
 //! number without reading `/dev/kmsg`.
 
-use vigie_kit::{CollectResult, Desc, MetricSet, Registration, Scrape, SyncCollector};
+use vigie_kit::{BoxFuture, CollectResult, Collector, Desc, MetricSet, Registration, Scrape};
 
-use super::{emit, read, Conn};
-use crate::cgroup::keyed;
+use super::{emit, per_container, Conn};
+use crate::cgroup::{keyed, Files};
 
 /// The registration.
 pub const REG: Registration<Conn> = Registration {
@@ -22,14 +22,15 @@ const OOM: Desc = Desc::counter("container_oom_events_total", "Processes of the 
 /// Reads the OOM kill counter.
 pub struct OomEvent;
 
-impl SyncCollector<Conn> for OomEvent {
-    fn collect_sync(&self, cx: &Scrape<Conn>, out: &mut MetricSet) -> CollectResult {
-        for r in &cx.target.running {
+impl Collector<Conn> for OomEvent {
+    fn collect<'a>(&'a self, cx: &'a Scrape<Conn>, out: &'a mut MetricSet) -> BoxFuture<'a, CollectResult> {
+        per_container(cx, out, |_, r, out| {
             let file = if r.cgroup.is_v2() { "memory.events" } else { "memory.oom_control" };
-            let Some(text) = read(cx, &r.cgroup, "memory", file)? else { continue };
-            emit(out, &OOM, &r.labels, &[], keyed(&text, "oom_kill").unwrap_or(0) as f64);
-        }
-        Ok(())
+            if let Some(text) = Files::new(&r.cgroup).read("memory", file)? {
+                emit(out, &OOM, &r.labels, &[], keyed(text, "oom_kill").unwrap_or(0) as f64);
+            }
+            Ok(())
+        })
     }
 }
 

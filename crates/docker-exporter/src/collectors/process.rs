@@ -5,10 +5,12 @@
 //! the v2 directory), `pids.current`/`pids.max`, `/proc/<pid>/fd` and the init's
 //! `/proc/<pid>/limits`.
 
-use vigie_kit::{CollectResult, Desc, MetricSet, Registration, Scrape, SyncCollector};
+use vigie_kit::{BoxFuture, CollectResult, Collector, Desc, MetricSet, Paths, Registration, Scrape};
 
-use super::{emit, read, Conn};
-use crate::cgroup::single;
+use super::{emit, per_container, Conn};
+use crate::cgroup::files::read_path;
+use crate::cgroup::Files;
+use crate::engine::Running;
 
 /// The registration.
 pub const REG: Registration<Conn> = Registration {
@@ -29,38 +31,42 @@ const ULIMITS: Desc = Desc::gauge("container_ulimits_soft", "Soft limits of the 
 /// Counts processes and their descriptors.
 pub struct Process;
 
-impl SyncCollector<Conn> for Process {
-    fn collect_sync(&self, cx: &Scrape<Conn>, out: &mut MetricSet) -> CollectResult {
-        for r in &cx.target.running {
-            let (cg, base) = (&r.cgroup, &r.labels);
-            let Some(procs) = read(cx, cg, "cpu", "cgroup.procs")? else { continue };
-            let pids: Vec<&str> = procs.lines().filter(|l| !l.is_empty()).collect();
-            let (mut fds, mut sockets) = (0u64, 0u64);
-            for pid in &pids {
-                let Ok(entries) = std::fs::read_dir(cx.paths.proc(format!("{pid}/fd"))) else { continue };
-                for entry in entries.flatten() {
-                    fds += 1;
-                    if std::fs::read_link(entry.path()).is_ok_and(|l| l.to_string_lossy().starts_with("socket")) {
-                        sockets += 1;
-                    }
-                }
-            }
-            emit(out, &PROCESSES, base, &[], pids.len() as f64);
-            emit(out, &FDS, base, &[], fds as f64);
-            emit(out, &SOCKETS, base, &[], sockets as f64);
-            let threads = read(cx, cg, "pids", "pids.current")?.and_then(|t| single(&t)).unwrap_or(0);
-            // "max" means no limit, which cAdvisor writes as 0.
-            let max = read(cx, cg, "pids", "pids.max")?.and_then(|t| single(&t)).filter(|m| *m != u64::MAX).unwrap_or(0);
-            emit(out, &THREADS, base, &[], threads as f64);
-            emit(out, &THREADS_MAX, base, &[], max as f64);
-            if let Ok(limits) = cx.proc(format!("{}/limits", r.container.pid)) {
-                if let Some(soft) = open_files_soft(&limits) {
-                    emit(out, &ULIMITS, base, &["max_open_files"], soft);
-                }
+impl Collector<Conn> for Process {
+    fn collect<'a>(&'a self, cx: &'a Scrape<Conn>, out: &'a mut MetricSet) -> BoxFuture<'a, CollectResult> {
+        per_container(cx, out, container)
+    }
+}
+
+/// One container's samples.
+fn container(paths: &Paths, r: &Running, out: &mut MetricSet) -> CollectResult {
+    let base = &r.labels;
+    let mut files = Files::new(&r.cgroup);
+    let Some(procs) = files.read("cpu", "cgroup.procs")? else { return Ok(()) };
+    let pids: Vec<String> = procs.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect();
+    let (mut fds, mut sockets) = (0u64, 0u64);
+    for pid in &pids {
+        let Ok(entries) = std::fs::read_dir(paths.proc(format!("{pid}/fd"))) else { continue };
+        for entry in entries.flatten() {
+            fds += 1;
+            if std::fs::read_link(entry.path()).is_ok_and(|l| l.to_string_lossy().starts_with("socket")) {
+                sockets += 1;
             }
         }
-        Ok(())
     }
+    emit(out, &PROCESSES, base, &[], pids.len() as f64);
+    emit(out, &FDS, base, &[], fds as f64);
+    emit(out, &SOCKETS, base, &[], sockets as f64);
+    let threads = files.single("pids", "pids.current")?.unwrap_or(0);
+    // "max" means no limit, which cAdvisor writes as 0.
+    let max = files.single("pids", "pids.max")?.filter(|m| *m != u64::MAX).unwrap_or(0);
+    emit(out, &THREADS, base, &[], threads as f64);
+    emit(out, &THREADS_MAX, base, &[], max as f64);
+    if let Ok(Some(limits)) = read_path(&paths.proc(format!("{}/limits", r.container.pid))) {
+        if let Some(soft) = open_files_soft(&limits) {
+            emit(out, &ULIMITS, base, &["max_open_files"], soft);
+        }
+    }
+    Ok(())
 }
 
 /// The soft "Max open files" of a `/proc/<pid>/limits` (`unlimited` is -1, as cAdvisor).

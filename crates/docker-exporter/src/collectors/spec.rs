@@ -5,14 +5,17 @@
 //! names). Limits come from the cgroup files as cAdvisor reads them (v1 `cpu.shares`,
 //! `cpu.cfs_*_us`, `memory.limit_in_bytes`, `memory.memsw.limit_in_bytes`,
 //! `memory.soft_limit_in_bytes`; v2 `cpu.weight`, `cpu.max`, `memory.max`,
-//! `memory.swap.max`, `memory.min`); times from the Engine's inspect.
+//! `memory.swap.max`, `memory.min`), once when the container is discovered and again at each
+//! of its events (`docker update` sends one: [`crate::cgroup::Limits`]); times from the
+//! Engine's inspect.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use vigie_kit::{CollectResult, Desc, MetricSet, Registration, Scrape, SyncCollector};
+use vigie_kit::{BoxFuture, CollectResult, Collector, Desc, MetricSet, Registration, Scrape};
 
-use super::{emit, exists, read, Conn};
-use crate::cgroup::{self, single};
+use super::{emit, per_container, Conn};
+use crate::cgroup::Files;
+use crate::engine::Running;
 
 /// The registration.
 pub const REG: Registration<Conn> = Registration {
@@ -51,58 +54,41 @@ fn memory_value(v: u64) -> f64 {
 /// Writes the spec families.
 pub struct Spec;
 
-impl SyncCollector<Conn> for Spec {
-    fn collect_sync(&self, cx: &Scrape<Conn>, out: &mut MetricSet) -> CollectResult {
+impl Collector<Conn> for Spec {
+    fn collect<'a>(&'a self, cx: &'a Scrape<Conn>, out: &'a mut MetricSet) -> BoxFuture<'a, CollectResult> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as f64;
-        for r in &cx.target.running {
-            let (c, cg, base) = (&r.container, &r.cgroup, &r.labels);
-            if !exists(cg, "cpu") {
-                continue;
-            }
-            emit(out, &LAST_SEEN, base, &[], now);
-            if let Some(created) = c.created {
-                emit(out, &CREATION, base, &[], created.trunc());
-                emit(out, &START, base, &[], c.started.unwrap_or(created).trunc());
-            }
-            let health = match c.health.as_deref() {
-                Some("healthy") => 1.0,
-                Some(_) => 0.0,
-                None => -1.0,
-            };
-            emit(out, &HEALTH, base, &[], health);
-            let num = |ctrl: &str, f: &str| -> Result<u64, vigie_kit::CollectError> {
-                Ok(read(cx, cg, ctrl, f)?.and_then(|t| single(&t)).unwrap_or(0))
-            };
-            let (period, quota, shares, limit, swap, reservation);
-            if cg.is_v2() {
-                let max = read(cx, cg, "cpu", "cpu.max")?.and_then(|t| cgroup::cpu_max(&t));
-                (quota, period) = max.map_or((0, 0), |(q, p)| (q.unwrap_or(0), p));
-                shares = cgroup::weight_to_shares(num("cpu", "cpu.weight")?).unwrap_or(0);
-                limit = num("memory", "memory.max")?;
-                swap = num("memory", "memory.swap.max")?;
-                reservation = num("memory", "memory.min")?;
-            } else {
-                period = num("cpu", "cpu.cfs_period_us")?;
-                quota = read(cx, cg, "cpu", "cpu.cfs_quota_us")?
-                    .and_then(|t| cgroup::single_signed(&t))
-                    .and_then(|q| u64::try_from(q).ok())
-                    .unwrap_or(0);
-                shares = num("cpu", "cpu.shares")?;
-                limit = num("memory", "memory.limit_in_bytes")?;
-                swap = num("memory", "memory.memsw.limit_in_bytes")?;
-                reservation = num("memory", "memory.soft_limit_in_bytes")?;
-            }
-            emit(out, &CPU_PERIOD, base, &[], period as f64);
-            if quota != 0 {
-                emit(out, &CPU_QUOTA, base, &[], quota as f64);
-            }
-            emit(out, &CPU_SHARES, base, &[], shares as f64);
-            emit(out, &MEM_LIMIT, base, &[], memory_value(limit));
-            emit(out, &SWAP_LIMIT, base, &[], memory_value(swap));
-            emit(out, &RESERVATION, base, &[], memory_value(reservation));
-        }
-        Ok(())
+        per_container(cx, out, move |_, r, out| container(now, r, out))
     }
+}
+
+/// One container's samples: times and health from the Engine, limits as read when the
+/// container was discovered or last updated; only the existence of its cgroup is checked.
+fn container(now: f64, r: &Running, out: &mut MetricSet) -> CollectResult {
+    let (c, base) = (&r.container, &r.labels);
+    if !Files::new(&r.cgroup).exists("cpu")? {
+        return Ok(());
+    }
+    emit(out, &LAST_SEEN, base, &[], now);
+    if let Some(created) = c.created {
+        emit(out, &CREATION, base, &[], created.trunc());
+        emit(out, &START, base, &[], c.started.unwrap_or(created).trunc());
+    }
+    let health = match c.health.as_deref() {
+        Some("healthy") => 1.0,
+        Some(_) => 0.0,
+        None => -1.0,
+    };
+    emit(out, &HEALTH, base, &[], health);
+    let l = &c.limits;
+    emit(out, &CPU_PERIOD, base, &[], l.cpu_period as f64);
+    if l.cpu_quota != 0 {
+        emit(out, &CPU_QUOTA, base, &[], l.cpu_quota as f64);
+    }
+    emit(out, &CPU_SHARES, base, &[], l.cpu_shares as f64);
+    emit(out, &MEM_LIMIT, base, &[], memory_value(l.memory));
+    emit(out, &SWAP_LIMIT, base, &[], memory_value(l.memory_swap));
+    emit(out, &RESERVATION, base, &[], memory_value(l.memory_reservation));
+    Ok(())
 }
 
 #[cfg(test)]

@@ -4,17 +4,20 @@
 //! exporter's `/metrics` against what `docker inspect` says. Then stops the engine (`up` 0)
 //! and starts it again (`up` 1).
 //!
-//! Needs root, `dockerd`, `docker` and a static busybox. Without `dockerd` the test prints
-//! `skipped:` and passes, unless `VIGIE_REQUIRE_SERVICES` is set.
+//! Needs root, `dockerd`, `docker` and a static busybox, and checks the output with
+//! `promtool check metrics` (Debian's `prometheus`). Without one of them the test prints
+//! `skipped:` and passes (the kit's rule), unless `VIGIE_REQUIRE_SERVICES=1`.
 
 // Test code: a failed unwrap is a failed test, with its message.
 #![allow(clippy::unwrap_used)]
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use vigie_kit::testing::{free_port, program, promtool_check_metrics, skip};
 
 struct Daemon {
     dir: tempfile::TempDir,
@@ -74,6 +77,20 @@ impl Daemon {
 impl Drop for Daemon {
     fn drop(&mut self) {
         self.stop();
+        unmount_under(self.dir.path());
+    }
+}
+
+/// dockerd leaves its network namespace file (`exec/netns/default`) mounted under its exec
+/// root: unmount whatever is left under `dir`, deepest first, so that the directory can go.
+fn unmount_under(dir: &Path) {
+    let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
+    let prefix = format!("{}/", dir.display());
+    let mut points: Vec<&str> =
+        mounts.lines().filter_map(|l| l.split(' ').nth(1)).filter(|p| p.starts_with(&prefix)).collect();
+    points.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    for p in points {
+        let _ = Command::new("umount").arg(p).status();
     }
 }
 
@@ -92,10 +109,6 @@ fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
         assert!(start.elapsed() < limit, "gave up waiting for {what} after {limit:?}");
         std::thread::sleep(Duration::from_millis(200));
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn get(port: u16) -> String {
@@ -119,22 +132,6 @@ fn find_busybox() -> Option<PathBuf> {
     ["/bin/busybox", "/usr/bin/busybox"].iter().map(PathBuf::from).find(|p| p.exists())
 }
 
-fn has(cmd: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {cmd}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn skip(why: &str) -> bool {
-    if std::env::var_os("VIGIE_REQUIRE_SERVICES").is_some() {
-        panic!("{why} (VIGIE_REQUIRE_SERVICES is set)");
-    }
-    println!("skipped: {why}");
-    true
-}
-
 fn import_image(d: &Daemon, busybox: &Path) {
     let root = d.dir.path().join("rootfs");
     std::fs::create_dir_all(root.join("bin")).unwrap();
@@ -150,12 +147,11 @@ fn import_image(d: &Daemon, busybox: &Path) {
 
 #[test]
 fn containers_against_a_private_engine() {
-    if !has("dockerd") && skip("dockerd not installed (apt-get install docker.io busybox-static)") {
+    if program(&["dockerd"], "apt-get install docker.io busybox-static").is_none() {
         return;
     }
     let Some(busybox) = find_busybox() else {
-        skip("no static busybox (apt-get install busybox-static)");
-        return;
+        return skip("no static busybox (apt-get install busybox-static)");
     };
     // A short path: unix socket paths are limited to 108 bytes.
     let dir = tempfile::Builder::new().prefix("vd").tempdir_in("/tmp").unwrap();
@@ -318,6 +314,18 @@ fn containers_against_a_private_engine() {
     for l in text.lines().filter(|l| !l.starts_with('#')) {
         let name = l.split(['{', ' ']).next().unwrap();
         assert!(text.contains(&format!("# TYPE {name} ")), "no TYPE for {name}");
+    }
+
+    // promtool: no parse error, no family without HELP; lint warnings only on cAdvisor's own
+    // names (kept for compatibility: cAdvisor's output gets the same), none on ours.
+    if let Some(promtool) = program(&["promtool"], "apt-get install prometheus") {
+        let lint = promtool_check_metrics(&promtool, &text).unwrap();
+        assert!(lint.errors.is_empty(), "promtool: {:?}", lint.errors);
+        for (metric, msg) in &lint.problems {
+            assert!(!msg.contains("no help text"), "{metric}: {msg}");
+            assert!(metric.starts_with("container_"), "our own name must lint clean: {metric} {msg}");
+            println!("promtool, cAdvisor's name: {metric} {msg}");
+        }
     }
 
     // A container that goes away leaves the output with it.
