@@ -8,7 +8,6 @@
 //! and the rest of the scrape stands.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -152,13 +151,13 @@ pub struct Scrape<T = ()> {
     pub paths: Arc<Paths>,
     /// The exporter's per-scrape target (a connection, a URL); `()` for the host exporter.
     pub target: T,
-    files: Mutex<HashMap<PathBuf, Arc<str>>>,
+    files: Mutex<crate::fasthash::FastMap<PathBuf, Arc<str>>>,
 }
 
 impl<T> Scrape<T> {
     /// A scrape context ending at `deadline`.
     pub fn new(deadline: Instant, paths: Arc<Paths>, target: T) -> Scrape<T> {
-        Scrape { deadline, paths, target, files: Mutex::new(HashMap::new()) }
+        Scrape { deadline, paths, target, files: Mutex::default() }
     }
 
     /// Time left before the deadline.

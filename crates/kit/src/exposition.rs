@@ -7,7 +7,6 @@
 //! `/metrics` down to real differences.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 /// The type a family declares on its `# TYPE` line.
@@ -131,7 +130,7 @@ impl Family {
 #[derive(Debug, Default)]
 pub struct MetricSet {
     families: Vec<Family>,
-    index: HashMap<Cow<'static, str>, usize>,
+    index: crate::fasthash::FastMap<Cow<'static, str>, usize>,
 }
 
 impl MetricSet {

@@ -3,14 +3,14 @@
 //! Mount points are read from PID 1's mount table (the host's, when the exporter runs in a
 //! container with `--path.procfs` pointing at the host's `/proc`), falling back to
 //! `/proc/mounts` when PID 1's is hidden (`hidepid`). Each mount point is statfs'd under
-//! `--path.rootfs` on the blocking pool, bounded by `--collector.filesystem.mount-timeout`:
+//! `--path.rootfs` on the blocking pool (all of a scrape's calls in one task), bounded by `--collector.filesystem.mount-timeout`:
 //! a mount whose statfs has not returned after that long (a dead NFS server) is reported
 //! with `node_filesystem_device_error 1` and not statfs'd again until the hung call
 //! returns, as node_exporter's "stuck mounts" do.
 
 use std::collections::{HashMap, HashSet};
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -165,43 +165,83 @@ impl Filesystem {
     /// Whether a statfs of `mount_point` started more than the mount timeout ago and has
     /// not returned.
     fn stuck(&self, mount_point: &str) -> bool {
-        let in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-        in_flight.get(mount_point).is_some_and(|(since, _)| since.elapsed() >= self.mount_timeout)
+        lock(&self.in_flight).get(mount_point).is_some_and(|(since, _)| since.elapsed() >= self.mount_timeout)
     }
 
-    /// statfs of `path` on the blocking pool, for at most the mount timeout (and never past
-    /// the scrape deadline). `None` when it failed or has not returned.
-    async fn usage(&self, cx: &Scrape, mount_point: &str, path: std::path::PathBuf) -> Option<Usage> {
-        {
-            let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-            in_flight.entry(mount_point.to_owned()).or_insert((Instant::now(), 0)).1 += 1;
-        }
-        let (statfs, in_flight, key) = (self.statfs.clone(), self.in_flight.clone(), mount_point.to_owned());
-        let call = move || {
-            let result = statfs(&path);
-            // Returned (perhaps long after the scrape gave up): the mount is usable again.
-            let mut in_flight = in_flight.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(entry) = in_flight.get_mut(&key) {
-                entry.1 -= 1;
-                if entry.1 == 0 {
-                    in_flight.remove(&key);
+    /// statfs of each `(mount point, path)` in turn, all in ONE task on the blocking pool
+    /// (one hand-off per scrape rather than one per mount). Each call gets at most the mount
+    /// timeout, counted from when the previous one returned, and never goes past the scrape
+    /// deadline: a call that has not returned by then leaves its mount in `in_flight`
+    /// (stuck) and the mounts after it are statfs'd by a fresh task. `None` where a call
+    /// failed or has not returned.
+    async fn usages(&self, cx: &Scrape, todo: Vec<(String, PathBuf)>) -> Vec<Option<Usage>> {
+        let mut results: Vec<Option<Usage>> = Vec::with_capacity(todo.len());
+        let todo = Arc::new(todo);
+        while results.len() < todo.len() {
+            let first = results.len();
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let (statfs, in_flight, list) = (self.statfs.clone(), self.in_flight.clone(), todo.clone());
+            tokio::task::spawn_blocking(move || {
+                for (i, (key, path)) in list.iter().enumerate().skip(first) {
+                    lock(&in_flight).entry(key.clone()).or_insert((Instant::now(), 0)).1 += 1;
+                    let result = statfs(path);
+                    // Returned (perhaps long after the scrape gave up): usable again.
+                    {
+                        let mut in_flight = lock(&in_flight);
+                        if let Some(entry) = in_flight.get_mut(key) {
+                            entry.1 -= 1;
+                            if entry.1 == 0 {
+                                in_flight.remove(key);
+                            }
+                        }
+                    }
+                    // The scrape gave up on this task: leave the rest to the next one.
+                    if tx.send((i, result)).is_err() {
+                        return;
+                    }
+                }
+            });
+            let mut started = Instant::now();
+            loop {
+                let deadline = cx.deadline.min(started + self.mount_timeout);
+                match tokio::time::timeout_at(deadline.into(), rx.recv()).await {
+                    Ok(Some((_, result))) => {
+                        let mount_point = &todo[results.len()].0;
+                        results.push(match result {
+                            Ok(usage) => Some(usage),
+                            Err(e) => {
+                                tracing::debug!(collector = "filesystem", mountpoint = %mount_point, err = %e, "statfs failed.");
+                                None
+                            }
+                        });
+                        started = Instant::now();
+                        if results.len() == todo.len() {
+                            break;
+                        }
+                    }
+                    // The task ended early (it panicked): the rest are failures.
+                    Ok(None) => {
+                        results.resize(todo.len(), None);
+                        break;
+                    }
+                    Err(_) => {
+                        let mount_point = &todo[results.len()].0;
+                        tracing::debug!(collector = "filesystem", mountpoint = %mount_point, "statfs hung; mount marked stuck.");
+                        results.push(None);
+                        if Instant::now() >= cx.deadline {
+                            results.resize(todo.len(), None);
+                        }
+                        break;
+                    }
                 }
             }
-            result
-        };
-        let deadline = cx.deadline.min(Instant::now() + self.mount_timeout);
-        match vigie_kit::blocking(deadline, call).await {
-            Ok(Ok(usage)) => Some(usage),
-            Ok(Err(e)) => {
-                tracing::debug!(collector = "filesystem", mountpoint = mount_point, err = %e, "statfs failed.");
-                None
-            }
-            Err(e) => {
-                tracing::debug!(collector = "filesystem", mountpoint = mount_point, err = %e, "statfs hung; mount marked stuck.");
-                None
-            }
         }
+        results
     }
+}
+
+fn lock(m: &Mutex<HashMap<String, (Instant, usize)>>) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, usize)>> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// One line of the mount table.
@@ -248,6 +288,9 @@ impl Collector for Filesystem {
             };
             let mounts = parse(&text).map_err(|msg| CollectError::parse(&path, msg))?;
             let mut seen = HashSet::new();
+            // The mounts to report (mount, mount point, stuck), then one batch of statfs.
+            let mut rows = Vec::new();
+            let mut todo = Vec::new();
             for mount in &mounts {
                 let mount_point = cx.paths.strip_root(&mount.mount_point);
                 if self.mount_points_exclude.is_match(&mount_point) || self.fs_types_exclude.is_match(mount.fstype) {
@@ -257,13 +300,19 @@ impl Collector for Filesystem {
                 if !seen.insert((mount.device, mount_point.clone(), mount.fstype)) {
                     continue;
                 }
-                let labels = [mount.device, &*mount_point, mount.fstype];
-                let usage = if self.stuck(&mount_point) {
+                let stuck = self.stuck(&mount_point);
+                if stuck {
                     tracing::debug!(collector = "filesystem", mountpoint = %mount_point, "Mount point still unresponsive.");
-                    None
                 } else {
-                    self.usage(cx, &mount_point, cx.paths.root(&*mount_point)).await
-                };
+                    let path = cx.paths.root(&*mount_point);
+                    todo.push((mount_point.to_string(), path));
+                }
+                rows.push((mount, mount_point, stuck));
+            }
+            let mut usages = self.usages(cx, todo).await.into_iter();
+            for (mount, mount_point, stuck) in rows {
+                let labels = [mount.device, &*mount_point, mount.fstype];
+                let usage = if stuck { None } else { usages.next().flatten() };
                 let Some(u) = usage else {
                     out.add(&DEVICE_ERROR, &labels, 1.0);
                     continue;
