@@ -218,4 +218,75 @@ mod tests {
         let shown = format!("{ep:?}");
         assert!(!shown.contains("aHVudGVyMg") && !shown.contains("hunter2"), "{shown}");
     }
+
+    /// A certificate for 127.0.0.1 made by the openssl CLI (an end-entity, self-signed: the
+    /// client trusts it as its own anchor), in `dir`; `None` (skipped) without openssl.
+    fn certificate(dir: &std::path::Path) -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+        let openssl = vigie_kit::testing::program(&["openssl"], "apt-get install -y openssl")?;
+        let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+        let out = std::process::Command::new(openssl)
+            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
+            .args(["-addext", "subjectAltName=IP:127.0.0.1", "-addext", "basicConstraints=critical,CA:FALSE"])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        Some((cert, key))
+    }
+
+    /// Serves one captured Jolokia reply over TLS (rustls), to every POST.
+    async fn tls_jolokia(cert: &std::path::Path, key: &std::path::Path) -> std::net::SocketAddr {
+        let certs = CertificateDer::pem_file_iter(cert).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
+        let key = rustls::pki_types::PrivateKeyDer::from_pem_file(key).unwrap();
+        let cfg = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(cfg));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let reply = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tomcat10-bulk.json")).unwrap();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let (acceptor, reply) = (acceptor.clone(), reply.clone());
+                tokio::spawn(async move {
+                    let Ok(tls) = acceptor.accept(tcp).await else { return };
+                    let service = hyper::service::service_fn(move |_req| {
+                        let body = Full::new(Bytes::from(reply.clone()));
+                        async move { Ok::<_, std::convert::Infallible>(hyper::Response::new(body)) }
+                    });
+                    let _ =
+                        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tls), service).await;
+                });
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn https_with_a_ca_file_and_a_wrong_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let Some((cert, key)) = certificate(dir.path()) else { return };
+        let addr = tls_jolokia(&cert, &key).await;
+        let url = format!("https://127.0.0.1:{}/jolokia", addr.port());
+        let soon = || Instant::now() + std::time::Duration::from_secs(10);
+        let client = Client::new(Endpoint::new(&url, None, None, Some(&cert)).unwrap());
+        let body = client.post(Bytes::from_static(b"[]"), soon()).await.unwrap();
+        let reply = crate::reply::parse(&body, None).unwrap();
+        assert!(reply.get(crate::reply::Part::TomcatRequests).is_some());
+        // A second POST reuses the kept TLS connection.
+        assert!(client.post(Bytes::from_static(b"[]"), soon()).await.is_ok());
+
+        // A CA that did not sign the server's certificate: refused, never read.
+        let other = tempfile::tempdir().unwrap();
+        let Some((wrong, _)) = certificate(other.path()) else { return };
+        let client = Client::new(Endpoint::new(&url, None, None, Some(&wrong)).unwrap());
+        let err = client.post(Bytes::from_static(b"[]"), soon()).await.unwrap_err();
+        assert!(matches!(err, Error::Connect(..)), "{err}");
+    }
 }
