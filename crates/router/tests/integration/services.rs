@@ -29,17 +29,8 @@ fn count(m: &[Mail], to: &str, subject_has: &str) -> usize {
 
 #[test]
 fn alertmanager_to_mail_l1_l2_l3_then_resolve() {
-    let (am, py, ssl) = match services() {
-        Ok(s) => s,
-        Err(why) => {
-            skip(&why);
-            return;
-        }
-    };
-    let dir = tempfile::tempdir().unwrap();
+    let Some(Setup { am, py, dir, smtp_port }) = setup() else { return };
     let d = dir.path();
-    make_cert(&ssl, d);
-    let smtp_port = free_port();
     let _smtp = smtpd(&py, d, smtp_port, "starttls");
     let router_port = free_port();
     let cfg = router_config(d, smtp_port, "starttls", "3s", "6s");
@@ -97,17 +88,8 @@ fn group_body(i: usize) -> Vec<u8> {
 
 #[test]
 fn kill_9_under_a_stream_of_webhooks() {
-    let (_am, py, ssl) = match services() {
-        Ok(s) => s,
-        Err(why) => {
-            skip(&why);
-            return;
-        }
-    };
-    let dir = tempfile::tempdir().unwrap();
+    let Some(Setup { am: _, py, dir, smtp_port }) = setup() else { return };
     let d = dir.path();
-    make_cert(&ssl, d);
-    let smtp_port = free_port();
     let _smtp = smtpd(&py, d, smtp_port, "plain");
     let port = free_port();
     let cfg = router_config(d, smtp_port, "none", "1h", "2h");
@@ -164,17 +146,8 @@ fn kill_9_under_a_stream_of_webhooks() {
 
 #[test]
 fn smtp_down_for_a_while_then_mail_arrives() {
-    let (_am, py, ssl) = match services() {
-        Ok(s) => s,
-        Err(why) => {
-            skip(&why);
-            return;
-        }
-    };
-    let dir = tempfile::tempdir().unwrap();
+    let Some(Setup { am: _, py, dir, smtp_port }) = setup() else { return };
     let d = dir.path();
-    make_cert(&ssl, d);
-    let smtp_port = free_port();
     let cfg = router_config(d, smtp_port, "starttls", "1h", "2h");
     let r = Router::start(&cfg, free_port());
     assert_eq!(r.post(FIRING).0, 200);

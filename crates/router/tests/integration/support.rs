@@ -204,6 +204,34 @@ pub fn services() -> Result<(PathBuf, PathBuf, PathBuf), String> {
     Ok((am, py, ssl))
 }
 
+/// What every service test starts from: Alertmanager and aiosmtpd found, a temporary folder
+/// holding a CA-signed certificate for the SMTP server, and a free port for it. `None`, after
+/// [`skip`], when a tool is missing.
+pub struct Setup {
+    /// The Alertmanager binary.
+    pub am: PathBuf,
+    /// A python3 that has aiosmtpd.
+    pub py: PathBuf,
+    /// The test's folder (certificate, configs, maildir).
+    pub dir: tempfile::TempDir,
+    /// A free port for the SMTP server.
+    pub smtp_port: u16,
+}
+
+pub fn setup() -> Option<Setup> {
+    match services() {
+        Ok((am, py, ssl)) => {
+            let dir = tempfile::tempdir().unwrap();
+            make_cert(&ssl, dir.path());
+            Some(Setup { am, py, dir, smtp_port: free_port() })
+        }
+        Err(why) => {
+            skip(&why);
+            None
+        }
+    }
+}
+
 /// A CA (`ca.pem`) and a server cert for localhost / 127.0.0.1 signed by it (`cert.pem`,
 /// `key.pem`) in `dir`. Not one self-signed cert: rustls refuses a CA certificate as the
 /// server's own (`CaUsedAsEndEntity`), which `openssl req -x509` makes by default.
