@@ -93,6 +93,14 @@ pub async fn collections(
     Ok(out)
 }
 
+/// The client for the per-database and per-collection collectors (dbstats, collstats,
+/// indexstats): `None` when there is no connection or `--collector.collstats-limit` is
+/// exceeded, and the collector then writes nothing.
+pub async fn limited_client(conn: &Conn) -> Option<&Client> {
+    let client = client(conn)?;
+    (!over_limit(conn, client).await).then_some(client)
+}
+
 /// Whether `--collector.collstats-limit` is exceeded (then the per-collection and per-
 /// database collectors skip, as Percona's do).
 pub async fn over_limit(conn: &Conn, client: &Client) -> bool {

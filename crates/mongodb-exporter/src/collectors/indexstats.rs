@@ -40,10 +40,7 @@ impl Collector<Arc<Conn>> for IndexStats {
         Box::pin(async move {
             let started = Instant::now();
             let conn = &cx.target;
-            let Some(client) = super::client(conn) else { return Ok(()) };
-            if super::over_limit(conn, client).await {
-                return Ok(());
-            }
+            let Some(client) = super::limited_client(conn).await else { return Ok(()) };
             let colls = super::collections(conn, client, &conn.shared.opts.indexstats_colls).await?;
             let mut sink = Sink::new(out, &conn.shared.drops);
             let mut failed = None;
