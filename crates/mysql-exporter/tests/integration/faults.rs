@@ -6,7 +6,7 @@
 use std::net::TcpListener;
 use std::time::Duration;
 
-use crate::mariadb::{ours, value, Server};
+use crate::mariadb::{ours, value, Own, Server};
 
 fn addr_flag(addr: &str) -> String {
     format!("--mysqld.address={addr}")
@@ -67,18 +67,24 @@ fn silent_server_gives_up_0_within_the_deadline() {
     println!("two silent-server scrapes answered in {:?}", started.elapsed());
 }
 
-#[test]
-fn locked_table_does_not_hang_the_scrape() {
-    let Some(server) = Server::own("locked_table") else { return };
-    // A root session holds a write lock on vigie.t and a global read lock for the test.
+/// A root session that takes a write lock on `table` and keeps it (sleeping) until killed.
+fn hold_write_lock(server: &Own, table: &str) -> std::process::Child {
     let mut holder =
         server.client().stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).spawn().unwrap();
     {
         use std::io::Write as _;
         let stdin = holder.stdin.as_mut().unwrap();
-        writeln!(stdin, "LOCK TABLES vigie.t WRITE; SELECT SLEEP(600);").unwrap();
+        writeln!(stdin, "LOCK TABLES {table} WRITE; SELECT SLEEP(600);").unwrap();
     }
     std::thread::sleep(Duration::from_millis(500));
+    holder
+}
+
+#[test]
+fn locked_table_does_not_hang_the_scrape() {
+    let Some(server) = Server::own("locked_table") else { return };
+    // A root session holds a write lock on vigie.t and a global read lock for the test.
+    let mut holder = hold_write_lock(&server, "vigie.t");
     let dir = tempfile::tempdir().unwrap();
     let exporter = ours(
         dir.path(),
@@ -142,14 +148,7 @@ fn metadata_lock_is_cut_by_lock_wait_timeout() {
         "CREATE DATABASE heartbeat; CREATE TABLE heartbeat.heartbeat (ts VARCHAR(26) NOT NULL, server_id INT UNSIGNED NOT NULL PRIMARY KEY);
          INSERT INTO heartbeat.heartbeat VALUES (DATE_FORMAT(NOW(6), '%Y-%m-%d %H:%i:%s.%f'), 1);",
     );
-    let mut holder =
-        server.client().stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).spawn().unwrap();
-    {
-        use std::io::Write as _;
-        let stdin = holder.stdin.as_mut().unwrap();
-        writeln!(stdin, "LOCK TABLES heartbeat.heartbeat WRITE; SELECT SLEEP(600);").unwrap();
-    }
-    std::thread::sleep(Duration::from_millis(500));
+    let mut holder = hold_write_lock(&server, "heartbeat.heartbeat");
     let dir = tempfile::tempdir().unwrap();
     let exporter = ours(
         dir.path(),
