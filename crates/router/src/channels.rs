@@ -123,6 +123,17 @@ pub struct Notification {
     pub note: Option<String>,
     /// `true` when this page repeats a level already paged.
     pub repeat: bool,
+    /// Signed, expiring link that acknowledges the incident (no login); `None` when no
+    /// public URL is configured. Absent in outbox rows written before acks existed.
+    #[serde(default)]
+    pub ack_url: Option<String>,
+}
+
+impl Notification {
+    /// The short code a person replies with to acknowledge by SMS: `ACK 42`.
+    pub fn ack_code(&self) -> String {
+        format!("ACK {}", self.incident)
+    }
 }
 
 impl Notification {

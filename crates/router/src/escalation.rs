@@ -45,6 +45,7 @@ fn notification(inc: &Incident, p: &Policy, kind: Kind, level: usize, t: &Target
         address: t.address.clone(),
         note: None,
         repeat,
+        ack_url: None,
     }
 }
 
