@@ -196,6 +196,16 @@ impl Probe {
 /// is the reason the target is down: `*_up 0`, logged, and no collector runs.
 pub type Connect<T> = Arc<dyn Fn(Option<Probe>, Instant) -> BoxFuture<'static, Result<T, String>> + Send + Sync>;
 
+/// A [`Connect`] error for a probe target the exporter does not know (Percona's
+/// mongodb_exporter answers `/scrape?target=` with 404 for one): the kit then answers
+/// `404 Not Found` with `reason`, where any other error gives `*_up 0`.
+pub fn unknown_target(reason: impl std::fmt::Display) -> String {
+    format!("{UNKNOWN_TARGET}{reason}")
+}
+
+/// Marks an [`unknown_target`] error; no real error message starts with a NUL.
+const UNKNOWN_TARGET: &str = "\0unknown target\0";
+
 /// How an exporter reaches what it watches.
 pub struct Target<T> {
     /// Opens the per-scrape target.
@@ -359,6 +369,11 @@ async fn metrics<T: Send + Sync>(
             }
             set
         }
+        Err(reason) if is_probe && reason.starts_with(UNKNOWN_TARGET) => {
+            let reason = &reason[UNKNOWN_TARGET.len()..];
+            tracing::debug!(target = %target_name, err = %reason, "Unknown probe target.");
+            return server::text(StatusCode::NOT_FOUND, PLAIN, format!("{reason}\n"));
+        }
         Err(reason) => {
             if state.down.swap(true, std::sync::atomic::Ordering::Relaxed) {
                 tracing::debug!(target = %target_name, err = %reason, "Target still down.");
@@ -520,6 +535,7 @@ mod tests {
                 Box::pin(async move {
                     match probe.as_ref().and_then(|p| p.get("target")) {
                         Some("down:1") => Err("connection refused".to_owned()),
+                        Some("stranger:1") => Err(unknown_target("Unable to find target")),
                         Some(t) => Ok(t.to_owned()),
                         None => Ok("default".to_owned()),
                     }
@@ -546,6 +562,8 @@ mod tests {
         assert!(!probe.contains("process_cpu_seconds_total"), "probes carry no exporter metrics: {probe}");
         let down = get(addr, "/probe?target=down:1");
         assert!(down.contains("t_up 0\n") && !down.contains("t_seen"), "{down}");
+        let stranger = get(addr, "/probe?target=stranger:1");
+        assert!(stranger.starts_with("HTTP/1.1 404") && stranger.contains("Unable to find target"), "{stranger}");
         let missing = get(addr, "/probe");
         assert!(missing.starts_with("HTTP/1.1 400") && missing.contains("target parameter is missing"), "{missing}");
         assert!(get(addr, "/nope").starts_with("HTTP/1.1 404"));

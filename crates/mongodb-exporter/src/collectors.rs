@@ -11,16 +11,22 @@ use vigie_kit::{CollectError, Kind, MetricSet};
 use vigie_mongodb_exporter::naming::Flat;
 use vigie_mongodb_exporter::sink::Sink;
 
-use crate::target::Conn;
+use crate::target::{Conn, NodeType};
 
 vigie_kit::collectors! { Arc<Conn>;
     general: on,
     diagnosticdata: off,
     replicasetstatus: off,
+    replicasetconfig: off,
     dbstats: off,
     topmetrics: off,
-    collstats: off,
+    currentopmetrics: off,
     indexstats: off,
+    collstats: off,
+    profile: off,
+    fcv: off,
+    shards: off,
+    pbm: off,
 }
 
 /// Writes `collector_scrape_time_ms{collector,exporter="mongodb"}` (Percona's name).
@@ -51,6 +57,26 @@ pub fn client(conn: &Conn) -> Option<&Client> {
     conn.client.as_ref()
 }
 
+/// [`client`], but `None` on an arbiter too: it answers little more than `isMaster`, and
+/// Percona turns every collector but diagnosticdata and replicasetconfig off there.
+pub fn data_client(conn: &Conn) -> Option<&Client> {
+    if conn.node == NodeType::Arbiter {
+        return None;
+    }
+    client(conn)
+}
+
+/// Writes one hand-built sample through the checks.
+pub fn gauge(sink: &mut Sink<'_>, name: &str, help: &str, kind: Kind, labels: &[(&str, &str)], value: f64) {
+    sink.push(vigie_mongodb_exporter::naming::Metric {
+        name: name.to_owned(),
+        help: help.to_owned(),
+        kind,
+        labels: labels.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        value,
+    });
+}
+
 /// Database names (all, with admin/config/local).
 pub async fn databases(conn: &Conn, client: &Client) -> Result<Vec<String>, CollectError> {
     client.list_database_names().await.map_err(|e| fail(conn, "listDatabases", &e))
@@ -58,9 +84,39 @@ pub async fn databases(conn: &Conn, client: &Client) -> Result<Vec<String>, Coll
 
 const SYSTEM_DBS: &[&str] = &["admin", "config", "local"];
 
+/// Non-system databases and their collections (views left out, `system.*` kept), listed
+/// once per scrape however many collectors ask (Percona counts the same set for
+/// `--collector.collstats-limit`).
+pub async fn namespaces<'c>(conn: &'c Conn, client: &Client) -> Result<&'c [(String, Vec<String>)], CollectError> {
+    let listed = conn
+        .namespaces
+        .get_or_init(|| async {
+            let dbs = databases(conn, client).await.map_err(|e| e.to_string())?;
+            let mut out = Vec::new();
+            for db in dbs.into_iter().filter(|d| !SYSTEM_DBS.contains(&d.as_str())) {
+                // Views are left out by type here, not by a server-side filter: not every
+                // wire-compatible server takes `$in` in a listCollections filter.
+                let what = format!("listCollections on {db}");
+                let mut cursor =
+                    client.database(&db).list_collections().await.map_err(|e| fail(conn, &what, &e).to_string())?;
+                let mut colls = Vec::new();
+                while cursor.advance().await.map_err(|e| fail(conn, &what, &e).to_string())? {
+                    let spec = cursor.deserialize_current().map_err(|e| fail(conn, &what, &e).to_string())?;
+                    if spec.collection_type != mongodb::results::CollectionType::View {
+                        colls.push(spec.name);
+                    }
+                }
+                out.push((db, colls));
+            }
+            Ok(out)
+        })
+        .await;
+    listed.as_deref().map_err(|e| CollectError::Other(e.clone()))
+}
+
 /// Collections to read for collstats/indexstats: the listed `db.coll` entries, and in
 /// discovering mode every collection of the listed databases (or of every non-system
-/// database when nothing is listed).
+/// database when nothing is listed), `system.*` left out.
 pub async fn collections(
     conn: &Conn,
     client: &Client,
@@ -75,47 +131,55 @@ pub async fn collections(
             _ => {}
         }
     }
-    if conn.shared.opts.discovering {
-        if listed.is_empty() {
-            whole_dbs =
-                databases(conn, client).await?.into_iter().filter(|d| !SYSTEM_DBS.contains(&d.as_str())).collect();
+    if !conn.shared.opts.discovering {
+        return Ok(out);
+    }
+    let all = namespaces(conn, client).await?;
+    let mut found: Vec<(String, Vec<String>)> = Vec::new();
+    if listed.is_empty() {
+        found.extend(all.iter().cloned());
+    }
+    for db in whole_dbs {
+        match all.iter().find(|(d, _)| *d == db) {
+            Some(known) => found.push(known.clone()),
+            // A system database named on purpose: listed on its own.
+            None => {
+                let names = client
+                    .database(&db)
+                    .list_collection_names()
+                    .await
+                    .map_err(|e| fail(conn, &format!("listCollections on {db}"), &e))?;
+                found.push((db, names));
+            }
         }
-        for db in whole_dbs {
-            let names =
-                client.database(&db).list_collection_names().await.map_err(|e| fail(conn, "listCollections", &e))?;
-            for c in names.into_iter().filter(|c| !c.starts_with("system.")) {
-                if !out.iter().any(|(d, x)| *d == db && *x == c) {
-                    out.push((db.clone(), c));
-                }
+    }
+    for (db, names) in found {
+        for c in names.into_iter().filter(|c| !c.starts_with("system.")) {
+            if !out.iter().any(|(d, x)| *d == db && *x == c) {
+                out.push((db.clone(), c));
             }
         }
     }
     Ok(out)
 }
 
-/// The client for the per-database and per-collection collectors (dbstats, collstats,
-/// indexstats): `None` when there is no connection or `--collector.collstats-limit` is
-/// exceeded, and the collector then writes nothing.
+/// The client for the collectors `--collector.collstats-limit` switches off (dbstats,
+/// collstats, indexstats, topmetrics, profile): `None` when there is no connection or the
+/// limit is exceeded, and the collector then writes nothing.
 pub async fn limited_client(conn: &Conn) -> Option<&Client> {
-    let client = client(conn)?;
+    let client = data_client(conn)?;
     (!over_limit(conn, client).await).then_some(client)
 }
 
-/// Whether `--collector.collstats-limit` is exceeded (then the per-collection and per-
-/// database collectors skip, as Percona's do).
+/// Whether `--collector.collstats-limit` is exceeded. A failed listing counts as not
+/// exceeded: the collectors then report their own errors.
 pub async fn over_limit(conn: &Conn, client: &Client) -> bool {
     let limit = conn.shared.opts.collstats_limit;
     if limit <= 0 {
         return false;
     }
-    let Ok(dbs) = databases(conn, client).await else { return false };
-    let mut n = 0_i64;
-    for db in dbs.iter().filter(|d| !SYSTEM_DBS.contains(&d.as_str())) {
-        if let Ok(c) = client.database(db).list_collection_names().await {
-            n += c.len() as i64;
-        }
-    }
-    n > limit
+    let Ok(all) = namespaces(conn, client).await else { return false };
+    all.iter().map(|(_, c)| c.len() as i64).sum::<i64>() > limit
 }
 
 /// Runs an aggregation and collects every document.

@@ -45,6 +45,10 @@ const COLLSTATS_LIMIT: &str = "collector.collstats-limit";
 const DESC_INDEX: &str = "metrics.overridedescendingindex";
 const FREE_STORAGE: &str = "collector.dbstatsfreestorage";
 const HISTOGRAMS: &str = "collector.diagnosticdata-histograms";
+const PROFILE_TIME_TS: &str = "collector.profile-time-ts";
+const CURRENTOP_SLOW: &str = "collector.currentopmetrics-slow-time";
+const COLLSTATS_DETAILS: &str = "collector.collstats-enable-details";
+const EXPORTER_METRICS: &str = "collector.exporter-metrics";
 
 /// What the collectors read from the flags.
 #[derive(Clone, Debug)]
@@ -69,6 +73,45 @@ pub struct Options {
     pub free_storage: bool,
     /// `--collector.diagnosticdata-histograms`.
     pub histograms: bool,
+    /// `--collector.profile-time-ts`, seconds (0: the profile collector writes nothing).
+    pub profile_time_ts: u64,
+    /// `--collector.currentopmetrics-slow-time` in microseconds; `None` (an empty value):
+    /// only the fsync lock state.
+    pub currentop_slow_micros: Option<i64>,
+    /// `--collector.collstats-enable-details`: keep `storageStats.wiredTiger` and
+    /// `.indexDetails`.
+    pub collstats_details: bool,
+}
+
+/// A Go duration (`5m`, `1h30m`, `250ms`, `1.5s`), as Percona's flag takes it.
+pub fn go_duration(s: &str) -> Result<Duration, String> {
+    let bad = || format!("{s:?} is not a duration like 5m, 90s or 1h30m");
+    let mut rest = s.trim();
+    if rest == "0" {
+        return Ok(Duration::ZERO);
+    }
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    let mut total = 0.0_f64;
+    while !rest.is_empty() {
+        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(bad)?;
+        let value: f64 = rest[..num_len].parse().map_err(|_| bad())?;
+        rest = &rest[num_len..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return Err(bad()),
+        };
+        total += value * scale;
+        rest = &rest[unit_len..];
+    }
+    Duration::try_from_secs_f64(total).map_err(|_| bad())
 }
 
 fn bool_flag(cmd: Command, name: &'static str, default: bool, help: &'static str) -> Command {
@@ -130,6 +173,32 @@ fn flags(cmd: Command) -> Command {
                 .default_value("0")
                 .help("Skip collstats, indexstats, dbstats and top when there are more collections than this (0: no limit)."),
         )
+        .arg(
+            Arg::new(PROFILE_TIME_TS)
+                .long(PROFILE_TIME_TS)
+                .value_name("SECONDS")
+                .value_parser(clap::value_parser!(u64))
+                .default_value("30")
+                .help("profile collector: count system.profile entries of the last SECONDS (0: none)."),
+        )
+        .arg(
+            Arg::new(CURRENTOP_SLOW)
+                .long(CURRENTOP_SLOW)
+                .value_name("DURATION")
+                .default_value("5m")
+                .value_parser(|s: &str| if s.is_empty() { Ok(None) } else { go_duration(s).map(Some) })
+                .help("currentopmetrics collector: operations running longer than this get mongodb_currentop_query_uptime (empty: none)."),
+        )
+        .arg(
+            Arg::new(COLLSTATS_DETAILS)
+                .long(COLLSTATS_DETAILS)
+                .action(ArgAction::SetTrue)
+                .help("collstats collector: keep the WiredTiger and per-index details."),
+        )
+        // Percona's --[no-]collector.exporter-metrics: the negative form is the kit's
+        // --web.disable-exporter-metrics, the positive one the default.
+        .mut_arg("disable_exporter_metrics", |a| a.alias("no-collector.exporter-metrics"))
+        .arg(Arg::new(EXPORTER_METRICS).long(EXPORTER_METRICS).action(ArgAction::SetTrue).hide(true))
         .arg(Arg::new(COLLECT_ALL).long(COLLECT_ALL).action(ArgAction::SetTrue).help("Enable every collector."));
     let cmd = bool_flag(cmd, DIRECT, true, "Connect to the given server only, not to its replica set");
     let cmd =
@@ -156,8 +225,16 @@ pub fn options(m: &ArgMatches) -> Options {
         indexstats_colls: list(INDEXSTATS_COLLS),
         collstats_limit: m.get_one::<i64>(COLLSTATS_LIMIT).copied().unwrap_or(0),
         desc_index: get_bool(m, DESC_INDEX, false),
-        free_storage: get_bool(m, FREE_STORAGE, false),
+        // --collect-all turns dbstatsfreestorage on too, as Percona's does.
+        free_storage: get_bool(m, FREE_STORAGE, false) || m.get_flag(COLLECT_ALL),
         histograms: get_bool(m, HISTOGRAMS, false),
+        profile_time_ts: m.get_one::<u64>(PROFILE_TIME_TS).copied().unwrap_or(30),
+        currentop_slow_micros: m
+            .get_one::<Option<Duration>>(CURRENTOP_SLOW)
+            .copied()
+            .unwrap_or(Some(Duration::from_secs(300)))
+            .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX)),
+        collstats_details: m.get_flag(COLLSTATS_DETAILS),
     }
 }
 

@@ -62,6 +62,9 @@ impl NodeType {
     }
 }
 
+/// Databases, each with its collection names.
+pub type Namespaces = Vec<(String, Vec<String>)>;
+
 /// What collectors get as `cx.target` for one scrape.
 pub struct Conn {
     /// The client, when the server answered the ping.
@@ -76,6 +79,13 @@ pub struct Conn {
     pub shared: Arc<Shared>,
     /// Host part of the target, for logs.
     pub hosts: String,
+    /// The `isMaster` reply, when it came.
+    pub hello: Option<Document>,
+    /// The `getCmdLineOpts` reply, when it came.
+    pub cmdline: Option<Document>,
+    /// Non-system databases and their collections (views left out), listed at most once per
+    /// scrape and shared by the collstats-limit check and the discovering collectors.
+    pub namespaces: tokio::sync::OnceCell<Result<Namespaces, String>>,
 }
 
 /// The host part of a URI: between `://` (or the start) and the path, without user info.
@@ -171,6 +181,9 @@ impl Session {
             topology: Vec::new(),
             shared: shared.clone(),
             hosts: self.hosts.clone(),
+            hello: None,
+            cmdline: None,
+            namespaces: Default::default(),
         };
         // Leave time to write the answer: a tenth of what is left, at most 200 ms.
         let left = deadline.saturating_duration_since(Instant::now());
@@ -188,11 +201,18 @@ impl Session {
         // A command the server never answers must not eat the whole scrape: the topology
         // gets two seconds at most.
         let topo_stop = stop.min(Instant::now() + Duration::from_secs(2));
-        let (node, topology) = match tokio::time::timeout_at(topo_stop.into(), topology(&client)).await {
-            Ok(t) => t,
-            Err(_) => (NodeType::Unknown, Vec::new()),
-        };
-        Conn { client: Some(client), down: None, node, topology, shared, hosts: self.hosts.clone() }
+        let t = tokio::time::timeout_at(topo_stop.into(), topology(&client)).await.unwrap_or_default();
+        Conn {
+            client: Some(client),
+            down: None,
+            node: t.node,
+            topology: t.labels,
+            shared,
+            hosts: self.hosts.clone(),
+            hello: t.hello,
+            cmdline: t.cmdline,
+            namespaces: Default::default(),
+        }
     }
 }
 
@@ -217,8 +237,22 @@ pub fn walk<'a>(d: &'a Document, path: &[&str]) -> Option<&'a Bson> {
     cur.get(last)
 }
 
+/// What one scrape learns about the server before the collectors run.
+struct Topology {
+    node: NodeType,
+    labels: Vec<(String, String)>,
+    hello: Option<Document>,
+    cmdline: Option<Document>,
+}
+
+impl Default for Topology {
+    fn default() -> Topology {
+        Topology { node: NodeType::Unknown, labels: Vec::new(), hello: None, cmdline: None }
+    }
+}
+
 /// Node type and topology labels (Percona's `topology_info.go`, current release).
-async fn topology(client: &Client) -> (NodeType, Vec<(String, String)>) {
+async fn topology(client: &Client) -> Topology {
     // Each command on its own clock: one the server never answers loses only its label.
     let limit = |f| tokio::time::timeout(Duration::from_secs(2), f);
     let (hello, opts, config, status, version) = futures_util::future::join5(
@@ -265,7 +299,7 @@ async fn topology(client: &Client) -> (NodeType, Vec<(String, String)>) {
     if let Some(state) = status.and_then(|s| s.get("myState").and_then(number)) {
         labels.push(("rs_state".to_owned(), format!("{}", state as i64)));
     }
-    (node, labels)
+    Topology { node, labels, hello, cmdline: opts }
 }
 
 /// A BSON number as f64.
@@ -306,7 +340,7 @@ impl Targets {
                         me.sessions.iter().find(|s| s.hosts == wanted).cloned()
                     }
                 };
-                let session = session.ok_or_else(|| "Unable to find target".to_owned())?;
+                let session = session.ok_or_else(|| vigie_kit::unknown_target("Unable to find target"))?;
                 Ok(Arc::new(session.connect(me.shared.clone(), deadline).await))
             })
         })

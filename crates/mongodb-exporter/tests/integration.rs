@@ -26,10 +26,23 @@ fn port_of(addr: &str) -> String {
     addr.rsplit(':').next().unwrap_or("0").to_owned()
 }
 
-fn replay(venv: &Path) -> Running {
+fn replay(venv: &Path, extra: &[&str]) -> Running {
     let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/getDiagnosticData.data-4.2.8-rs-primary.json");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/replay.py");
-    Running::spawn(&venv.join("bin/python"), |a| vec![script.into(), port_of(a), fixture.into()]).unwrap()
+    Running::spawn(&venv.join("bin/python"), |a| {
+        let mut v = vec![script.into(), port_of(a), fixture.into()];
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    })
+    .unwrap()
+}
+
+/// Runs `code` with pymongo against `server` (as `c`, a MongoClient).
+fn pymongo(venv: &Path, server: &Running, code: &str) {
+    let prelude =
+        format!("import pymongo, time\nc = pymongo.MongoClient('mongodb://{}/?directConnection=true')\n", server.addr);
+    let out = std::process::Command::new(venv.join("bin/python")).arg("-c").arg(prelude + code).output().unwrap();
+    assert!(out.status.success(), "pymongo: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 fn secantus(venv: &Path) -> Running {
@@ -59,7 +72,7 @@ fn scrape(e: &Running, path: &str, timeout: &str) -> (String, Duration) {
 #[test]
 fn replayed_4_2_8_capture_gives_percona_names() {
     let Some(v) = venv() else { return };
-    let server = replay(&v);
+    let server = replay(&v, &[]);
     let uri = format!("--mongodb.uri=mongodb://{}/?directConnection=true", server.addr);
     let e = exporter(&[&uri, "--collector.diagnosticdata"]);
     let (text, _) = scrape(&e, "/metrics", "8");
@@ -116,6 +129,18 @@ fn silent_server_and_password_give_up_0_fast_and_no_secret() {
 fn secantus_live_collectors_multi_target_and_stop() {
     let Some(v) = venv() else { return };
     let server = secantus(&v);
+    // PBM's own collections, shaped as PBM writes them (its BackupMeta bson fields); no PBM
+    // agent runs here.
+    pymongo(
+        &v,
+        &server,
+        "c.app.users.insert_one({'a': 1}); c.app.users.create_index('a')\n\
+         c.admin.pbmConfig.insert_one({'pitr': {'enabled': True}, 'storage': {'type': 'filesystem'}})\n\
+         now = int(time.time())\n\
+         c.admin.pbmBackups.insert_one({'opid': '6a1', 'name': 'b1', 'type': 'logical', 'status': 'done',\
+           'size': 4096, 'start_ts': now - 100, 'last_transition_ts': now - 40,\
+           'replsets': [{'name': 'secantus', 'node': 'elsewhere:27017'}]})",
+    );
     let uri = format!("--mongodb.uri=mongodb://{}/?directConnection=true", server.addr);
     let e = exporter(&[&uri, "--collect-all", "--compatible-mode"]);
     let (text, _) = scrape(&e, "/metrics", "10");
@@ -129,13 +154,107 @@ fn secantus_live_collectors_multi_target_and_stop() {
         "# TYPE mongodb_mongod_replset_oplog_tail_timestamp gauge",
         "mongodb_mongod_db_collections_total{",
         "collector_scrape_time_ms{collector=\"general\",exporter=\"mongodb\"}",
+        "mongodb_collstats_storageStats_count{",
+        "mongodb_indexstats_accesses_ops{",
+        // The collectors added since: SecantusDB claims 8.2.
+        "mongodb_fcv_feature_compatibility_version{version=\"8.2\"} 8.2\n",
+        "mongodb_currentop_fsync_lock_state 0\n",
+        "mongodb_profile_slow_query_count{",
+        "mongodb_pbm_cluster_backup_configured 1\n",
+        "mongodb_pbm_cluster_pitr_backup_enabled 1\n",
+        "mongodb_pbm_backup_duration_seconds{host=\"elsewhere:27017\",name=\"b1\",opid=\"6a1\",replica_set=\"secantus\",self=\"0\",status=\"done\",type=\"logical\"} 60\n",
+        "mongodb_pbm_backup_size_bytes{",
+        // SecantusDB has no replSetGetConfig (code 59): the collector fails, the scrape goes on.
+        "vigie_mongodb_collector_success{collector=\"replicasetconfig\"} 0\n",
     ] {
         assert!(text.contains(want), "missing {want}\n{text}");
     }
+    // The default slow time (5m): none of the operations running now is reported.
+    assert!(!text.contains("mongodb_currentop_query_uptime{"), "{text}");
+    // Not a mongos: no shard families.
+    assert!(!text.contains("mongodb_mongos_") && !text.contains("mongodb_shards_"), "{text}");
     let (probe, _) = scrape(&e, &format!("/scrape?target={}", server.addr), "10");
     assert!(probe.contains("mongodb_up{cluster_role=\"mongod\"} 1\n"), "{probe}");
+    // Percona answers an unknown target 404 "Unable to find target"; so do we.
+    let unknown = e.get("/scrape?target=mongodb://127.0.0.2:1", &[]);
+    assert_eq!(unknown.status, 404, "{}", unknown.text());
+    assert!(unknown.text().contains("Unable to find target"));
     drop(server);
     let (down, took) = scrape(&e, "/metrics", "3");
     assert!(down.contains("mongodb_up{cluster_role=\"\"} 0\n"), "{down}");
     assert!(took < Duration::from_secs(4), "{took:?}");
+}
+
+#[test]
+fn collstats_limit_lists_collections_once_per_scrape() {
+    let Some(v) = venv() else { return };
+    // mockupdb answers listDatabases (app, shop) and listCollections (2 each) and prints a
+    // line per listCollections: 4 collections, over a limit of 3.
+    let server = replay(&v, &["namespaces"]);
+    let uri = format!("--mongodb.uri=mongodb://{}/?directConnection=true", server.addr);
+    let e = exporter(&[
+        &uri,
+        "--collector.dbstats",
+        "--collector.collstats",
+        "--collector.indexstats",
+        "--collector.topmetrics",
+        "--collector.profile",
+        "--discovering-mode",
+        "--collector.collstats-limit=3",
+    ]);
+    let listed = || server.log().lines().filter(|l| l.starts_with("listCollections")).count();
+    for round in 1..=2 {
+        let (text, _) = scrape(&e, "/metrics", "8");
+        assert!(text.contains("mongodb_up{cluster_role=\"mongod\"} 1\n"), "{text}");
+        for skipped in
+            ["mongodb_dbstats_", "mongodb_collstats_", "mongodb_indexstats_", "mongodb_top_", "mongodb_profile_"]
+        {
+            assert!(!text.contains(skipped), "{skipped} despite the limit\n{text}");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        // One listing per database per scrape, shared by the five collectors.
+        assert_eq!(listed(), 2 * round, "{}", server.log());
+    }
+}
+
+#[test]
+fn promtool_accepts_replayed_and_live_output() {
+    let Some(v) = venv() else { return };
+    let Some(promtool) = vigie_kit::testing::program(&["promtool"], "apt-get install -y prometheus") else { return };
+    let replayed = replay(&v, &[]);
+    let live = secantus(&v);
+    let mut outputs = Vec::new();
+    for (server, flags) in [
+        (&replayed, &["--collector.diagnosticdata", "--compatible-mode"][..]),
+        (&live, &["--collect-all", "--compatible-mode"][..]),
+    ] {
+        let uri = format!("--mongodb.uri=mongodb://{}/?directConnection=true", server.addr);
+        let mut args = vec![uri.as_str()];
+        args.extend_from_slice(flags);
+        let e = exporter(&args);
+        outputs.push(scrape(&e, "/metrics", "10").0);
+    }
+    for text in &outputs {
+        assert!(text.contains("mongodb_up{cluster_role=\"mongod\"} 1\n"), "{text}");
+        let lint = vigie_kit::testing::promtool_check_metrics(&promtool, text).unwrap();
+        assert!(lint.errors.is_empty(), "promtool: {:?}", lint.errors);
+        // Every family has a HELP line (promtool only says "no help text" for an empty one).
+        let helps: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("# HELP ")?.split(' ').next()).collect();
+        for family in text.lines().filter_map(|l| l.strip_prefix("# TYPE ")?.split(' ').next()) {
+            assert!(helps.contains(&family), "{family} has no HELP");
+        }
+        for (metric, problem) in &lint.problems {
+            assert!(!problem.contains("help"), "{metric}: {problem}");
+            // Naming warnings only for the incumbent's names (mongodb_*, collector_scrape_time_ms),
+            // which Percona's output draws too; our own vigie_* and process_* names lint clean.
+            assert!(
+                metric.starts_with("mongodb_") || metric == "collector_scrape_time_ms",
+                "lint on a name of ours: {metric} {problem}"
+            );
+        }
+        assert!(
+            !lint.problems.is_empty() || text.lines().count() < 100,
+            "expected the incumbent's names to draw warnings"
+        );
+    }
 }

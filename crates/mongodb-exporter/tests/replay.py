@@ -1,10 +1,15 @@
 """Replays real captured MongoDB replies (Percona's Go-JSON test data, turned back into BSON)
-through mockupdb, a wire-protocol server: usage replay.py PORT FIXTURE.json."""
+through mockupdb, a wire-protocol server: usage replay.py PORT FIXTURE.json [namespaces].
+
+With `namespaces`, it also answers listDatabases (databases app and shop) and
+listCollections (two collections each), printing a line for every listCollections it
+answers, so a test can count how often the exporter enumerates collections."""
 import datetime
 import json
 import re
 import sys
 
+from bson.int64 import Int64
 from bson.timestamp import Timestamp
 from mockupdb import MockupDB, OpMsg
 
@@ -35,12 +40,25 @@ s = MockupDB(port=port, auto_ismaster=hello)
 # without them would (CommandNotFound), or with an empty result.
 for name in ("replSetGetConfig", "buildInfo", "top", "listDatabases"):
     s.autoresponds(name, {"ok": 0, "errmsg": "not in the capture", "code": 59, "codeName": "CommandNotFound"})
-s.autoresponds(OpMsg("find"), cursor={"id": 0, "ns": "x.y", "firstBatch": []})
+s.autoresponds(OpMsg("find"), cursor={"id": Int64(0), "ns": "x.y", "firstBatch": []})
 s.autoresponds("ping")
 s.autoresponds("getDiagnosticData", data=data)
 s.autoresponds("serverStatus", **data.get("serverStatus", {}))
 s.autoresponds("replSetGetStatus", **data.get("replSetGetStatus", {"ok": 0, "code": 76}))
 s.autoresponds("getCmdLineOpts", parsed={}, argv=[])
+if sys.argv[3:] == ["namespaces"]:
+    s.autoresponds("listDatabases", databases=[{"name": n, "sizeOnDisk": 1, "empty": False}
+                                               for n in ("admin", "app", "shop")], totalSize=3)
+
+    def list_collections(r):
+        db = r.doc.get("$db", "")
+        print("listCollections", db, flush=True)
+        batch = [{"name": c, "type": "collection", "options": {}, "info": {"readOnly": False}}
+                 for c in ("orders", "users")]
+        # The cursor id must be an int64: the Rust driver waits for more on an int32 0.
+        return r.ok(cursor={"id": Int64(0), "ns": db + ".$cmd.listCollections", "firstBatch": batch})
+
+    s.autoresponds("listCollections", list_collections)
 s.run()
 print("listening", flush=True)
 import time

@@ -31,10 +31,12 @@ impl Collector<Arc<Conn>> for CollStats {
             let mut sink = Sink::new(out, &conn.shared.drops);
             let mut failed = None;
             for (db, coll) in colls {
-                let pipeline = vec![
+                let mut pipeline = vec![
                     doc! { "$collStats": { "latencyStats": { "histograms": false }, "storageStats": { "scale": 1 } } },
-                    doc! { "$project": { "storageStats.wiredTiger": 0, "storageStats.indexDetails": 0 } },
                 ];
+                if !conn.shared.opts.collstats_details {
+                    pipeline.push(doc! { "$project": { "storageStats.wiredTiger": 0, "storageStats.indexDetails": 0 } });
+                }
                 match super::aggregate(conn, client, &db, &coll, pipeline).await {
                     Ok(docs) => {
                         let labels = super::with_topology(conn, &[("database", &db), ("collection", &coll)]);

@@ -11,7 +11,7 @@ use mongodb::Client;
 use vigie_kit::{BoxFuture, CollectResult, Collector, Kind, MetricSet, Registration, Scrape};
 use vigie_mongodb_exporter::{naming, sink::Sink};
 
-use crate::target::{admin, number, walk, Conn};
+use crate::target::{admin, number, walk, Conn, NodeType};
 
 /// Registration.
 pub const REG: Registration<Arc<Conn>> = Registration {
@@ -55,13 +55,7 @@ pub fn locks(sink: &mut Sink<'_>, data: &Document) {
 }
 
 fn gauge(sink: &mut Sink<'_>, name: &str, help: &str, labels: &[(&str, &str)], value: f64) {
-    sink.push(naming::Metric {
-        name: name.to_owned(),
-        help: help.to_owned(),
-        kind: Kind::Gauge,
-        labels: labels.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
-        value,
-    });
+    super::gauge(sink, name, help, Kind::Gauge, labels, value);
 }
 
 fn ms(b: &Bson) -> Option<f64> {
@@ -72,8 +66,9 @@ fn ms(b: &Bson) -> Option<f64> {
     }
 }
 
-/// Compatible-mode families computed from `data` alone.
-pub fn compat_from_data(sink: &mut Sink<'_>, data: &Document, set: &str) {
+/// Compatible-mode families computed from `data` alone (the storage engine on mongod and
+/// arbiters, the members on mongod only, as Percona does).
+pub fn compat_from_data(sink: &mut Sink<'_>, data: &Document, set: &str, node: NodeType) {
     let acquiring = ["r", "w"]
         .iter()
         .filter_map(|m| walk(data, &["serverStatus", "locks", "Global", "timeAcquiringMicros", m]).and_then(number))
@@ -86,8 +81,13 @@ pub fn compat_from_data(sink: &mut Sink<'_>, data: &Document, set: &str) {
     if let Some(e) = evicted {
         gauge(sink, "mongodb_mongod_wiredtiger_cache_evicted_total", "Pages evicted from the WiredTiger cache, modified or not.", &[], e.iter().sum());
     }
-    if let Some(Bson::String(engine)) = walk(data, &["serverStatus", "storageEngine", "name"]) {
+    if let (Some(Bson::String(engine)), NodeType::Mongod | NodeType::Arbiter) =
+        (walk(data, &["serverStatus", "storageEngine", "name"]), node)
+    {
         gauge(sink, "mongodb_mongod_storage_engine", "The storage engine in use, as a label.", &[("engine", engine)], 1.0);
+    }
+    if node != NodeType::Mongod {
+        return;
     }
     let Ok(rs) = data.get_document("replSetGetStatus") else { return };
     let members: Vec<&Document> = rs.get_array("members").map(|a| a.iter().filter_map(Bson::as_document).collect()).unwrap_or_default();
@@ -124,13 +124,19 @@ pub fn compat_from_data(sink: &mut Sink<'_>, data: &Document, set: &str) {
 }
 
 /// Compatible-mode families that need their own commands.
-async fn compat_from_server(sink: &mut Sink<'_>, client: &Client, set: &str) {
+async fn compat_from_server(sink: &mut Sink<'_>, conn: &Conn, client: &Client, set: &str) {
     if let Ok(info) = admin(client, doc! { "buildInfo": 1 }).await {
         let version = info.get_str("version").unwrap_or("");
         let enterprise = info.get_array("modules").ok().and_then(|m| m.first()).and_then(Bson::as_str) == Some("enterprise");
         let vendor = if info.contains_key("psmdbVersion") { "Percona" } else { "MongoDB" };
         let edition = if enterprise { "Enterprise" } else { "Community" };
         gauge(sink, "mongodb_version_info", "The server's version, edition and vendor, as labels.", &[("edition", edition), ("mongodb", version), ("vendor", vendor)], 1.0);
+    }
+    match conn.node {
+        NodeType::Mongod => {}
+        NodeType::Arbiter => return arbiter(sink, conn),
+        NodeType::Mongos => return super::shards::compat_families(sink, client).await,
+        NodeType::Unknown => return,
     }
     let state = admin(client, doc! { "replSetGetStatus": 1 }).await.ok().and_then(|s| s.get("myState").and_then(number)).unwrap_or(6.0);
     gauge(sink, "mongodb_mongod_replset_my_state", "This member's replica-set state (6: unknown).", &[("set", set)], state);
@@ -146,6 +152,30 @@ async fn compat_from_server(sink: &mut Sink<'_>, client: &Client, set: &str) {
             }
         }
     }
+}
+
+/// An arbiter's compatible-mode families, from its `isMaster` reply: state 7 and the
+/// member count.
+fn arbiter(sink: &mut Sink<'_>, conn: &Conn) {
+    let Some(hello) = &conn.hello else { return };
+    let set = hello.get_str("setName").unwrap_or("");
+    let len = |k: &str| hello.get_array(k).map(Vec::len).unwrap_or(0);
+    gauge(sink, "mongodb_mongod_replset_my_state", "This member's replica-set state (6: unknown).", &[("set", set)], 7.0);
+    gauge(sink, "mongodb_mongod_replset_number_of_members", "Members of the replica set.", &[("set", set)], (len("hosts") + len("arbiters")) as f64);
+}
+
+/// `mongodb_security_encryption_enabled{type}` when the command line enables encryption at
+/// rest: `kmip`, `vault`, `localKeyFile` (the last one present wins, as in Percona's), or "".
+pub fn encryption(sink: &mut Sink<'_>, cmdline: &Document) {
+    let Some(Bson::Document(security)) = walk(cmdline, &["parsed", "security"]) else { return };
+    if !security.contains_key("enableEncryption") {
+        return;
+    }
+    let kind = [("encryptionKeyFile", "localKeyFile"), ("vault", "vault"), ("kmip", "kmip")]
+        .iter()
+        .find(|(k, _)| security.contains_key(k))
+        .map_or("", |(_, t)| t);
+    gauge(sink, "mongodb_security_encryption_enabled", "1 when encryption at rest is enabled, with its key source as the type label.", &[("type", kind)], 1.0);
 }
 
 /// Merges 8.0's per-block `data` (`common`, …) into one document, as Percona does.
@@ -178,8 +208,11 @@ impl Collector<Arc<Conn>> for DiagnosticData {
                         let flat = naming::flatten("", &data, &conn.topology, conn.shared.opts.histograms);
                         super::write(&mut sink, conn, flat);
                         locks(&mut sink, &data);
+                        if let Some(cmdline) = &conn.cmdline {
+                            encryption(&mut sink, cmdline);
+                        }
                         if compatible {
-                            compat_from_data(&mut sink, &data, &set);
+                            compat_from_data(&mut sink, &data, &set, conn.node);
                         }
                         Ok(())
                     }
@@ -188,7 +221,7 @@ impl Collector<Arc<Conn>> for DiagnosticData {
                 Err(e) => Err(super::fail(conn, "getDiagnosticData", &e)),
             };
             if compatible {
-                compat_from_server(&mut sink, client, &set).await;
+                compat_from_server(&mut sink, conn, client, &set).await;
             }
             drop(sink);
             super::scrape_time(out, "diagnostic_data", started);

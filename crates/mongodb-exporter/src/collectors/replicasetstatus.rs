@@ -26,7 +26,7 @@ impl Collector<Arc<Conn>> for ReplicaSetStatus {
         Box::pin(async move {
             let started = Instant::now();
             let conn = &cx.target;
-            let Some(client) = super::client(conn) else { return Ok(()) };
+            let Some(client) = super::data_client(conn) else { return Ok(()) };
             if conn.node == NodeType::Mongos {
                 return Ok(());
             }

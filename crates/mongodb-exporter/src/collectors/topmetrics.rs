@@ -37,7 +37,7 @@ impl Collector<Arc<Conn>> for Top {
         Box::pin(async move {
             let started = Instant::now();
             let conn = &cx.target;
-            let Some(client) = super::client(conn) else { return Ok(()) };
+            let Some(client) = super::data_client(conn) else { return Ok(()) };
             if conn.node == NodeType::Mongos || super::over_limit(conn, client).await {
                 return Ok(());
             }
