@@ -90,6 +90,51 @@ pub struct File {
     pub policies: Vec<PolicyFile>,
     /// The route tree's root.
     pub route: RouteFile,
+    /// Acknowledgements: signed links, Slack buttons, SMS replies.
+    #[serde(default)]
+    pub acks: Option<AcksFile>,
+    /// The incidents API and web page.
+    #[serde(default)]
+    pub api: Option<ApiFile>,
+}
+
+/// `acks`: how people say "I'm on it".
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcksFile {
+    /// The router's address as people and Twilio reach it (`https://router.example.org`):
+    /// the base of the signed links put in every notification.
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// HMAC key of the signed links and the web page's sessions (32 bytes or more).
+    pub secret: SecretRef,
+    /// How long a link in a notification stays valid.
+    #[serde(default = "d_24h")]
+    pub link_ttl: Dur,
+    /// How long an acknowledgement holds; then escalation resumes from the current level.
+    #[serde(default = "d_1h")]
+    pub ack_ttl: Dur,
+    /// Slack app signing secret: enables `POST /api/v1/slack/interactions`.
+    #[serde(default)]
+    pub slack_signing_secret: Option<SecretRef>,
+    /// Twilio auth token: enables `POST /api/v1/twilio/sms` (replies such as `ACK 42`).
+    #[serde(default)]
+    pub twilio_auth_token: Option<SecretRef>,
+}
+
+/// `api`: the incidents API (`/api/v1/incidents`) and the web page (`/ui`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiFile {
+    /// `Authorization: Bearer <token>`; also the web page's login.
+    pub bearer_token: SecretRef,
+}
+
+fn d_24h() -> Dur {
+    Dur(Duration::from_secs(24 * 3600))
+}
+fn d_1h() -> Dur {
+    Dur(Duration::from_secs(3600))
 }
 
 /// `storage`.
@@ -313,6 +358,29 @@ pub struct Config {
     pub policies: Vec<Policy>,
     /// The route tree.
     pub route: Route,
+    /// Acknowledgement settings, if `acks` is configured.
+    pub acks: Option<Acks>,
+    /// Token of the incidents API and web page, if `api` is configured.
+    pub api_token: Option<Secret>,
+    /// Every contact, by name (reassignment, SMS sender lookup, Slack user lookup).
+    pub contacts: BTreeMap<String, ContactFile>,
+}
+
+/// Checked `acks`.
+#[derive(Debug)]
+pub struct Acks {
+    /// Base URL of the links, without a trailing `/`.
+    pub public_url: Option<String>,
+    /// HMAC key.
+    pub secret: Secret,
+    /// Link validity.
+    pub link_ttl: Duration,
+    /// Acknowledgement validity.
+    pub ack_ttl: Duration,
+    /// Slack signing secret.
+    pub slack_signing_secret: Option<Secret>,
+    /// Twilio auth token.
+    pub twilio_auth_token: Option<Secret>,
 }
 
 /// Webhook auth.
@@ -380,6 +448,11 @@ impl Config {
             r.policy
         }
         &self.policies[walk(&self.route, labels)]
+    }
+
+    /// How long an acknowledgement holds (`acks.ack_ttl`, default 1 h).
+    pub fn ack_ttl(&self) -> Duration {
+        self.acks.as_ref().map_or(d_1h().0, |a| a.ack_ttl)
     }
 
     /// A policy by name.
@@ -615,12 +688,63 @@ pub fn check(path: &Path, text: &str, file: File) -> Result<Config, Vec<ConfigEr
     }
     let route = route(&file.route, "route", None, &policies, &mut err);
 
+    let mut acks = None;
+    if let Some(a) = &file.acks {
+        let secret = a.secret.resolve(base).map_err(|m| err("acks.secret".into(), m)).ok();
+        if secret.as_ref().is_some_and(|s| s.expose().len() < 32) {
+            err("acks.secret".into(), "use at least 32 bytes (e.g. `openssl rand -hex 32`)".into());
+        }
+        let public_url = a.public_url.as_ref().map(|u| u.trim_end_matches('/').to_owned());
+        if let Some(u) = &public_url {
+            if !(u.starts_with("http://") || u.starts_with("https://")) || u.contains(['?', '#', ' ']) {
+                err("acks.public_url".into(), format!("{u:?} is not an http(s) base URL"));
+            }
+        }
+        if a.ack_ttl.0.is_zero() || a.link_ttl.0.is_zero() {
+            err("acks".into(), "link_ttl and ack_ttl must be more than 0s".into());
+        }
+        let opt = |r: &Option<SecretRef>, field: &str, err: &mut dyn FnMut(String, String)| {
+            r.as_ref().and_then(|r| r.resolve(base).map_err(|m| err(format!("acks.{field}"), m)).ok())
+        };
+        let slack_signing_secret = opt(&a.slack_signing_secret, "slack_signing_secret", &mut err);
+        let twilio_auth_token = opt(&a.twilio_auth_token, "twilio_auth_token", &mut err);
+        if a.twilio_auth_token.is_some() && public_url.is_none() {
+            err("acks.twilio_auth_token".into(), "needs acks.public_url (Twilio signs the URL it calls)".into());
+        }
+        if let Some(secret) = secret {
+            acks = Some(Acks {
+                public_url,
+                secret,
+                link_ttl: a.link_ttl.0,
+                ack_ttl: a.ack_ttl.0,
+                slack_signing_secret,
+                twilio_auth_token,
+            });
+        }
+    }
+    let api_token = file
+        .api
+        .as_ref()
+        .and_then(|a| a.bearer_token.resolve(base).map_err(|m| err("api.bearer_token".into(), m)).ok());
+
     if !errs.is_empty() {
         return Err(errs);
     }
     let storage_path =
         if file.storage.path.is_absolute() { file.storage.path.clone() } else { base.join(&file.storage.path) };
-    Ok(Config { storage_path, ingest, email, delivery: file.delivery, resolution: file.resolution, policies, route })
+    let contacts = file.contacts.into_iter().map(|c| (c.name.clone(), c)).collect();
+    Ok(Config {
+        storage_path,
+        ingest,
+        email,
+        delivery: file.delivery,
+        resolution: file.resolution,
+        policies,
+        route,
+        acks,
+        api_token,
+        contacts,
+    })
 }
 
 #[cfg(test)]

@@ -14,10 +14,10 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::channels::{Kind, Notification};
+use crate::channels::{ChannelKind, Kind, Notification};
 use crate::config::{Config, Policy, RepeatFrom, Target};
 use crate::metrics::Metrics;
-use crate::store::{now_ms, Incident, Millis, NewOutbox, Step, Store};
+use crate::store::{now_ms, Event, EventKind, Incident, Millis, NewOutbox, Reassign, Step, Store};
 
 fn ms(d: Duration) -> Millis {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
@@ -28,7 +28,31 @@ pub fn policy_of<'a>(cfg: &'a Config, inc: &Incident) -> &'a Policy {
     cfg.policy(&inc.policy).unwrap_or_else(|| cfg.route(&inc.group_labels))
 }
 
-fn notification(inc: &Incident, p: &Policy, kind: Kind, level: usize, t: &Target, repeat: bool) -> Notification {
+/// The signed acknowledgement link of an incident, valid `acks.link_ttl` from `now`, when
+/// `acks.public_url` is configured.
+pub fn ack_url(cfg: &Config, incident: i64, contact: &str, now: Millis) -> Option<String> {
+    let a = cfg.acks.as_ref()?;
+    let base = a.public_url.as_ref()?;
+    let expiry = (now.saturating_add(ms(a.link_ttl))) / 1000;
+    let signer = crate::acks::Signer::new(a.secret.expose().as_bytes());
+    Some(format!(
+        "{base}{}{incident}?{}",
+        crate::api::LINK_PATH,
+        signer.link_query(incident, crate::acks::Action::Ack, contact, expiry)
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn notification(
+    cfg: &Config,
+    inc: &Incident,
+    p: &Policy,
+    kind: Kind,
+    level: usize,
+    t: &Target,
+    repeat: bool,
+    now: Millis,
+) -> Notification {
     Notification {
         kind,
         incident: inc.id,
@@ -45,7 +69,7 @@ fn notification(inc: &Incident, p: &Policy, kind: Kind, level: usize, t: &Target
         address: t.address.clone(),
         note: None,
         repeat,
-        ack_url: None,
+        ack_url: if kind == Kind::Resolved { None } else { ack_url(cfg, inc.id, &t.contact, now) },
     }
 }
 
@@ -88,9 +112,10 @@ pub fn plan(cfg: &Config, inc: &Incident, now: Millis) -> Option<Step> {
         if inc.resolve_pending {
             step.clear_resolve = true;
             for (t, _) in &inc.paged {
-                push(&mut step, notification(inc, p, Kind::Resolved, highest, t, false), t);
+                push(&mut step, notification(cfg, inc, p, Kind::Resolved, highest, t, false, now), t);
             }
-            step.events.push(format!("resolve sent to {} paged contact(s)", inc.paged.len()));
+            let what = format!("resolve sent to {} paged contact(s)", inc.paged.len());
+            step.events.push(Event::new(EventKind::ResolveAnnounced, None, what));
         }
         return Some(step);
     }
@@ -99,17 +124,21 @@ pub fn plan(cfg: &Config, inc: &Incident, now: Millis) -> Option<Step> {
         work = true;
         step.clear_announce = true;
         for (t, _) in &inc.paged {
-            push(&mut step, notification(inc, p, Kind::NewAlerts, highest, t, false), t);
+            push(&mut step, notification(cfg, inc, p, Kind::NewAlerts, highest, t, false, now), t);
         }
     }
     if inc.next_at.is_some_and(|t| t <= now) && !p.levels.is_empty() {
         work = true;
         let n = p.levels.len();
         let res_level = cfg.resolution.level.clamp(1, n);
+        if inc.acked || inc.resume || inc.reassign.is_some() {
+            return Some(resume(cfg, inc, p, step, now));
+        }
         let (target, cycle, repeat) = if inc.level == 0 {
             (inc.start_level.clamp(1, n), inc.cycle, false)
         } else if now >= inc.deadline_at && inc.level < res_level {
-            step.events.push(format!("resolution target passed: paging level {res_level}"));
+            let what = format!("resolution target passed: paging level {res_level}");
+            step.events.push(Event::new(EventKind::TargetPassed, Some(res_level), what));
             (res_level, inc.cycle, false)
         } else if inc.level < n {
             (inc.level + 1, inc.cycle, false)
@@ -121,24 +150,88 @@ pub fn plan(cfg: &Config, inc: &Incident, now: Millis) -> Option<Step> {
         };
         let targets = &p.levels[target - 1].targets;
         for t in targets {
-            push(&mut step, notification(inc, p, Kind::Page, target, t, repeat), t);
+            push(&mut step, notification(cfg, inc, p, Kind::Page, target, t, repeat, now), t);
         }
         step.level = target;
         step.cycle = cycle;
         if targets.is_empty() {
             // Only possible if the config changed under a running incident; never silent.
-            step.events.push(format!("level {target} has no targets: escalating now"));
+            let what = format!("level {target} has no targets: escalating now");
+            step.events.push(Event::new(EventKind::Escalated, Some(target), what));
             step.next_at = Some(now);
         } else {
-            step.events.push(format!(
-                "paged level {target} ({} target(s)){}",
-                targets.len(),
-                if repeat { ", repeat" } else { "" }
-            ));
+            let kind = if inc.level == 0 { EventKind::Paged } else { EventKind::Escalated };
+            let what =
+                format!("paged level {target} ({} target(s)){}", targets.len(), if repeat { ", repeat" } else { "" });
+            step.events.push(Event::new(kind, Some(target), what));
             step.next_at = next_after(p, cfg, target, cycle, now, inc.deadline_at);
         }
     }
     work.then_some(step)
+}
+
+/// Escalation starting again after a person: an acknowledgement that expired or was
+/// withdrawn pages the current level again (then the next levels follow with their usual
+/// spacing, counted from now); a reassignment pages its contact or level now.
+fn resume(cfg: &Config, inc: &Incident, p: &Policy, mut step: Step, now: Millis) -> Step {
+    let n = p.levels.len();
+    step.clear_ack = true;
+    let current = inc.level.max(inc.start_level).clamp(1, n);
+    let (level, targets, note, kind, what) = match &inc.reassign {
+        Some(Reassign::Level(l)) => {
+            let l = (*l).clamp(1, n);
+            (
+                l,
+                p.levels[l - 1].targets.clone(),
+                "Reassigned to this level",
+                EventKind::Escalated,
+                format!("reassigned: paged level {l}"),
+            )
+        }
+        Some(Reassign::Contact(c)) => {
+            let targets = contact_targets(cfg, c);
+            (current, targets, "Reassigned to you", EventKind::Escalated, format!("reassigned: paged {c}"))
+        }
+        None if inc.acked => (
+            current,
+            p.levels[current - 1].targets.clone(),
+            "The acknowledgement expired: escalation resumes",
+            EventKind::AckExpired,
+            format!("acknowledgement expired: paged level {current} again"),
+        ),
+        None => (
+            current,
+            p.levels[current - 1].targets.clone(),
+            "The acknowledgement was withdrawn: escalation resumes",
+            EventKind::Escalated,
+            format!("escalation resumed: paged level {current} again"),
+        ),
+    };
+    for t in &targets {
+        let mut note_n = notification(cfg, inc, p, Kind::Page, level, t, true, now);
+        note_n.note = Some(note.to_owned());
+        push(&mut step, note_n, t);
+    }
+    step.events.push(Event::new(kind, Some(level), what));
+    step.level = level;
+    step.next_at = if targets.is_empty() {
+        // A contact with no usable channel: never silent, escalate from the current level now.
+        step.events.push(Event::new(EventKind::Escalated, Some(level), "reassignment reached nobody: escalating now"));
+        Some(now)
+    } else {
+        next_after(p, cfg, level, inc.cycle, now, inc.deadline_at)
+    };
+    step
+}
+
+/// A contact's targets on every channel this build sends on and the config enables.
+pub fn contact_targets(cfg: &Config, contact: &str) -> Vec<Target> {
+    let Some(c) = cfg.contacts.get(contact) else { return Vec::new() };
+    [ChannelKind::Email, ChannelKind::Slack, ChannelKind::Sms]
+        .into_iter()
+        .filter(|ch| ch.available() && (*ch != ChannelKind::Email || cfg.email.is_some()))
+        .filter_map(|ch| ch.address(c).map(|a| Target { contact: c.name.clone(), channel: ch, address: a.to_owned() }))
+        .collect()
 }
 
 /// One step of a dry run: when (from the incident's start), which level, whom.
@@ -178,6 +271,9 @@ pub fn dry_run(cfg: &Config, labels: &crate::payload::KV) -> (String, Vec<Planne
         resolve_pending: false,
         alerts: Vec::new(),
         paged: Vec::new(),
+        acked: false,
+        resume: false,
+        reassign: None,
     };
     let mut out = Vec::new();
     for _ in 0..64 {
@@ -209,8 +305,28 @@ pub async fn run(cfg: Arc<Config>, store: Arc<dyn Store>, wake: Arc<Notify>, del
                 let steps: Vec<Step> = incidents.iter().filter_map(|i| plan(&cfg, i, now)).collect();
                 let queued: usize = steps.iter().map(|s| s.outbox.len()).sum();
                 if !steps.is_empty() {
+                    // What to count once the steps are on disk.
+                    let counted: Vec<(i64, Option<usize>, Option<Millis>)> = steps
+                        .iter()
+                        .map(|s| {
+                            let paged = s.outbox.iter().any(|o| o.kind == Kind::Page).then_some(s.level);
+                            let inc = incidents.iter().find(|i| i.id == s.incident);
+                            let resolved =
+                                inc.filter(|_| s.clear_resolve).and_then(|i| i.resolved_at.map(|r| r - i.started_at));
+                            (s.incident, paged, resolved)
+                        })
+                        .collect();
                     match store.apply(steps, now).await {
-                        Ok(_) => {
+                        Ok(applied) => {
+                            for (id, paged, resolved) in counted.iter().filter(|c| applied.contains(&c.0)) {
+                                let _ = id;
+                                if let Some(l) = paged {
+                                    m.escalations.with_label_values(&[&l.to_string()]).inc();
+                                }
+                                if let Some(d) = resolved {
+                                    m.resolve_seconds.observe(*d as f64 / 1000.0);
+                                }
+                            }
                             if queued > 0 {
                                 m.notifications_queued.inc_by(queued as u64);
                                 deliver.notify_one();

@@ -57,6 +57,7 @@ async fn route(state: &State, req: Request<Incoming>) -> Response<Body> {
         (&Method::GET, "/metrics") => {
             let mut set = MetricSet::new();
             state.metrics.collect(&mut set);
+            crate::api::collect_stats(state, &mut set).await;
             vigie_kit::process::collect(&mut set);
             server::text(StatusCode::OK, vigie_kit::TEXT_FORMAT, set.encode())
         }
@@ -69,12 +70,13 @@ async fn route(state: &State, req: Request<Incoming>) -> Response<Body> {
                 env!("CARGO_PKG_VERSION")
             ),
         ),
-        _ => server::text(StatusCode::NOT_FOUND, PLAIN, "404 page not found\n"),
+        // Incidents API, signed links, Slack and Twilio webhooks, web page (api.rs).
+        _ => crate::api::route(state, req).await,
     }
 }
 
 /// Constant-time comparison, so that the time to refuse says nothing about the secret.
-fn same(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
     let mut diff = a.len() ^ b.len();
     for (i, x) in a.iter().enumerate() {
         diff |= usize::from(x ^ b.get(i).copied().unwrap_or(!x));
@@ -82,7 +84,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     diff == 0
 }
 
-fn b64(input: &[u8]) -> String {
+pub(crate) fn b64(input: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
     for chunk in input.chunks(3) {

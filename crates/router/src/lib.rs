@@ -7,6 +7,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod acks;
+pub mod api;
 pub mod channels;
 pub mod config;
 pub mod escalation;
@@ -14,5 +16,6 @@ pub mod ingest;
 pub mod metrics;
 pub mod payload;
 pub mod queue;
+pub mod rca;
 pub mod serve;
 pub mod store;

@@ -45,6 +45,32 @@ enum Command {
         #[command(subcommand)]
         command: Routes,
     },
+    /// Read incidents from the store (read-only: works while the router runs).
+    Incident {
+        #[command(subcommand)]
+        command: IncidentCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum IncidentCmd {
+    /// An incident as a root-cause analysis skeleton: facts, timeline, empty sections.
+    Show {
+        /// Router config (YAML): gives the store file and the resolution target.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: Format,
+        /// Incident id.
+        id: i64,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Markdown,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -128,6 +154,35 @@ fn main() -> ExitCode {
                 );
             }
             ExitCode::SUCCESS
+        }
+        Command::Incident { command: IncidentCmd::Show { config, format, id } } => {
+            let Some(cfg) = load(&config) else { return ExitCode::FAILURE };
+            let reader = match vigie_router::store::sqlite::Reader::open(&cfg.storage_path) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match reader.incident(id) {
+                Ok(Some(d)) => {
+                    let now = vigie_router::store::now_ms();
+                    let target = cfg.resolution.target.0;
+                    match format {
+                        Format::Markdown => print!("{}", vigie_router::rca::markdown(&d, target, now)),
+                        Format::Json => println!("{}", vigie_router::rca::json(&d, target, now)),
+                    }
+                    ExitCode::SUCCESS
+                }
+                Ok(None) => {
+                    eprintln!("{}: no incident {id}", cfg.storage_path.display());
+                    ExitCode::FAILURE
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    ExitCode::FAILURE
+                }
+            }
         }
         Command::Serve { config, web, log } => {
             vigie_kit::log::init(log.level, log.format);

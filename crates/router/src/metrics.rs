@@ -23,6 +23,14 @@ pub struct Metrics {
     pub notifications_sent: IntCounterVec,
     /// Failed attempts, by channel and reason (`retry`, `gave_up`).
     pub notifications_failed: IntCounterVec,
+    /// Levels paged (first page, escalations, repeats, resumes), by level.
+    pub escalations: IntCounterVec,
+    /// Acknowledgements, by how (`link`, `api`, `slack`, `sms`, `web`).
+    pub acknowledgements: IntCounterVec,
+    /// Time from an incident's start to its first acknowledgement.
+    pub acknowledge_seconds: Histogram,
+    /// Time from an incident's start to its resolve.
+    pub resolve_seconds: Histogram,
 }
 
 impl Default for Metrics {
@@ -35,6 +43,13 @@ fn counter_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCoun
     let c = IntCounterVec::new(Opts::new(name, help), labels).unwrap_or_else(|_| unreachable!("valid static name"));
     let _ = r.register(Box::new(c.clone()));
     c
+}
+
+fn histogram(r: &Registry, name: &str, help: &str, buckets: Vec<f64>) -> Histogram {
+    let h = Histogram::with_opts(HistogramOpts::new(name, help).buckets(buckets))
+        .unwrap_or_else(|_| unreachable!("valid static name"));
+    let _ = r.register(Box::new(h.clone()));
+    h
 }
 
 fn counter(r: &Registry, name: &str, help: &str) -> IntCounter {
@@ -57,7 +72,33 @@ impl Metrics {
         )
         .unwrap_or_else(|_| unreachable!("valid static name"));
         let _ = r.register(Box::new(commit_seconds.clone()));
+        let acknowledge_seconds = histogram(
+            &r,
+            "vigie_router_incident_acknowledge_seconds",
+            "Time from an incident's start to its first acknowledgement.",
+            vec![30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0],
+        );
+        let resolve_seconds = histogram(
+            &r,
+            "vigie_router_incident_resolve_seconds",
+            "Time from an incident's start to its resolve (the target is 4 h: le=\"14400\").",
+            vec![300.0, 600.0, 1800.0, 3600.0, 7200.0, 10800.0, 14400.0, 28800.0, 86400.0],
+        );
         Metrics {
+            escalations: counter_vec(
+                &r,
+                "vigie_router_escalations_total",
+                "Levels paged (first page, escalation, repeat, resume after an acknowledgement), by level.",
+                &["level"],
+            ),
+            acknowledgements: counter_vec(
+                &r,
+                "vigie_router_acknowledgements_total",
+                "Incident acknowledgements, by how they came (link, api, slack, sms, web).",
+                &["via"],
+            ),
+            acknowledge_seconds,
+            resolve_seconds,
             webhooks: counter_vec(
                 &r,
                 "vigie_router_webhooks_total",
@@ -89,6 +130,42 @@ impl Metrics {
             ),
             commit_seconds,
             registry: r,
+        }
+    }
+
+    /// The store's state at scrape time: open incidents by level, past the target,
+    /// acknowledged, and the outbox.
+    pub fn collect_stats(st: &crate::store::Stats, levels: usize, out: &mut MetricSet) {
+        let fam = out.family(
+            "vigie_router_incidents_open",
+            "Open incidents, by the highest level paged (0: not paged yet).",
+            Kind::Gauge,
+        );
+        let top = st.open_by_level.iter().map(|(l, _)| *l).max().unwrap_or(0).max(levels);
+        for l in 0..=top {
+            let n = st.open_by_level.iter().find(|(x, _)| *x == l).map_or(0, |(_, n)| *n);
+            fam.push(&[("level", &l.to_string())], n as f64);
+        }
+        let gauges = [
+            (
+                "vigie_router_incidents_over_target",
+                "Open incidents older than the resolution target.",
+                st.over_target as f64,
+            ),
+            ("vigie_router_incidents_acknowledged", "Open incidents acknowledged now.", st.acknowledged as f64),
+            (
+                "vigie_router_outbox_depth",
+                "Notifications waiting in the outbox (due, retrying or being sent).",
+                st.outbox_depth as f64,
+            ),
+            (
+                "vigie_router_outbox_oldest_age_seconds",
+                "Age of the oldest notification waiting in the outbox (0 when empty).",
+                st.outbox_oldest_ms.unwrap_or(0) as f64 / 1000.0,
+            ),
+        ];
+        for (name, help, v) in gauges {
+            out.family(name, help, Kind::Gauge).push(&[], v);
         }
     }
 

@@ -8,6 +8,9 @@
 //! notifications, every delivery attempt, and an incident timeline.
 
 pub mod sqlite;
+mod timeline;
+
+pub use timeline::*;
 
 use vigie_kit::BoxFuture;
 
@@ -137,6 +140,12 @@ pub struct Incident {
     pub alerts: Vec<AlertView>,
     /// Everyone paged so far (by `Kind::Page` outbox rows), with the highest level.
     pub paged: Vec<(Target, usize)>,
+    /// Acknowledged (until `next_at`, when the acknowledgement expires).
+    pub acked: bool,
+    /// Escalation resumes from the current level at `next_at` (after an unack).
+    pub resume: bool,
+    /// A reassignment to page at `next_at`.
+    pub reassign: Option<Reassign>,
 }
 
 /// The engine's decision for one incident: applied only if the incident's version is still
@@ -159,8 +168,10 @@ pub struct Step {
     pub clear_resolve: bool,
     /// Notifications to queue.
     pub outbox: Vec<NewOutbox>,
-    /// Timeline lines.
-    pub events: Vec<String>,
+    /// Timeline events.
+    pub events: Vec<Event>,
+    /// Clears the acknowledgement (expired), the resume flag and the reassignment.
+    pub clear_ack: bool,
 }
 
 /// A notification to queue.
@@ -218,12 +229,22 @@ pub trait Store: Send + Sync {
     fn ingest(&self, batch: IngestBatch) -> BoxFuture<'_, Result<Ingested, StoreError>>;
     /// Incidents whose next step is due at `now`, or that have something to announce.
     fn due(&self, now: Millis, limit: usize) -> BoxFuture<'_, Result<Vec<Incident>, StoreError>>;
-    /// Applies the engine's steps; returns how many applied (the others changed meanwhile).
-    fn apply(&self, steps: Vec<Step>, now: Millis) -> BoxFuture<'_, Result<usize, StoreError>>;
+    /// Applies the engine's steps; returns the incidents whose step applied (the others
+    /// changed meanwhile and are planned again).
+    fn apply(&self, steps: Vec<Step>, now: Millis) -> BoxFuture<'_, Result<Vec<i64>, StoreError>>;
     /// Claims due notifications: marks each attempt as started, on disk, before it is sent.
     fn claim(&self, now: Millis, limit: usize) -> BoxFuture<'_, Result<Vec<OutboxItem>, StoreError>>;
     /// Records how an attempt ended.
     fn finish(&self, id: i64, outcome: Outcome, now: Millis) -> BoxFuture<'_, Result<(), StoreError>>;
     /// The earliest future escalation step and notification retry.
     fn wakeups(&self) -> BoxFuture<'_, Result<Wakeups, StoreError>>;
+    /// A person's action on an incident (ack, unack, resolve, reassign, note), with its
+    /// timeline event, in one transaction.
+    fn act(&self, act: Act, now: Millis) -> BoxFuture<'_, Result<Acted, StoreError>>;
+    /// Open incidents and those resolved since `since`, newest first.
+    fn incidents(&self, since: Millis, limit: usize) -> BoxFuture<'_, Result<Vec<Summary>, StoreError>>;
+    /// One incident with its alerts and timeline.
+    fn incident(&self, id: i64) -> BoxFuture<'_, Result<Option<Detail>, StoreError>>;
+    /// Gauges read at scrape time.
+    fn stats(&self, now: Millis) -> BoxFuture<'_, Result<Stats, StoreError>>;
 }

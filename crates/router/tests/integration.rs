@@ -1,5 +1,7 @@
 //! vigie-router's one integration test binary: the router as a process, over HTTP.
 //!
+//! - `acks`: each ack path (signed link, API, Slack, Twilio) stops the escalation; forged and
+//!   expired links get 403; ack expiry and unack resume; the RCA; promtool on `/metrics`.
 //! - `bad_input`: malformed JSON, wrong version, wrong token, 10 MB body, duplicates.
 //! - `fuzz`: ≥ 10,000 mutations of the real Alertmanager captures through the parser, a
 //!   share of them over HTTP, and mutated configs through the config checks.
@@ -11,6 +13,8 @@
 // Test code: a failed unwrap is a failed test (clippy only exempts #[test] bodies).
 #![allow(clippy::unwrap_used)]
 
+#[path = "integration/acks.rs"]
+mod acks;
 #[path = "integration/bad_input.rs"]
 mod bad_input;
 #[path = "integration/fuzz.rs"]

@@ -208,6 +208,9 @@ pub fn text(n: &Notification) -> String {
         let _ = writeln!(s, "{note}\n");
     }
     let _ = writeln!(s, "{}\n", state_line(n));
+    if let Some(u) = &n.ack_url {
+        let _ = writeln!(s, "Acknowledge (stops the escalation): {u}\n");
+    }
     for a in &n.alerts {
         let summary = a.annotations.get("summary").map(String::as_str).unwrap_or("");
         let _ = writeln!(s, "* [{}] {summary}", a.status.to_uppercase());
@@ -258,7 +261,11 @@ pub fn html(n: &Notification) -> String {
     if let Some(note) = &n.note {
         let _ = write!(s, "<p><strong>{}</strong></p>", esc(note));
     }
-    let _ = write!(s, "<p>{}</p><ul>", esc(&state_line(n)));
+    let _ = write!(s, "<p>{}</p>", esc(&state_line(n)));
+    if let Some(u) = &n.ack_url {
+        let _ = write!(s, "<p>{} (stops the escalation)</p>", link(u, "Acknowledge"));
+    }
+    s.push_str("<ul>");
     for a in &n.alerts {
         let summary = a.annotations.get("summary").map(String::as_str).unwrap_or("");
         let _ = write!(s, "<li><strong>[{}]</strong> {}", esc(&a.status.to_uppercase()), esc(summary));

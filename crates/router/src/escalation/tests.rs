@@ -25,6 +25,9 @@ fn incident(level: usize, next_at: Option<Millis>) -> Incident {
         resolve_pending: false,
         alerts: Vec::new(),
         paged: Vec::new(),
+        acked: false,
+        resume: false,
+        reassign: None,
     }
 }
 
@@ -104,4 +107,61 @@ fn dry_run_lists_steps_with_times() {
     assert_eq!(at, vec![(0, 1), (2000, 2), (5000, 3), (15_000, 3), (25_000, 3)]);
     let db: KV = [("service".to_string(), "db".to_string())].into();
     assert_eq!(dry_run(&cfg, &db).0, "db");
+}
+
+#[test]
+fn acked_incident_resumes_at_its_level_when_the_ack_expires() {
+    let cfg = small();
+    // Level 2 was paged, then acknowledged until 60 s: nothing happens before.
+    let mut i = incident(2, Some(60_000));
+    i.acked = true;
+    assert!(plan(&cfg, &i, 59_999).is_none());
+    let s = plan(&cfg, &i, 60_000).unwrap();
+    assert_eq!((s.level, who(&s), s.clear_ack), (2, vec!["dora"], true));
+    assert!(s.outbox.iter().all(|o| o.body.contains("acknowledgement expired")));
+    assert_eq!(s.events[0].kind, EventKind::AckExpired);
+    // Then level 3 follows with the usual spacing (3 s after level 2), counted from now.
+    assert_eq!(s.next_at, Some(63_000));
+}
+
+#[test]
+fn unack_resumes_now_and_reassign_pages_the_new_target() {
+    let cfg = small();
+    let mut i = incident(1, Some(10_000));
+    i.resume = true;
+    let s = plan(&cfg, &i, 10_000).unwrap();
+    assert_eq!((s.level, who(&s), s.next_at), (1, vec!["alice", "bob"], Some(12_000)));
+    let mut i = incident(1, Some(10_000));
+    i.reassign = Some(Reassign::Level(3));
+    let s = plan(&cfg, &i, 10_000).unwrap();
+    assert_eq!((s.level, who(&s), s.clear_ack), (3, vec!["arch"], true));
+    let mut i = incident(1, Some(10_000));
+    i.reassign = Some(Reassign::Contact("dora".into()));
+    let s = plan(&cfg, &i, 10_000).unwrap();
+    assert_eq!((s.level, who(&s)), (1, vec!["dora"]));
+    let mut i = incident(1, Some(10_000));
+    i.reassign = Some(Reassign::Contact("nobody".into()));
+    let s = plan(&cfg, &i, 10_000).unwrap();
+    assert!(s.outbox.is_empty() && s.next_at == Some(10_000), "never silent: escalates now");
+}
+
+#[test]
+fn pages_carry_a_signed_ack_link_when_configured() {
+    let text = crate::config::tests::SMALL.replace(
+        "resolution:",
+        "acks: {public_url: 'https://r.example/', secret: {env: VIGIE_TEST_UNSET_FOR_SURE}}\nresolution:",
+    );
+    // The secret must come from a file or env: use a temporary file.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("key"), "k".repeat(32)).unwrap();
+    let text = text.replace("{env: VIGIE_TEST_UNSET_FOR_SURE}", "{file: key}");
+    let path = dir.path().join("r.yml");
+    let file: crate::config::File = vigie_kit::config::parse(&path, &text).unwrap();
+    let cfg = crate::config::check(&path, &text, file).unwrap();
+    let s = plan(&cfg, &incident(0, Some(0)), 0).unwrap();
+    let n: Notification = serde_json::from_str(&s.outbox[0].body).unwrap();
+    let url = n.ack_url.unwrap();
+    assert!(url.starts_with("https://r.example/ack/1?a=ack&c=alice&e="), "{url}");
+    let plain = plan(&small(), &incident(0, Some(0)), 0).unwrap();
+    assert!(plain.outbox.iter().all(|o| !o.body.contains("/ack/")));
 }

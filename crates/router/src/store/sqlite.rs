@@ -77,6 +77,7 @@ impl Sqlite {
         conn.pragma_update(None, "synchronous", "FULL").map_err(db)?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
+        incidents::migrate(&conn)?;
         recover(&conn, now_ms())?;
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
@@ -199,7 +200,8 @@ fn ingest(conn: &Connection, b: &IngestBatch) -> Result<Ingested, StoreError> {
             })
             .map_err(db)?;
             let id = conn.last_insert_rowid();
-            event(conn, id, b.now, &format!("opened (policy {}, start level {})", b.policy, b.start_level))?;
+            let what = format!("opened: {} (policy {}, start level {})", b.group_labels, b.policy, b.start_level);
+            event(conn, id, b.now, EventKind::AlertFired, None, &what)?;
             (id, 0, true)
         }
         // Resolved alerts of a group with no open incident: already resolved, or never seen.
@@ -247,7 +249,17 @@ fn ingest(conn: &Connection, b: &IngestBatch) -> Result<Ingested, StoreError> {
         )
         .and_then(|mut s| s.execute(params![id, b.now]))
         .map_err(db)?;
-        event(conn, id, b.now, "resolved")?;
+        incidents::record(
+            conn,
+            id,
+            b.now,
+            EventKind::Resolved,
+            Some("alertmanager"),
+            None,
+            None,
+            None,
+            "every alert resolved",
+        )?;
     } else if !opened {
         let announce = newly_firing && level > 0;
         conn.prepare_cached(
@@ -256,17 +268,21 @@ fn ingest(conn: &Connection, b: &IngestBatch) -> Result<Ingested, StoreError> {
         .and_then(|mut s| s.execute(params![id, announce, b.external_url]))
         .map_err(db)?;
         if announce {
-            event(conn, id, b.now, "new alerts joined")?;
+            event(conn, id, b.now, EventKind::AlertJoined, None, "new firing alerts joined")?;
         }
     }
     Ok(Ingested::Stored { incident: (!resolved).then_some(id), opened, resolved })
 }
 
-fn event(conn: &Connection, id: i64, at: Millis, what: &str) -> Result<(), StoreError> {
-    conn.prepare_cached("INSERT INTO events(incident_id, at, what) VALUES (?1, ?2, ?3)")
-        .and_then(|mut s| s.execute(params![id, at, what]))
-        .map(|_| ())
-        .map_err(db)
+fn event(
+    conn: &Connection,
+    id: i64,
+    at: Millis,
+    kind: EventKind,
+    level: Option<usize>,
+    what: &str,
+) -> Result<(), StoreError> {
+    incidents::record(conn, id, at, kind, None, None, None, level, what)
 }
 
 fn json_kv(s: &str) -> KV {
@@ -277,7 +293,8 @@ fn due(conn: &Connection, now: Millis, limit: usize) -> Result<Vec<Incident>, St
     let mut stmt = conn
         .prepare_cached(
             "SELECT id, version, receiver, group_key, policy, external_url, group_labels, firing, level, cycle,
-               start_level, next_at, deadline_at, started_at, resolved_at, announce, resolve_pending
+               start_level, next_at, deadline_at, started_at, resolved_at, announce, resolve_pending,
+               acked, resume, reassign
              FROM incidents WHERE (firing = 1 AND next_at <= ?1) OR announce = 1 OR resolve_pending = 1
              ORDER BY id LIMIT ?2",
         )
@@ -304,6 +321,9 @@ fn due(conn: &Connection, now: Millis, limit: usize) -> Result<Vec<Incident>, St
                 resolve_pending: r.get(16)?,
                 alerts: Vec::new(),
                 paged: Vec::new(),
+                acked: r.get(17)?,
+                resume: r.get(18)?,
+                reassign: r.get::<_, Option<String>>(19)?.as_deref().and_then(Reassign::decode),
             })
         })
         .map_err(db)?;
@@ -357,14 +377,16 @@ fn kind_str(k: Kind) -> &'static str {
     }
 }
 
-fn apply(conn: &Connection, steps: &[Step], now: Millis) -> Result<usize, StoreError> {
-    let mut applied = 0;
+fn apply(conn: &Connection, steps: &[Step], now: Millis) -> Result<Vec<i64>, StoreError> {
+    let mut applied = Vec::new();
     for st in steps {
         let n = conn
             .prepare_cached(
                 "UPDATE incidents SET level = ?3, cycle = ?4, next_at = ?5,
                    announce = CASE WHEN ?6 THEN 0 ELSE announce END,
                    resolve_pending = CASE WHEN ?7 THEN 0 ELSE resolve_pending END,
+                   acked = CASE WHEN ?8 THEN 0 ELSE acked END, resume = CASE WHEN ?8 THEN 0 ELSE resume END,
+                   reassign = CASE WHEN ?8 THEN NULL ELSE reassign END,
                    version = version + 1
                  WHERE id = ?1 AND version = ?2",
             )
@@ -376,14 +398,15 @@ fn apply(conn: &Connection, steps: &[Step], now: Millis) -> Result<usize, StoreE
                     st.cycle as i64,
                     st.next_at,
                     st.clear_announce,
-                    st.clear_resolve
+                    st.clear_resolve,
+                    st.clear_ack
                 ])
             })
             .map_err(db)?;
         if n == 0 {
             continue; // changed since it was read: the next pass plans again
         }
-        applied += 1;
+        applied.push(st.incident);
         for o in &st.outbox {
             conn.prepare_cached(
                 "INSERT INTO outbox(incident_id, kind, level, channel, contact, address, body, next_attempt_at, created_at)
@@ -404,7 +427,7 @@ fn apply(conn: &Connection, steps: &[Step], now: Millis) -> Result<usize, StoreE
             .map_err(db)?;
         }
         for e in &st.events {
-            event(conn, st.incident, now, e)?;
+            event(conn, st.incident, now, e.kind, e.level, &e.detail)?;
         }
     }
     Ok(applied)
@@ -435,6 +458,13 @@ fn claim(conn: &Connection, now: Millis, limit: usize) -> Result<Vec<OutboxItem>
         conn.prepare_cached("UPDATE outbox SET inflight = 1, attempts = attempts + 1 WHERE id = ?1")
             .and_then(|mut s| s.execute(params![it.id]))
             .map_err(db)?;
+        incidents::outbox_event(
+            conn,
+            it.id,
+            now,
+            EventKind::NotificationAttempted,
+            &format!("attempt {}", it.attempts),
+        )?;
     }
     Ok(items)
 }
@@ -448,6 +478,12 @@ fn finish(conn: &Connection, id: i64, outcome: &Outcome, now: Millis) -> Result<
     conn.prepare_cached("INSERT INTO attempts(outbox_id, at, outcome, detail) VALUES (?1, ?2, ?3, ?4)")
         .and_then(|mut s| s.execute(params![id, now, label, detail]))
         .map_err(db)?;
+    let kind = match outcome {
+        Outcome::Sent(_) => EventKind::NotificationSent,
+        Outcome::Retry { .. } => EventKind::NotificationRetry,
+        Outcome::Failed(_) => EventKind::NotificationFailed,
+    };
+    incidents::outbox_event(conn, id, now, kind, detail)?;
     match outcome {
         Outcome::Sent(_) => {
             conn.execute("UPDATE outbox SET state = 'sent', inflight = 0 WHERE id = ?1", params![id]).map_err(db)?;
@@ -474,12 +510,10 @@ fn finish(conn: &Connection, id: i64, outcome: &Outcome, now: Millis) -> Result<
                             params![incident, level, now],
                         )
                         .map_err(db)?;
-                    let what = if n > 0 {
-                        format!("level {level} unreachable ({reason}): escalating now")
-                    } else {
-                        format!("level {level} notification failed: {reason}")
-                    };
-                    event(conn, incident, now, &what)?;
+                    if n > 0 {
+                        let what = format!("level {level} unreachable ({reason}): escalating now");
+                        event(conn, incident, now, EventKind::Escalated, Some(level as usize), &what)?;
+                    }
                 }
             }
         }
@@ -504,7 +538,7 @@ impl Store for Sqlite {
     fn due(&self, now: Millis, limit: usize) -> BoxFuture<'_, Result<Vec<Incident>, StoreError>> {
         Box::pin(self.call(move |c| due(c, now, limit)))
     }
-    fn apply(&self, steps: Vec<Step>, now: Millis) -> BoxFuture<'_, Result<usize, StoreError>> {
+    fn apply(&self, steps: Vec<Step>, now: Millis) -> BoxFuture<'_, Result<Vec<i64>, StoreError>> {
         Box::pin(self.call(move |c| apply(c, &steps, now)))
     }
     fn claim(&self, now: Millis, limit: usize) -> BoxFuture<'_, Result<Vec<OutboxItem>, StoreError>> {
@@ -516,7 +550,22 @@ impl Store for Sqlite {
     fn wakeups(&self) -> BoxFuture<'_, Result<Wakeups, StoreError>> {
         Box::pin(self.call(wakeups))
     }
+    fn act(&self, act: Act, now: Millis) -> BoxFuture<'_, Result<Acted, StoreError>> {
+        Box::pin(self.call(move |c| incidents::act(c, &act, now)))
+    }
+    fn incidents(&self, since: Millis, limit: usize) -> BoxFuture<'_, Result<Vec<Summary>, StoreError>> {
+        Box::pin(self.call(move |c| incidents::list(c, since, limit)))
+    }
+    fn incident(&self, id: i64) -> BoxFuture<'_, Result<Option<Detail>, StoreError>> {
+        Box::pin(self.call(move |c| incidents::detail(c, id)))
+    }
+    fn stats(&self, now: Millis) -> BoxFuture<'_, Result<Stats, StoreError>> {
+        Box::pin(self.call(move |c| incidents::stats(c, now)))
+    }
 }
+
+mod incidents;
+pub use incidents::Reader;
 
 #[cfg(test)]
 mod tests;

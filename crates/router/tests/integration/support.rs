@@ -99,7 +99,7 @@ pub fn request(
     s.set_read_timeout(Some(Duration::from_secs(15)))?;
     let mut head =
         format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-    if !body.is_empty() {
+    if !body.is_empty() && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
         head.push_str("Content-Type: application/json\r\n");
     }
     for (k, v) in headers {
@@ -421,4 +421,60 @@ pub fn wait_mails(maildir: &Path, secs: u64, what: &str, pred: impl Fn(&[Mail]) 
 
 pub fn now_rfc3339() -> String {
     vigie_kit::log::rfc3339_millis(std::time::SystemTime::now())
+}
+
+// ---- acknowledgements ----
+
+pub const API_TOKEN: &str = "api-token-for-tests";
+pub const ACK_KEY: &str = "0123456789abcdef0123456789abcdef-test-key";
+pub const SLACK_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
+pub const TWILIO_TOKEN: &str = "twilio-auth-token-test";
+pub const ALICE_PHONE: &str = "+33600000001";
+
+/// [`router_config`] plus `acks` (links, Slack, Twilio; `ack_ttl`) and `api`, for a router
+/// that will listen on `router_port`.
+pub fn ack_config(dir: &Path, smtp_port: u16, router_port: u16, l2: &str, ack_ttl: &str) -> PathBuf {
+    let p = router_config(dir, smtp_port, "none", l2, "1h");
+    write(dir, "api-token", API_TOKEN);
+    write(dir, "ack-key", ACK_KEY);
+    write(dir, "slack-secret", SLACK_SECRET);
+    write(dir, "twilio-token", TWILIO_TOKEN);
+    let text = std::fs::read_to_string(&p).unwrap().replace(
+        "{name: alice, email: alice@example.org}",
+        &format!("{{name: alice, email: alice@example.org, slack: U0ALICE, phone: \"{ALICE_PHONE}\"}}"),
+    );
+    let text = format!(
+        "{text}acks:
+  public_url: http://127.0.0.1:{router_port}
+  secret: {{file: ack-key}}
+  link_ttl: 1h
+  ack_ttl: {ack_ttl}
+  slack_signing_secret: {{file: slack-secret}}
+  twilio_auth_token: {{file: twilio-token}}
+api:
+  bearer_token: {{file: api-token}}
+"
+    );
+    write(dir, "router.yml", &text)
+}
+
+/// A call to the incidents API with the token.
+pub fn api(r: &Router, method: &str, path: &str, body: &str) -> (u16, serde_json::Value) {
+    let auth = format!("Bearer {API_TOKEN}");
+    let (st, text) = request(r.addr, method, path, &[("Authorization", &auth)], body.as_bytes()).unwrap();
+    (st, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+}
+
+/// The first incident's id and state, from the API.
+pub fn incident_state(r: &Router, id: i64) -> (String, Option<String>) {
+    let (st, v) = api(r, "GET", &format!("/api/v1/incidents/{id}"), "");
+    assert_eq!(st, 200, "{v}");
+    (v["state"].as_str().unwrap().to_owned(), v["acked_by"].as_str().map(str::to_owned))
+}
+
+/// A form POST.
+pub fn post_form(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    let mut h = vec![("Content-Type", "application/x-www-form-urlencoded")];
+    h.extend_from_slice(headers);
+    request(addr, "POST", path, &h, body.as_bytes()).unwrap()
 }

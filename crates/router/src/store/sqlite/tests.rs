@@ -64,9 +64,9 @@ async fn lifecycle_new_alert_then_resolve() {
         outbox: vec![NewOutbox { kind: Kind::Page, level: 1, target: t.clone(), body: "{}".into() }],
         ..Step::default()
     };
-    assert_eq!(s.apply(vec![step.clone()], 1000).await.unwrap(), 1);
+    assert_eq!(s.apply(vec![step.clone()], 1000).await.unwrap().len(), 1);
     // A stale plan (same version) does not apply twice.
-    assert_eq!(s.apply(vec![step], 1000).await.unwrap(), 0);
+    assert_eq!(s.apply(vec![step], 1000).await.unwrap().len(), 0);
     assert!(s.due(1000, 10).await.unwrap().is_empty());
     // A second alert joins: announce.
     let r = s.ingest(batch(2, "g", &[("a", Status::Firing), ("b", Status::Firing)], 2000)).await.unwrap();
@@ -159,4 +159,71 @@ async fn failed_page_escalates_now() {
     let due = s.due(2000, 10).await.unwrap();
     assert_eq!(due.len(), 1, "the next level is due now");
     assert_eq!(due[0].next_at, Some(2000));
+}
+
+fn act(id: i64, what: What) -> Act {
+    Act { incident: id, actor: "api:test".into(), via: "api".into(), what, note: None }
+}
+
+#[tokio::test]
+async fn ack_unack_resolve_and_the_timeline_in_order() {
+    let (dir, s) = open();
+    s.ingest(batch(1, "g", &[("a", Status::Firing)], 1000)).await.unwrap();
+    let inc = s.due(1000, 10).await.unwrap().remove(0);
+    let t = crate::config::Target { contact: "alice".into(), channel: ChannelKind::Email, address: "a@x".into() };
+    let step = Step {
+        incident: inc.id,
+        version: inc.version,
+        level: 1,
+        next_at: Some(5000),
+        outbox: vec![NewOutbox { kind: Kind::Page, level: 1, target: t, body: "{}".into() }],
+        events: vec![Event::new(EventKind::Paged, Some(1), "paged level 1")],
+        ..Step::default()
+    };
+    s.apply(vec![step], 1000).await.unwrap();
+    let claimed = s.claim(1100, 10).await.unwrap();
+    s.finish(claimed[0].id, Outcome::Sent("250 ok".into()), 1200).await.unwrap();
+
+    // Ack: escalation waits for the expiry (no step due at 5000 any more).
+    let r = s.act(act(inc.id, What::Ack { until: 60_000 }), 2000).await.unwrap();
+    assert_eq!(r, Acted::Done { first_ack_after: Some(1000) });
+    assert!(s.due(5000, 10).await.unwrap().is_empty(), "acked: level 2 not due");
+    let due = s.due(60_000, 10).await.unwrap();
+    assert!(due[0].acked, "the expiry is due at 60 s");
+    // A second ack is not a first one; unack resumes now.
+    let r = s.act(act(inc.id, What::Ack { until: 70_000 }), 3000).await.unwrap();
+    assert_eq!(r, Acted::Done { first_ack_after: None });
+    assert_eq!(s.act(act(inc.id, What::Unack), 4000).await.unwrap(), Acted::Done { first_ack_after: None });
+    let due = s.due(4000, 10).await.unwrap();
+    assert!(due[0].resume && !due[0].acked);
+    s.act(act(inc.id, What::Note("looking at the disk".into())), 4500).await.unwrap();
+    assert_eq!(s.act(act(inc.id, What::Resolve), 5000).await.unwrap(), Acted::Done { first_ack_after: None });
+    assert_eq!(s.act(act(inc.id, What::Ack { until: 9000 }), 5100).await.unwrap(), Acted::NotApplicable);
+    assert_eq!(s.act(act(99, What::Resolve), 5100).await.unwrap(), Acted::NotFound);
+
+    let d = s.incident(inc.id).await.unwrap().unwrap();
+    let kinds: Vec<&str> = d.timeline.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "alert_fired",
+            "paged",
+            "notification_attempted",
+            "notification_sent",
+            "acked",
+            "acked",
+            "unacked",
+            "note",
+            "resolved"
+        ]
+    );
+    assert_eq!(d.timeline[3].contact.as_deref(), Some("alice"));
+    assert_eq!(d.timeline[3].channel.as_deref(), Some("email"));
+    assert_eq!(d.timeline[4].actor.as_deref(), Some("api:test"));
+    assert_eq!((d.summary.state, d.summary.first_ack_at_ms, d.max_level), ("resolved", Some(2000), 1));
+    // The CLI's reader sees the same thing from another connection.
+    let r = Reader::open(&dir.path().join("r.db")).unwrap();
+    assert_eq!(r.incident(inc.id).unwrap().unwrap().timeline.len(), 9);
+    let st = s.stats(6000).await.unwrap();
+    assert_eq!((st.open_by_level.len(), st.outbox_depth), (0, 0));
 }
