@@ -5,9 +5,10 @@
 //! `/proc/PID/status`, sampled after every scrape), the samples and bytes of one answer, and
 //! the first target's ratios to the second.
 //!
-//! `vigie-bench [--scrapes N] [--warmup N] NAME=URL=PID NAME=URL=PID`, e.g.
+//! `vigie-bench [--scrapes N] [--warmup N] NAME=URL=PID [NAME=URL=PID]`, e.g.
 //! `vigie-bench vigie=http://127.0.0.1:41000/metrics=1234 node_exporter=http://127.0.0.1:41001/metrics=1240`.
-//! Measurements, never assertions: `tests/bench/host` runs it; no test depends on its numbers.
+//! With one target (an exporter whose incumbent cannot run here) it prints its line and no
+//! ratios. Measurements, never assertions: `tests/bench/host` runs it; no test depends on its numbers.
 
 #![forbid(unsafe_code)]
 
@@ -130,15 +131,15 @@ fn run(args: Vec<String>) -> Result<(), String> {
             "--warmup" => warmup = value("--warmup")?,
             "-h" | "--help" => {
                 println!(
-                    "usage: vigie-bench [--scrapes N (default {MIN_SCRAPES})] [--warmup N] NAME=URL=PID NAME=URL=PID"
+                    "usage: vigie-bench [--scrapes N (default {MIN_SCRAPES})] [--warmup N] NAME=URL=PID [NAME=URL=PID]"
                 );
                 return Ok(());
             }
             _ => targets.push(parse_target(&arg)?),
         }
     }
-    if targets.len() != 2 {
-        return Err("give exactly two targets: ours first, the incumbent second".into());
+    if !(1..=2).contains(&targets.len()) {
+        return Err("give one target, or two: ours first, the incumbent second".into());
     }
     if scrapes < MIN_SCRAPES {
         eprintln!("note: {scrapes} scrapes (< {MIN_SCRAPES}): a smoke run, numbers too coarse to report");
@@ -155,7 +156,8 @@ fn run(args: Vec<String>) -> Result<(), String> {
     for i in 0..scrapes {
         // Alternate which goes first, so neither always scrapes a warmer page cache.
         let order: [usize; 2] = if i % 2 == 0 { [0, 1] } else { [1, 0] };
-        for &k in &order {
+        let n = targets.len();
+        for &k in order.iter().filter(|&&k| k < n) {
             let t = &mut targets[k];
             let (took, body) = scrape(t)?;
             t.latencies.push(took);
@@ -180,6 +182,9 @@ fn run(args: Vec<String>) -> Result<(), String> {
             "{:<24} {:>10.2} {:>10.2} {:>14.3} {:>10.1} {:>8} {:>10}",
             t.name, s.median_ms, s.p90_ms, s.cpu_ms_per_scrape, s.rss_mib, t.samples, t.bytes
         );
+    }
+    if s.len() < 2 {
+        return Ok(());
     }
     let ratio = |a: f64, b: f64| if b > 0.0 { format!("{:.3}", a / b) } else { "n/a".into() };
     println!(

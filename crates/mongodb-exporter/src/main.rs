@@ -241,16 +241,14 @@ pub fn options(m: &ArgMatches) -> Options {
 fn target(m: &ArgMatches) -> Result<Target<Arc<Conn>>, String> {
     let user = m.get_one::<String>(USER).map(String::as_str);
     let password = m.get_one::<String>(PASSWORD).map(|p| Secret::new(p.clone()));
-    let uris: Vec<String> = m
-        .get_many::<String>(URI)
-        .map(|v| {
-            v.filter(|s| !s.trim().is_empty())
-                .map(|u| target::complete_uri(u.trim(), user, password.as_ref()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let pieces: Vec<String> = m.get_many::<String>(URI).map(|v| v.cloned().collect()).unwrap_or_default();
+    let uris: Vec<String> =
+        target::join_uri_list(&pieces).iter().map(|u| target::complete_uri(u, user, password.as_ref())).collect();
     if uris.is_empty() {
         return Err(format!("--{URI} (or MONGODB_URI) is required"));
+    }
+    for u in &uris {
+        target::check_scheme(u)?;
     }
     for u in &uris {
         tracing::info!(target = target::host_part(u), "Configured target.");

@@ -95,6 +95,40 @@ pub fn host_part(uri: &str) -> &str {
     rest.rsplit_once('@').map_or(rest, |(_, h)| h)
 }
 
+/// The `--mongodb.uri` values, split at commas, back into targets as Percona reads them: a
+/// piece with a scheme starts a target, the pieces after it without one are more hosts of
+/// that target (`mongodb://a:1,b:2/?replicaSet=rs` stays one target), and a piece without a
+/// scheme and no target before it is a target of its own.
+pub fn join_uri_list(pieces: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut open = false;
+    for p in pieces.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+        if p.starts_with("mongodb://") || p.starts_with("mongodb+srv://") {
+            out.push(p.to_owned());
+            // An SRV URI names one host; what follows stands alone.
+            open = p.starts_with("mongodb://");
+        } else if let (true, Some(last)) = (open, out.last_mut()) {
+            last.push(',');
+            last.push_str(p);
+        } else {
+            out.push(p.to_owned());
+        }
+    }
+    out
+}
+
+/// `mongodb+srv://` needs DNS SRV and TXT lookups, which this build does not link.
+pub fn check_scheme(uri: &str) -> Result<(), String> {
+    if uri.starts_with("mongodb+srv://") {
+        return Err(format!(
+            "--mongodb.uri {}: mongodb+srv:// URIs are not supported (this build does no DNS SRV lookups); \
+             give the hosts in a mongodb:// URI instead",
+            host_part(uri)
+        ));
+    }
+    Ok(())
+}
+
 /// Percona's URI handling: `mongodb://` is added when missing, and `user:password@` when
 /// the URI has none and a user is given.
 pub fn complete_uri(uri: &str, user: Option<&str>, password: Option<&Secret>) -> String {
@@ -363,5 +397,20 @@ mod tests {
         let s = Session::new("mongodb://a:s3cr%40t@h:1/".into());
         assert_eq!(s.scrub("bad s3cr%40t and s3cr@t".into()), "bad <redacted> and <redacted>");
         assert_eq!(s.hosts, "h:1");
+    }
+
+    #[test]
+    fn uri_lists_as_percona_joins_them() {
+        let v = |a: &[&str]| join_uri_list(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        // clap splits `mongodb://a:1,b:2/?replicaSet=rs` at the comma: one target again.
+        assert_eq!(v(&["mongodb://a:1", "b:2/?replicaSet=rs"]), ["mongodb://a:1,b:2/?replicaSet=rs"]);
+        assert_eq!(v(&["a:1", "b:2"]), ["a:1", "b:2"]);
+        assert_eq!(v(&["mongodb://a:1", "mongodb://c:3", "d:4"]), ["mongodb://a:1", "mongodb://c:3,d:4"]);
+        assert_eq!(v(&["mongodb+srv://u:p@cluster.example", "d:4"]), ["mongodb+srv://u:p@cluster.example", "d:4"]);
+        // SRV: refused with a reason naming the host part only (no DNS here, so only the
+        // check can be tested).
+        let e = check_scheme("mongodb+srv://u:Secr3t@cluster.example/db").unwrap_err();
+        assert!(e.contains("cluster.example") && e.contains("not supported") && !e.contains("Secr3t"), "{e}");
+        assert!(check_scheme("mongodb://h:1").is_ok());
     }
 }
