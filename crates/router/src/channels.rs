@@ -6,6 +6,9 @@
 //! Adding a channel: one file under `channels/` implementing [`Channel`], one variant here.
 
 pub mod email;
+pub mod http;
+pub mod slack;
+pub mod sms;
 
 use std::time::Duration;
 
@@ -21,9 +24,9 @@ use crate::payload::KV;
 pub enum ChannelKind {
     /// SMTP (`channels/email.rs`).
     Email,
-    /// Slack incoming webhook (not in this version).
+    /// Slack: incoming webhooks or the Web API with a bot token (`channels/slack.rs`).
     Slack,
-    /// SMS (not in this version).
+    /// SMS: Twilio or an HTTP gateway (`channels/sms.rs`).
     Sms,
 }
 
@@ -39,7 +42,7 @@ impl ChannelKind {
 
     /// Whether this build can send on it.
     pub fn available(self) -> bool {
-        matches!(self, ChannelKind::Email)
+        matches!(self, ChannelKind::Email | ChannelKind::Slack | ChannelKind::Sms)
     }
 
     /// The contact's address on this channel.
@@ -188,4 +191,38 @@ pub trait Channel: Send + Sync {
     fn kind(&self) -> ChannelKind;
     /// Sends one notification.
     fn send<'a>(&'a self, n: &'a Notification) -> BoxFuture<'a, Result<Receipt, SendError>>;
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A level-2 page of incident 42 (one firing alert, severity warning) to contact `ops`.
+    pub(crate) fn notification(kind: Kind) -> Notification {
+        let kv = |p: &[(&str, &str)]| p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Notification {
+            kind,
+            incident: 42,
+            level: 2,
+            policy: "standard".into(),
+            receiver: "vigie".into(),
+            group_key: "{}:{alertname=\"HighCPU\"}".into(),
+            group_labels: kv(&[("alertname", "HighCPU"), ("severity", "warning")]),
+            started_at_ms: 1_700_000_000_000,
+            resolved_at_ms: (kind == Kind::Resolved).then_some(1_700_000_100_000),
+            alerts: vec![AlertView {
+                status: if kind == Kind::Resolved { "resolved" } else { "firing" }.into(),
+                labels: kv(&[("alertname", "HighCPU"), ("instance", "web<1>")]),
+                annotations: kv(&[("summary", "CPU > 80%"), ("runbook_url", "https://runbooks.example/cpu?a|b")]),
+                starts_at: "2026-11-22T10:00:00Z".into(),
+                generator_url: "http://prometheus.example/graph".into(),
+            }],
+            external_url: "http://am.example".into(),
+            contact: "ops".into(),
+            address: "ops".into(),
+            note: None,
+            repeat: false,
+            ack_url: Some("https://router.example/ack?t=abc".into()),
+        }
+    }
 }

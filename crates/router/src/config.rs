@@ -1,4 +1,5 @@
-//! The router's YAML config (`--config FILE`): storage, ingest auth, the email channel,
+//! The router's YAML config (`--config FILE`): storage, ingest auth, the channels (email,
+//! Slack, SMS),
 //! delivery retries, contacts, teams, escalation policies and the route tree that picks a
 //! policy from an alert group's labels (Alertmanager matcher syntax).
 //!
@@ -18,7 +19,7 @@ use serde::{Deserialize, Deserializer};
 use vigie_kit::config::{self as kitconfig, ConfigError};
 use vigie_kit::Secret;
 
-use crate::channels::{email, ChannelKind};
+use crate::channels::{email, slack, sms, ChannelKind};
 use crate::payload::KV;
 pub use matcher::Matcher;
 
@@ -75,6 +76,12 @@ pub struct File {
     /// The SMTP channel; required if any level uses `email`.
     #[serde(default)]
     pub email: Option<email::Config>,
+    /// Slack webhooks and/or bot token; required if any level uses `slack`.
+    #[serde(default)]
+    pub slack: Option<slack::Config>,
+    /// Twilio or an HTTP SMS gateway; required if any level uses `sms`.
+    #[serde(default)]
+    pub sms: Option<sms::Config>,
     /// Retries of the outbox.
     #[serde(default)]
     pub delivery: Delivery,
@@ -247,10 +254,10 @@ pub struct ContactFile {
     /// Email address.
     #[serde(default)]
     pub email: Option<String>,
-    /// Slack member or channel (channel not available in part 1).
+    /// A `slack.webhooks` name, or (with a bot token) a channel or user id.
     #[serde(default)]
     pub slack: Option<String>,
-    /// E.164 phone number (SMS not available in part 1).
+    /// E.164 phone number (`+33612345678`), for SMS.
     #[serde(default)]
     pub phone: Option<String>,
 }
@@ -350,6 +357,10 @@ pub struct Config {
     pub ingest: IngestAuth,
     /// SMTP, if configured.
     pub email: Option<email::Settings>,
+    /// Slack, if configured.
+    pub slack: Option<slack::Settings>,
+    /// SMS, if configured.
+    pub sms: Option<sms::Settings>,
     /// Retries.
     pub delivery: Delivery,
     /// Resolution target.
@@ -515,6 +526,33 @@ pub fn check(path: &Path, text: &str, file: File) -> Result<Config, Vec<ConfigEr
         },
         None => None,
     };
+    let at = |section: &str, field: String| {
+        if field.is_empty() {
+            section.to_owned()
+        } else {
+            format!("{section}.{field}")
+        }
+    };
+    let slack = match &file.slack {
+        Some(c) => match slack::Settings::from_config(c, base) {
+            Ok(s) => Some(s),
+            Err((field, m)) => {
+                err(at("slack", field), m);
+                None
+            }
+        },
+        None => None,
+    };
+    let sms = match &file.sms {
+        Some(c) => match sms::Settings::from_config(c, base) {
+            Ok(s) => Some(s),
+            Err((field, m)) => {
+                err(at("sms", field), m);
+                None
+            }
+        },
+        None => None,
+    };
     if file.delivery.max_attempts == 0 {
         err("delivery.max_attempts".into(), "must be at least 1".into());
     }
@@ -531,6 +569,16 @@ pub fn check(path: &Path, text: &str, file: File) -> Result<Config, Vec<ConfigEr
         if let Some(addr) = &c.email {
             if addr.parse::<lettre::Address>().is_err() {
                 err(format!("contacts[{i}].email"), format!("invalid email address {addr:?}"));
+            }
+        }
+        if let Some(phone) = &c.phone {
+            if !sms::is_e164(phone) {
+                err(format!("contacts[{i}].phone"), format!("{phone:?} is not an E.164 number (+33612345678)"));
+            }
+        }
+        if let (Some(addr), Some(s)) = (&c.slack, &slack) {
+            if let Err(m) = s.check_address(addr) {
+                err(format!("contacts[{i}].slack"), m);
             }
         }
         if c.email.is_none() && c.slack.is_none() && c.phone.is_none() {
@@ -618,16 +666,13 @@ pub fn check(path: &Path, text: &str, file: File) -> Result<Config, Vec<ConfigEr
             };
             let mut channel_errors = false;
             for ch in &lf.channels {
-                if !ch.available() {
-                    err(
-                        ch_at.clone(),
-                        format!("channel {} is not available yet (this version sends email)", ch.as_str()),
-                    );
-                    channel_errors = true;
-                    continue;
-                }
-                if *ch == ChannelKind::Email && file.email.is_none() {
-                    err(ch_at.clone(), "channel email needs the top-level `email` section".into());
+                let configured = match ch {
+                    ChannelKind::Email => file.email.is_some(),
+                    ChannelKind::Slack => file.slack.is_some(),
+                    ChannelKind::Sms => file.sms.is_some(),
+                };
+                if !ch.available() || !configured {
+                    err(ch_at.clone(), format!("channel {0} needs the top-level `{0}` section", ch.as_str()));
                     channel_errors = true;
                     continue;
                 }
@@ -737,6 +782,8 @@ pub fn check(path: &Path, text: &str, file: File) -> Result<Config, Vec<ConfigEr
         storage_path,
         ingest,
         email,
+        slack,
+        sms,
         delivery: file.delivery,
         resolution: file.resolution,
         policies,

@@ -229,7 +229,14 @@ pub fn contact_targets(cfg: &Config, contact: &str) -> Vec<Target> {
     let Some(c) = cfg.contacts.get(contact) else { return Vec::new() };
     [ChannelKind::Email, ChannelKind::Slack, ChannelKind::Sms]
         .into_iter()
-        .filter(|ch| ch.available() && (*ch != ChannelKind::Email || cfg.email.is_some()))
+        .filter(|ch| {
+            ch.available()
+                && match ch {
+                    ChannelKind::Email => cfg.email.is_some(),
+                    ChannelKind::Slack => cfg.slack.is_some(),
+                    ChannelKind::Sms => cfg.sms.is_some(),
+                }
+        })
         .filter_map(|ch| ch.address(c).map(|a| Target { contact: c.name.clone(), channel: ch, address: a.to_owned() }))
         .collect()
 }

@@ -8,7 +8,7 @@ use tokio::sync::Notify;
 use vigie_kit::server::Listeners;
 use vigie_kit::web_config::Web;
 
-use crate::channels::{email::Email, Channel, ChannelKind};
+use crate::channels::{email::Email, slack::Slack, sms::Sms, Channel, ChannelKind};
 use crate::config::Config;
 use crate::ingest;
 use crate::metrics::Metrics;
@@ -29,6 +29,14 @@ pub async fn run(
     if let Some(s) = &config.email {
         tracing::info!(channel = "email", smarthost = s.smarthost, "Channel ready.");
         channels.insert(ChannelKind::Email, Arc::new(Email::new(s.clone())) as Arc<dyn Channel>);
+    }
+    if let Some(s) = &config.slack {
+        tracing::info!(channel = "slack", settings = ?s, "Channel ready.");
+        channels.insert(ChannelKind::Slack, Arc::new(Slack::new(s.clone(), store.clone())) as Arc<dyn Channel>);
+    }
+    if let Some(s) = &config.sms {
+        tracing::info!(channel = "sms", settings = ?s, "Channel ready.");
+        channels.insert(ChannelKind::Sms, Arc::new(Sms::new(s.clone())) as Arc<dyn Channel>);
     }
     let config = Arc::new(config);
     let metrics = Arc::new(Metrics::new());

@@ -247,4 +247,14 @@ pub trait Store: Send + Sync {
     fn incident(&self, id: i64) -> BoxFuture<'_, Result<Option<Detail>, StoreError>>;
     /// Gauges read at scrape time.
     fn stats(&self, now: Millis) -> BoxFuture<'_, Result<Stats, StoreError>>;
+    /// The receipt of the first delivered notification of `incident` on `channel` to
+    /// `address` that starts with `prefix` (a Slack message's channel and `ts`, so that later
+    /// notifications update that message in place).
+    fn first_receipt(
+        &self,
+        incident: i64,
+        channel: ChannelKind,
+        address: String,
+        prefix: &'static str,
+    ) -> BoxFuture<'_, Result<Option<String>, StoreError>>;
 }

@@ -3,6 +3,10 @@
 //! - `acks`: each ack path (signed link, API, Slack, Twilio) stops the escalation; forged and
 //!   expired links get 403; ack expiry and unack resume; the RCA; promtool on `/metrics`.
 //! - `bad_input`: malformed JSON, wrong version, wrong token, 10 MB body, duplicates.
+//! - `channels`: Slack (webhook and bot token) and SMS (Twilio, HTTP gateway) against local
+//!   HTTP servers standing in for Slack's and Twilio's endpoints (`mock_http`): 429 with
+//!   `Retry-After`, 5xx, rejections, message shapes, secrets kept out of logs, `/metrics` and
+//!   the store.
 //! - `fuzz`: ≥ 10,000 mutations of the real Alertmanager captures through the parser, a
 //!   share of them over HTTP, and mutated configs through the config checks.
 //! - `services`: a real Alertmanager 0.25 posting to the router and a real aiosmtpd with
@@ -17,8 +21,12 @@
 mod acks;
 #[path = "integration/bad_input.rs"]
 mod bad_input;
+#[path = "integration/channels.rs"]
+mod channels;
 #[path = "integration/fuzz.rs"]
 mod fuzz;
+#[path = "integration/mock_http.rs"]
+mod mock_http;
 #[path = "integration/services.rs"]
 mod services;
 #[path = "integration/support.rs"]

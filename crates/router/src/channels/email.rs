@@ -174,7 +174,8 @@ impl Channel for Email {
     }
 }
 
-fn state_line(n: &Notification) -> String {
+/// `Incident #42 firing since …; 1 of 2 alerts firing; paged up to level 1 (policy p).`
+pub(crate) fn state_line(n: &Notification) -> String {
     let since = vigie_kit::log::rfc3339_millis(ms_to_time(n.started_at_ms));
     match (n.kind, n.resolved_at_ms) {
         (Kind::Resolved, Some(end)) => format!(
@@ -198,7 +199,8 @@ fn ms_to_time(ms: i64) -> std::time::SystemTime {
     std::time::UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
 }
 
-const LINKS: [(&str, &str); 2] = [("runbook_url", "Runbook"), ("dashboard_url", "Dashboard")];
+/// Annotations shown as links, with their names.
+pub(crate) const LINKS: [(&str, &str); 2] = [("runbook_url", "Runbook"), ("dashboard_url", "Dashboard")];
 
 /// The plain-text body.
 pub fn text(n: &Notification) -> String {

@@ -49,6 +49,14 @@ fn example_config_is_valid() {
     let text = text.replace("bearer_token: {file: /etc/vigie-router/webhook-token}", "");
     let text = text.replace("password: {env: VIGIE_SMTP_PASSWORD}", "");
     let text = text.replace("username: vigie\n", "");
+    // Stand-ins for the Slack and Twilio secrets.
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("hook"), "https://hooks.slack.com/services/T0/B0/X\n").unwrap();
+    std::fs::write(tmp.path().join("twilio"), "t\n").unwrap();
+    let hook = format!("{{file: {}}}", tmp.path().join("hook").display());
+    let text = text.replace("{file: /etc/vigie-router/slack-ops-l1.url}", &hook);
+    let twilio = format!("{{file: {}}}", tmp.path().join("twilio").display());
+    let text = text.replace("{env: VIGIE_TWILIO_TOKEN}", &twilio);
     let file: File = kitconfig::parse(&p, &text).unwrap();
     let cfg = check(&p, &text, file).unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(cfg.policies.len(), 2);
@@ -58,6 +66,9 @@ fn example_config_is_valid() {
     assert_eq!(cfg.route(&db).name, "critical");
     let dev: KV = [("service".to_string(), "db".to_string()), ("env".to_string(), "dev".to_string())].into();
     assert_eq!(cfg.route(&dev).name, "standard");
+    let l1: Vec<(ChannelKind, &str)> =
+        cfg.policy("critical").unwrap().levels[0].targets.iter().map(|t| (t.channel, t.address.as_str())).collect();
+    assert!(l1.contains(&(ChannelKind::Slack, "ops-l1")) && l1.contains(&(ChannelKind::Sms, "+33600000001")), "{l1:?}");
     // Level 1 of "standard" has no targets: the teams with `level: 1`.
     let l1: Vec<&str> = cfg.policies[0].levels[0].targets.iter().map(|t| t.contact.as_str()).collect();
     assert_eq!(l1, ["alice", "bob"]);

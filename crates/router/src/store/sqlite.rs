@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS outbox(
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(next_attempt_at) WHERE state = 'pending';
 CREATE INDEX IF NOT EXISTS outbox_incident ON outbox(incident_id);
 CREATE TABLE IF NOT EXISTS attempts(outbox_id INTEGER NOT NULL, at INTEGER NOT NULL, outcome TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS attempts_outbox ON attempts(outbox_id);
 CREATE TABLE IF NOT EXISTS events(incident_id INTEGER NOT NULL, at INTEGER NOT NULL, what TEXT NOT NULL);
 ";
 
@@ -531,6 +532,23 @@ fn wakeups(conn: &Connection) -> Result<Wakeups, StoreError> {
     Ok((a, b))
 }
 
+fn first_receipt(
+    conn: &Connection,
+    incident: i64,
+    channel: ChannelKind,
+    address: &str,
+    prefix: &str,
+) -> Result<Option<String>, StoreError> {
+    conn.prepare_cached(
+        "SELECT a.detail FROM outbox o JOIN attempts a ON a.outbox_id = o.id
+         WHERE o.incident_id = ?1 AND o.channel = ?2 AND o.address = ?3 AND a.outcome = 'sent'
+           AND substr(a.detail, 1, length(?4)) = ?4
+         ORDER BY a.at, a.rowid LIMIT 1",
+    )
+    .and_then(|mut s| s.query_row(params![incident, channel.as_str(), address, prefix], |r| r.get(0)).optional())
+    .map_err(db)
+}
+
 impl Store for Sqlite {
     fn ingest(&self, batch: IngestBatch) -> BoxFuture<'_, Result<Ingested, StoreError>> {
         Box::pin(self.call(move |c| ingest(c, &batch)))
@@ -561,6 +579,15 @@ impl Store for Sqlite {
     }
     fn stats(&self, now: Millis) -> BoxFuture<'_, Result<Stats, StoreError>> {
         Box::pin(self.call(move |c| incidents::stats(c, now)))
+    }
+    fn first_receipt(
+        &self,
+        incident: i64,
+        channel: ChannelKind,
+        address: String,
+        prefix: &'static str,
+    ) -> BoxFuture<'_, Result<Option<String>, StoreError>> {
+        Box::pin(self.call(move |c| first_receipt(c, incident, channel, &address, prefix)))
     }
 }
 

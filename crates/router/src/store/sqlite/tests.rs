@@ -227,3 +227,27 @@ async fn ack_unack_resolve_and_the_timeline_in_order() {
     let st = s.stats(6000).await.unwrap();
     assert_eq!((st.open_by_level.len(), st.outbox_depth), (0, 0));
 }
+
+#[tokio::test]
+async fn first_receipt_finds_the_first_delivered_message() {
+    let (_d, s) = open();
+    s.ingest(batch(1, "g", &[("a", Status::Firing)], 1000)).await.unwrap();
+    let inc = s.due(1000, 10).await.unwrap().remove(0);
+    let t = crate::config::Target { contact: "ops".into(), channel: ChannelKind::Slack, address: "C1".into() };
+    let o = |kind| NewOutbox { kind, level: 1, target: t.clone(), body: "{}".into() };
+    let step =
+        Step { incident: inc.id, version: inc.version, level: 1, outbox: vec![o(Kind::Page)], ..Step::default() };
+    s.apply(vec![step], 1000).await.unwrap();
+    let none = s.first_receipt(inc.id, ChannelKind::Slack, "C1".into(), "slack:").await.unwrap();
+    assert_eq!(none, None);
+    let item = s.claim(1000, 10).await.unwrap().remove(0);
+    s.finish(item.id, Outcome::Retry { reason: "429".into(), at: 1500 }, 1100).await.unwrap();
+    let item = s.claim(2000, 10).await.unwrap().remove(0);
+    s.finish(item.id, Outcome::Sent("slack:C1:1.000".into()), 2100).await.unwrap();
+    let inc = s.due(1000, 10).await.unwrap();
+    assert!(inc.is_empty());
+    let got = s.first_receipt(item.incident, ChannelKind::Slack, "C1".into(), "slack:").await.unwrap();
+    assert_eq!(got.as_deref(), Some("slack:C1:1.000"));
+    assert_eq!(s.first_receipt(item.incident, ChannelKind::Slack, "C2".into(), "slack:").await.unwrap(), None);
+    assert_eq!(s.first_receipt(item.incident, ChannelKind::Slack, "C1".into(), "other:").await.unwrap(), None);
+}

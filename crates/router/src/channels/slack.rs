@@ -1,0 +1,524 @@
+//! The Slack channel: Block Kit messages through incoming webhooks, or through the Web API
+//! with a bot token, in which case later notifications of an incident update its first
+//! message in place (`chat.update`: the new level, new alerts, green when resolved) and an
+//! escalation also posts a broadcast reply in its thread, so that the channel hears it.
+//!
+//! A contact's `slack:` is either the name of an entry of `slack.webhooks` (the webhook URL is
+//! a secret: only the name is stored in the outbox and the timeline; the URL is resolved at
+//! send) or, with a bot token, a channel or user id (`C0123ABCD`, `U0123ABCD`).
+//!
+//! Each message has the title, the severity as the attachment's colour, the level, the alerts
+//! with their labels, the links (runbook, dashboard, source, Alertmanager), an "Acknowledge"
+//! button (`action_id` [`ACK_ACTION`], value = the incident id, for the interactivity
+//! endpoint) and, when the notification carries a signed ack link, a button opening it.
+//!
+//! Outcome mapping: 429 (and the Web API's `ratelimited`) is [`SendError::Retry`] after the
+//! `Retry-After` Slack asked for, 5xx and transport failures are retried, other 4xx
+//! (`invalid_payload`, `channel_not_found`, `no_service`…) and Web API errors are rejected
+//! with Slack's reason. Sends to one webhook or channel are spaced by `min_interval` (Slack
+//! allows about one message per second), so that a storm does not earn 429s.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::time::Instant;
+use vigie_kit::{BoxFuture, Secret};
+
+use super::email::{state_line, LINKS};
+use super::http::{Client, Response, Url};
+use super::{Channel, ChannelKind, Kind, Notification, Receipt, SendError};
+use crate::config::{Dur, SecretRef};
+use crate::store::Store;
+
+/// `action_id` of the "Acknowledge" button; its `value` is the incident id.
+pub const ACK_ACTION: &str = "vigie_ack";
+/// `action_id` of the button that opens the signed ack link. Slack also reports presses of
+/// link buttons to the interactivity endpoint: this id must not start with [`ACK_ACTION`],
+/// which that endpoint acts on.
+pub const ACK_LINK_ACTION: &str = "vigie_link_ack";
+/// Prefix of the receipts of messages posted with the bot token: `slack:CHANNEL:TS`.
+const RECEIPT: &str = "slack:";
+/// Most alerts shown in one message (Slack allows 50 blocks).
+const MAX_ALERTS: usize = 10;
+
+/// `slack:` in the config.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Incoming webhooks by name; contacts name them in `slack:`.
+    #[serde(default)]
+    pub webhooks: Vec<WebhookFile>,
+    /// Bot token (`xoxb-…`) with `chat:write`: posts with `chat.postMessage` to channel or user
+    /// ids and updates messages in place.
+    #[serde(default)]
+    pub bot_token: Option<SecretRef>,
+    /// Web API base (default `https://slack.com/api`).
+    #[serde(default)]
+    pub api_url: Option<String>,
+    /// Least time between two messages to one webhook or channel (default 1s).
+    #[serde(default)]
+    pub min_interval: Option<Dur>,
+    /// Per request (default 10s).
+    #[serde(default)]
+    pub timeout: Option<Dur>,
+    /// Extra CA certificate (PEM) to trust, e.g. an outgoing proxy's.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// `slack.webhooks[]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookFile {
+    /// What contacts write in `slack:`.
+    pub name: String,
+    /// The webhook URL: a secret (`{file: …}` or `{env: …}`).
+    pub url: SecretRef,
+}
+
+/// The checked Slack settings. `Debug` shows names, never URLs or the token.
+#[derive(Clone)]
+pub struct Settings {
+    webhooks: BTreeMap<String, Url>,
+    bot: Option<(Secret, Url)>,
+    min_interval: Duration,
+    client: Client,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("webhooks", &self.webhooks.keys().collect::<Vec<_>>())
+            .field("bot", &self.bot.is_some())
+            .finish()
+    }
+}
+
+/// A Slack conversation or user id: `C0123ABCD`, `G…`, `D…`, `U…`, `W…`.
+pub fn is_slack_id(s: &str) -> bool {
+    s.len() >= 7
+        && s.starts_with(['C', 'G', 'D', 'U', 'W'])
+        && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+impl Settings {
+    /// Checks the config, reads the secrets; an error names the field under `slack.`.
+    pub fn from_config(c: &Config, base: &Path) -> Result<Settings, (String, String)> {
+        let mut webhooks = BTreeMap::new();
+        for (i, w) in c.webhooks.iter().enumerate() {
+            let secret = w.url.resolve(base).map_err(|m| (format!("webhooks[{i}].url"), m))?;
+            let url = Url::parse(secret.expose()).map_err(|m| (format!("webhooks[{i}].url"), m))?;
+            if webhooks.insert(w.name.clone(), url).is_some() {
+                return Err((format!("webhooks[{i}].name"), format!("duplicate webhook {:?}", w.name)));
+            }
+        }
+        let bot = match &c.bot_token {
+            Some(t) => {
+                let token = t.resolve(base).map_err(|m| ("bot_token".to_owned(), m))?;
+                let api = c.api_url.as_deref().unwrap_or("https://slack.com/api");
+                let api = Url::parse(api).map_err(|m| ("api_url".to_owned(), m))?;
+                Some((token, api))
+            }
+            None if c.api_url.is_some() => return Err(("api_url".into(), "only used with `bot_token`".into())),
+            None => None,
+        };
+        if webhooks.is_empty() && bot.is_none() {
+            return Err((String::new(), "give `webhooks`, `bot_token` or both".into()));
+        }
+        let ca = c.ca_file.as_ref().map(|p| if p.is_absolute() { p.clone() } else { base.join(p) });
+        let timeout = c.timeout.map_or(Duration::from_secs(10), |d| d.0);
+        let client = Client::new(ca.as_deref(), timeout).map_err(|m| ("ca_file".to_owned(), m))?;
+        let min_interval = c.min_interval.map_or(Duration::from_secs(1), |d| d.0);
+        Ok(Settings { webhooks, bot, min_interval, client })
+    }
+
+    /// Whether a contact's `slack:` can be reached; else why not.
+    pub fn check_address(&self, address: &str) -> Result<(), String> {
+        if self.webhooks.contains_key(address) || (self.bot.is_some() && is_slack_id(address)) {
+            return Ok(());
+        }
+        let names: Vec<&str> = self.webhooks.keys().map(String::as_str).collect();
+        Err(if self.bot.is_some() {
+            format!(
+                "{address:?} is neither a `slack.webhooks` name ({}) nor a channel or user id like C0123ABCD",
+                names.join(", ")
+            )
+        } else {
+            format!(
+                "{address:?} is not a `slack.webhooks` name ({}); channel ids need `slack.bot_token`",
+                names.join(", ")
+            )
+        })
+    }
+}
+
+/// The channel.
+pub struct Slack {
+    settings: Settings,
+    store: Arc<dyn Store>,
+    pace: Mutex<Pace>,
+}
+
+/// Per webhook or channel: when the next message may go, and until when Slack asked us to
+/// hold off (429).
+#[derive(Default)]
+struct Pace {
+    next: HashMap<String, Instant>,
+    held: HashMap<String, Instant>,
+}
+
+/// A Web API failure: a transport/HTTP outcome, or Slack's `error` string.
+enum ApiError {
+    Send(SendError),
+    Slack(String, Option<Duration>),
+}
+
+impl Slack {
+    /// The channel; the store gives back the first message of an incident to update.
+    pub fn new(settings: Settings, store: Arc<dyn Store>) -> Slack {
+        Slack { settings, store, pace: Mutex::new(Pace::default()) }
+    }
+
+    /// Waits for this key's turn: one message per `min_interval` per webhook or channel, and
+    /// none before a 429's `Retry-After` has passed (also for sends already waiting then).
+    async fn turn(&self, key: &str) {
+        loop {
+            let at = {
+                let mut p = self.pace.lock().unwrap_or_else(|p| p.into_inner());
+                let now = Instant::now();
+                let slot = p.next.get(key).copied().filter(|t| *t > now).unwrap_or(now);
+                p.next.insert(key.to_owned(), slot + self.settings.min_interval);
+                slot
+            };
+            tokio::time::sleep_until(at).await;
+            let held = self.pace.lock().unwrap_or_else(|p| p.into_inner()).held.get(key).copied();
+            if held.is_none_or(|h| h <= Instant::now()) {
+                return;
+            }
+        }
+    }
+
+    /// Slack said 429: nothing more to this key before `after`.
+    fn hold(&self, key: &str, after: Duration) {
+        let mut guard = self.pace.lock().unwrap_or_else(|p| p.into_inner());
+        let p = &mut *guard;
+        let until = Instant::now() + after;
+        for map in [&mut p.next, &mut p.held] {
+            let e = map.entry(key.to_owned()).or_insert(until);
+            *e = (*e).max(until);
+        }
+    }
+
+    fn http_outcome(&self, key: &str, what: &str, r: &Response) -> Option<SendError> {
+        match r.status {
+            200..=299 => None,
+            429 => {
+                let after = r.retry_after.unwrap_or(Duration::from_secs(1));
+                self.hold(key, after);
+                Some(SendError::Retry { after: Some(after), reason: format!("slack {what}: 429 rate limited") })
+            }
+            s if s >= 500 || s == 408 => {
+                Some(SendError::Retry { after: r.retry_after, reason: format!("slack {what}: {s} {}", r.snippet()) })
+            }
+            s => Some(SendError::Reject(format!("slack {what}: {s} {}", r.snippet()))),
+        }
+    }
+
+    async fn webhook(&self, url: &Url, n: &Notification) -> Result<Receipt, SendError> {
+        self.turn(&n.address).await;
+        let body = serde_json::to_vec(&message(n)).map_err(|e| SendError::Reject(e.to_string()))?;
+        let headers = [("Content-Type".to_owned(), "application/json".to_owned())];
+        let r = self.settings.client.send("POST", url, &headers, body).await?;
+        match self.http_outcome(&n.address, "webhook", &r) {
+            Some(e) => Err(e),
+            None => Ok(Receipt(format!("webhook {}: {}", n.address, r.snippet()))),
+        }
+    }
+
+    /// One Web API call; `Ok` is Slack's JSON reply with `ok: true`.
+    async fn api(&self, key: &str, method: &str, body: &Value) -> Result<Value, ApiError> {
+        let Some((token, base)) = &self.settings.bot else {
+            return Err(ApiError::Send(SendError::Reject("no slack.bot_token".into())));
+        };
+        self.turn(key).await;
+        let headers = [
+            ("Content-Type".to_owned(), "application/json; charset=utf-8".to_owned()),
+            ("Authorization".to_owned(), format!("Bearer {}", token.expose())),
+        ];
+        let bytes = serde_json::to_vec(body).map_err(|e| ApiError::Send(SendError::Reject(e.to_string())))?;
+        let r = self.settings.client.send("POST", &base.join(method), &headers, bytes).await.map_err(ApiError::Send)?;
+        if let Some(e) = self.http_outcome(key, method, &r) {
+            return Err(ApiError::Send(e));
+        }
+        let v: Value = serde_json::from_str(&r.body).map_err(|_| {
+            ApiError::Send(SendError::Retry { after: None, reason: format!("slack {method}: reply is not JSON") })
+        })?;
+        if v["ok"].as_bool() == Some(true) {
+            Ok(v)
+        } else {
+            let code = v["error"].as_str().unwrap_or("unknown_error").to_owned();
+            Err(ApiError::Slack(code, r.retry_after))
+        }
+    }
+
+    fn api_error(&self, key: &str, method: &str, e: ApiError) -> SendError {
+        match e {
+            ApiError::Send(e) => e,
+            ApiError::Slack(code, after) => match code.as_str() {
+                "ratelimited" | "rate_limited" => {
+                    let after = after.unwrap_or(Duration::from_secs(1));
+                    self.hold(key, after);
+                    SendError::Retry { after: Some(after), reason: format!("slack {method}: {code}") }
+                }
+                "internal_error" | "fatal_error" | "service_unavailable" | "request_timeout" => {
+                    SendError::Retry { after, reason: format!("slack {method}: {code}") }
+                }
+                _ => SendError::Reject(format!("slack {method}: {code}")),
+            },
+        }
+    }
+
+    async fn bot(&self, n: &Notification) -> Result<Receipt, SendError> {
+        let key = n.address.as_str();
+        let first = self
+            .store
+            .first_receipt(n.incident, ChannelKind::Slack, n.address.clone(), RECEIPT)
+            .await
+            .map_err(|e| SendError::Retry { after: None, reason: e.to_string() })?;
+        let mut msg = message(n);
+        if let Some((channel, ts)) = first.as_deref().and_then(parse_receipt) {
+            msg["channel"] = json!(channel);
+            msg["ts"] = json!(ts);
+            match self.api(key, "chat.update", &msg).await {
+                Ok(_) => {
+                    if n.kind == Kind::Page {
+                        // An update notifies nobody: say it in the thread, shown in the channel.
+                        let reply = json!({"channel": channel, "thread_ts": ts, "reply_broadcast": true,
+                                           "text": format!("{}{}", n.subject(), n.note.as_deref().map(|x| format!(" — {x}")).unwrap_or_default())});
+                        self.api(key, "chat.postMessage", &reply)
+                            .await
+                            .map_err(|e| self.api_error(key, "chat.postMessage", e))?;
+                    }
+                    return Ok(Receipt(format!("{RECEIPT}{channel}:{ts}")));
+                }
+                // The message is gone or too old to edit: post a new one.
+                Err(ApiError::Slack(code, _))
+                    if matches!(code.as_str(), "message_not_found" | "cant_update_message" | "edit_window_closed") =>
+                {
+                    if let Some(o) = msg.as_object_mut() {
+                        o.remove("ts");
+                    }
+                }
+                Err(e) => return Err(self.api_error(key, "chat.update", e)),
+            }
+        } else {
+            msg["channel"] = json!(n.address);
+        }
+        let v =
+            self.api(key, "chat.postMessage", &msg).await.map_err(|e| self.api_error(key, "chat.postMessage", e))?;
+        let channel = v["channel"].as_str().unwrap_or(&n.address);
+        let ts = v["ts"].as_str().unwrap_or_default();
+        Ok(Receipt(format!("{RECEIPT}{channel}:{ts}")))
+    }
+}
+
+/// `slack:C0123:1700000000.000100` → (`C0123`, `1700000000.000100`).
+fn parse_receipt(r: &str) -> Option<(&str, &str)> {
+    let (channel, ts) = r.strip_prefix(RECEIPT)?.split_once(':')?;
+    (!channel.is_empty() && !ts.is_empty()).then_some((channel, ts))
+}
+
+impl Channel for Slack {
+    fn kind(&self) -> ChannelKind {
+        ChannelKind::Slack
+    }
+
+    fn send<'a>(&'a self, n: &'a Notification) -> BoxFuture<'a, Result<Receipt, SendError>> {
+        Box::pin(async move {
+            if let Some(url) = self.settings.webhooks.get(&n.address) {
+                self.webhook(url, n).await
+            } else if self.settings.bot.is_some() && is_slack_id(&n.address) {
+                self.bot(n).await
+            } else {
+                Err(SendError::Reject(format!("slack address {:?} is not configured", n.address)))
+            }
+        })
+    }
+}
+
+// ---- the message ----
+
+/// Escapes Slack mrkdwn's control characters.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// `<url|name>` for http(s) URLs; anything else as escaped text.
+fn link(url: &str, name: &str) -> String {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        format!("<{}|{}>", url.replace('|', "%7C").replace('>', "%3E").replace('<', "%3C"), esc(name))
+    } else {
+        esc(url)
+    }
+}
+
+fn cut(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+    t.push('…');
+    t
+}
+
+fn mrkdwn(text: String) -> Value {
+    json!({"type": "mrkdwn", "text": cut(&text, 3000)})
+}
+
+fn severity(n: &Notification) -> Option<&str> {
+    n.group_labels
+        .get("severity")
+        .or_else(|| n.alerts.iter().find(|a| a.status == "firing").and_then(|a| a.labels.get("severity")))
+        .map(String::as_str)
+}
+
+/// The attachment colour: green when resolved, else by severity.
+pub fn colour(n: &Notification) -> &'static str {
+    if n.kind == Kind::Resolved {
+        return "#2eb67d";
+    }
+    match severity(n).map(str::to_ascii_lowercase).as_deref() {
+        Some("warning" | "warn" | "major") => "#ecb22e",
+        Some("info" | "informational" | "minor" | "low" | "none") => "#36c5f0",
+        _ => "#e01e5a",
+    }
+}
+
+/// The whole Block Kit payload (without `channel`/`ts`, which the bot path adds).
+pub fn message(n: &Notification) -> Value {
+    let subject = n.subject();
+    let firing = n.kind != Kind::Resolved;
+    let mut head = String::new();
+    if let Some(note) = &n.note {
+        head.push_str(&format!("*{}*\n", esc(note)));
+    }
+    head.push_str(&esc(&state_line(n)));
+    let mut blocks = vec![
+        json!({"type": "header", "text": {"type": "plain_text", "text": cut(&subject, 150), "emoji": false}}),
+        json!({"type": "section", "text": mrkdwn(head)}),
+    ];
+    if firing {
+        let mut buttons = vec![json!({
+            "type": "button", "action_id": ACK_ACTION, "style": "primary",
+            "text": {"type": "plain_text", "text": "Acknowledge"}, "value": n.incident.to_string()
+        })];
+        if let Some(url) = &n.ack_url {
+            buttons.push(json!({
+                "type": "button", "action_id": ACK_LINK_ACTION,
+                "text": {"type": "plain_text", "text": "Acknowledge (link)"}, "url": url
+            }));
+        }
+        blocks.push(
+            json!({"type": "actions", "block_id": format!("vigie_incident_{}", n.incident), "elements": buttons}),
+        );
+    }
+
+    let mut fields = vec![
+        mrkdwn(format!("*Level*\n{}{}", n.level, if n.repeat { " (repeat)" } else { "" })),
+        mrkdwn(format!("*Severity*\n{}", esc(severity(n).unwrap_or("—")))),
+        mrkdwn(format!("*Incident*\n#{}", n.incident)),
+        mrkdwn(format!("*Policy*\n{}", esc(&n.policy))),
+    ];
+    if !n.external_url.is_empty() {
+        fields.push(mrkdwn(format!("*Alertmanager*\n{}", link(&n.external_url, "open"))));
+    }
+    let mut details = vec![json!({"type": "section", "fields": fields})];
+    for a in n.alerts.iter().take(MAX_ALERTS) {
+        let summary = a.annotations.get("summary").map(String::as_str).unwrap_or("");
+        let mut t = format!("*[{}]* {}", esc(&a.status.to_uppercase()), esc(summary));
+        if let Some(d) = a.annotations.get("description") {
+            t.push_str(&format!("\n{}", esc(d)));
+        }
+        let labels: Vec<String> = a.labels.iter().map(|(k, v)| format!("`{}={}`", esc(k), esc(v))).collect();
+        t.push_str(&format!("\n{}", labels.join(" ")));
+        let mut links = Vec::new();
+        if !a.generator_url.is_empty() {
+            links.push(link(&a.generator_url, "Source"));
+        }
+        for (k, name) in LINKS {
+            if let Some(u) = a.annotations.get(k) {
+                links.push(link(u, name));
+            }
+        }
+        if !links.is_empty() {
+            t.push_str(&format!("\n{}", links.join(" · ")));
+        }
+        details.push(json!({"type": "section", "text": mrkdwn(t)}));
+    }
+    if n.alerts.len() > MAX_ALERTS {
+        details.push(json!({"type": "context", "elements": [
+            mrkdwn(format!("… and {} more alert(s)", n.alerts.len() - MAX_ALERTS))
+        ]}));
+    }
+    details.push(json!({"type": "context", "elements": [
+        mrkdwn(format!("Group {} (receiver {})", esc(&n.group_key), esc(&n.receiver)))
+    ]}));
+    json!({
+        "text": subject,
+        "blocks": blocks,
+        "attachments": [{"color": colour(n), "blocks": details}],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channels::tests::notification;
+
+    #[test]
+    fn block_kit_shape() {
+        let m = message(&notification(Kind::Page));
+        assert_eq!(m["text"], "[FIRING:1] HighCPU warning (level 2)");
+        assert_eq!(m["blocks"][0]["type"], "header");
+        let actions = m["blocks"].as_array().unwrap().iter().find(|b| b["type"] == "actions").unwrap();
+        assert_eq!(actions["elements"][0]["action_id"], ACK_ACTION);
+        assert_eq!(actions["elements"][0]["value"], "42");
+        assert_eq!(actions["elements"][1]["url"], "https://router.example/ack?t=abc");
+        assert_eq!(m["attachments"][0]["color"], "#ecb22e");
+        let all = m.to_string();
+        assert!(all.contains("web&lt;1&gt;"), "labels escaped: {all}");
+        assert!(all.contains("<https://runbooks.example/cpu?a%7Cb|Runbook>"), "{all}");
+        assert!(all.contains("<http://prometheus.example/graph|Source>"), "{all}");
+        assert!(all.contains("<http://am.example|open>"), "{all}");
+
+        let r = message(&notification(Kind::Resolved));
+        assert_eq!(r["attachments"][0]["color"], "#2eb67d");
+        assert!(!r.to_string().contains(ACK_ACTION), "no ack button once resolved");
+    }
+
+    #[test]
+    fn ids_and_receipts() {
+        assert!(is_slack_id("C0123ABCD") && is_slack_id("U024BE7LH"));
+        assert!(!is_slack_id("ops-l1") && !is_slack_id("#ops") && !is_slack_id("@dora") && !is_slack_id("C1"));
+        assert_eq!(parse_receipt("slack:C1:1700.0001"), Some(("C1", "1700.0001")));
+        assert_eq!(parse_receipt("webhook ops: ok"), None);
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("hook"), "https://hooks.slack.com/services/T0/B0/SEKRIT\n").unwrap();
+        std::fs::write(dir.path().join("bot"), "xoxb-SEKRIT2\n").unwrap();
+        let c: Config =
+            serde_yaml::from_str("webhooks: [{name: ops, url: {file: hook}}]\nbot_token: {file: bot}\n").unwrap();
+        let s = Settings::from_config(&c, dir.path()).unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("SEKRIT"), "{shown}");
+        assert!(s.check_address("ops").is_ok() && s.check_address("C0123ABCD").is_ok());
+        assert!(s.check_address("@dora").unwrap_err().contains("neither"));
+    }
+}

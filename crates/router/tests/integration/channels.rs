@@ -1,0 +1,380 @@
+//! The Slack and SMS channels against local HTTP servers standing in for Slack's and
+//! Twilio's endpoints (`mock_http.rs`; the real services are out of reach here, and tests
+//! must not page anyone), scripted to answer 200/201, 429 with `Retry-After`, and 5xx. The
+//! router runs as a process and gets its alerts from a real Alertmanager where that adds
+//! something (the fire → escalate → resolve path of the bot-token test), else from posts to
+//! its webhook.
+//!
+//! Assertions are on recorded request order and arrival times against what the router was
+//! told (`Retry-After`, the spacing per webhook), never on how fast anything went.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use vigie_router::channels::sms::{segments, Encoding};
+
+use crate::mock_http::{MockHttp, Recorded, Reply};
+use crate::support::*;
+
+/// A firing body for group `i` (distinct groupKey, fingerprint and group label).
+fn group(i: usize) -> Vec<u8> {
+    String::from_utf8_lossy(FIRING)
+        .replace(
+            "\"groupLabels\":{\"alertname\":\"HighCPU\",\"instance\":\"web-1:9100\"}",
+            &format!("\"groupLabels\":{{\"alertname\":\"Crash\",\"instance\":\"i-{i}\"}}"),
+        )
+        .replace("instance=\\\"web-1:9100\\\"}", &format!("instance=\\\"i-{i}\\\"}}"))
+        .replace("42324f53b8d47c3b", &format!("{i:016x}"))
+        .into_bytes()
+}
+
+/// The router's log, `/metrics` and store files hold none of `secrets`.
+fn assert_no_secrets(r: &Router, dir: &Path, secrets: &[&str]) {
+    let log = std::fs::read_to_string(&r.log).unwrap();
+    let (st, metrics) = request(r.addr, "GET", "/metrics", &[], b"").unwrap();
+    assert_eq!(st, 200);
+    assert!(metrics.contains("vigie_router_notifications_sent_total"), "{metrics}");
+    let mut db = Vec::new();
+    for f in ["router.db", "router.db-wal"] {
+        db.extend(std::fs::read(dir.join(f)).unwrap_or_default());
+    }
+    assert!(db.len() > 1000, "no store found");
+    for s in secrets {
+        assert!(!log.contains(s), "secret {s} in the log:\n{log}");
+        assert!(!metrics.contains(s), "secret {s} in /metrics");
+        assert!(!db.windows(s.len()).any(|w| w == s.as_bytes()), "secret {s} in the store");
+    }
+}
+
+/// The incident id the "Acknowledge" button carries.
+fn ack_value(r: &Recorded) -> i64 {
+    let m = r.json();
+    let actions = m["blocks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no blocks: {m}"))
+        .iter()
+        .find(|b| b["type"] == "actions")
+        .unwrap_or_else(|| panic!("no actions block: {m}"));
+    assert_eq!(actions["elements"][0]["action_id"], "vigie_ack", "{m}");
+    actions["elements"][0]["value"].as_str().unwrap().parse().unwrap()
+}
+
+#[test]
+fn slack_webhook_honours_retry_after_retries_5xx_and_spaces_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let hook = "/services/T000/B000/SECRETHOOK";
+    let slack = MockHttp::start(|_, n| match n {
+        0 => Reply::new(429, "rate_limited").header("Retry-After", "2"),
+        1 => Reply::new(500, "rollup_error"),
+        _ => Reply::new(200, "ok"),
+    });
+    write(d, "slack-url", &format!("{}{hook}\n", slack.base()));
+    write(d, "token", TOKEN);
+    let cfg = write(
+        d,
+        "router.yml",
+        "storage: {path: router.db}
+ingest: {bearer_token: {file: token}}
+slack:
+  webhooks:
+    - name: ops-l1
+      url: {file: slack-url}
+  min_interval: 300ms
+delivery: {initial_backoff: 200ms, max_backoff: 1s, max_attempts: 100}
+contacts:
+  - {name: ops, slack: ops-l1}
+policies:
+  - name: p
+    levels:
+      - {targets: [ops], channels: [slack]}
+route: {policy: p}
+",
+    );
+    let r = Router::start(&cfg, free_port());
+    for i in 0..3 {
+        assert_eq!(r.post(&group(i)).0, 200);
+    }
+    let delivered = |all: &[Recorded]| {
+        let mut by: BTreeMap<i64, usize> = BTreeMap::new();
+        for x in all.iter().filter(|x| x.status == 200) {
+            *by.entry(ack_value(x)).or_default() += 1;
+        }
+        by
+    };
+    slack.wait(40, "a message for each of the three incidents", |all| delivered(all).len() == 3);
+    std::thread::sleep(Duration::from_millis(1500)); // would a duplicate follow?
+    let all = slack.all();
+    let by = delivered(&all);
+    println!("requests: {:?}", all.iter().map(|x| x.status).collect::<Vec<_>>());
+    assert_eq!(by.keys().copied().collect::<Vec<_>>(), vec![1, 2, 3], "nothing lost");
+    assert!(by.values().all(|n| *n <= 2), "more than one duplicate: {by:?}");
+    assert!(all.iter().all(|x| x.path == hook && x.method == "POST"));
+
+    // The 429 asked for 2 s: nothing reached the webhook sooner.
+    assert_eq!((all[0].status, all[1].status), (429, 500));
+    for x in &all[1..] {
+        assert!(x.t.duration_since(all[0].t) >= Duration::from_secs(2), "request {:?} after the 429", x.t - all[0].t);
+    }
+    // One message per 300 ms per webhook (50 ms allowed for loopback jitter between arrivals).
+    for w in all.windows(2) {
+        let gap = w[1].t.duration_since(w[0].t);
+        assert!(gap >= Duration::from_millis(250), "two requests {gap:?} apart");
+    }
+
+    // Block Kit: header, fields, the ack button for the incident, the severity colour.
+    let m = all.iter().find(|x| x.status == 200).unwrap();
+    let id = ack_value(m);
+    let j = m.json();
+    assert_eq!(j["blocks"][0]["type"], "header");
+    assert!(j["text"].as_str().unwrap().starts_with("[FIRING:1] Crash i-"), "{j}");
+    assert_eq!(j["attachments"][0]["color"], "#e01e5a", "critical is red");
+    let s = j.to_string();
+    assert!(s.contains(&format!("Incident #{id}")), "{s}");
+    for want in ["<https://runbooks.example/HighCPU|Runbook>", "|Source>", "`severity=critical`", "*Level*\\n1"] {
+        assert!(s.contains(want), "message lacks {want}: {s}");
+    }
+    assert_eq!(m.header("content-type"), Some("application/json"));
+
+    let log = std::fs::read_to_string(&r.log).unwrap();
+    assert!(log.contains("slack webhook: 429 rate limited") && log.contains("500 rollup_error"), "{log}");
+    assert_no_secrets(&r, d, &["SECRETHOOK"]);
+}
+
+fn am_post(am_port: u16, ends_at: Option<&str>, starts_at: &str) {
+    let addr: SocketAddr = format!("127.0.0.1:{am_port}").parse().unwrap();
+    let ends = ends_at.map(|e| format!(",\"endsAt\":\"{e}\"")).unwrap_or_default();
+    let body = format!(
+        "[{{\"labels\":{{\"alertname\":\"DiskFull\",\"instance\":\"db-1\",\"severity\":\"warning\"}},\
+          \"annotations\":{{\"summary\":\"Disk 95% full on db-1\"}},\"startsAt\":\"{starts_at}\"{ends}}}]"
+    );
+    let (st, text) = request(addr, "POST", "/api/v2/alerts", &[], body.as_bytes()).unwrap();
+    assert_eq!(st, 200, "{text}");
+}
+
+#[test]
+fn alertmanager_to_slack_bot_posts_then_updates_in_place() {
+    let Some(am) = alertmanager_bin() else {
+        skip("no Alertmanager (apt prometheus-alertmanager, or VIGIE_TEST_ALERTMANAGER)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ts = "1700000000.000100";
+    let slack = MockHttp::start(move |r, n| match r.path.as_str() {
+        "/api/chat.postMessage" => Reply::new(
+            200,
+            &format!(
+                r#"{{"ok":true,"channel":"C0TESTCHAN","ts":"{}"}}"#,
+                if n == 0 { ts } else { "1700000000.000200" }
+            ),
+        ),
+        "/api/chat.update" => Reply::new(200, &format!(r#"{{"ok":true,"channel":"C0TESTCHAN","ts":"{ts}"}}"#)),
+        _ => Reply::new(404, r#"{"ok":false,"error":"unknown_method"}"#),
+    });
+    write(d, "slack-bot-token", "xoxb-SECRETBOT\n");
+    write(d, "token", TOKEN);
+    let cfg = write(
+        d,
+        "router.yml",
+        &format!(
+            "storage: {{path: router.db}}
+ingest: {{bearer_token: {{file: token}}}}
+slack:
+  bot_token: {{file: slack-bot-token}}
+  api_url: {}/api
+  min_interval: 100ms
+delivery: {{initial_backoff: 200ms, max_backoff: 1s, max_attempts: 100}}
+contacts:
+  - {{name: ops, slack: C0TESTCHAN}}
+policies:
+  - name: p
+    levels:
+      - {{targets: [ops], channels: [slack]}}
+      - {{targets: [ops], channels: [slack], delay: 2s}}
+route: {{policy: p}}
+",
+            slack.base()
+        ),
+    );
+    let router_port = free_port();
+    let r = Router::start(&cfg, router_port);
+    let (_am, am_port) = alertmanager(&am, d, router_port);
+    let start = now_rfc3339();
+    am_post(am_port, None, &start);
+
+    // Level 1: a new message.
+    let all = slack.wait(15, "chat.postMessage", |a| a.iter().any(|x| x.path == "/api/chat.postMessage"));
+    let first = &all[0];
+    assert_eq!(first.path, "/api/chat.postMessage");
+    assert_eq!(first.header("authorization"), Some("Bearer xoxb-SECRETBOT"));
+    let j = first.json();
+    assert_eq!(j["channel"], "C0TESTCHAN");
+    assert!(j.get("ts").is_none() && j.get("thread_ts").is_none(), "{j}");
+    assert_eq!(j["attachments"][0]["color"], "#ecb22e", "warning is yellow");
+    let id = ack_value(first);
+
+    // Level 2: the same message updated, and a broadcast reply in its thread.
+    let all = slack.wait(15, "level 2: chat.update + thread reply", |a| {
+        a.iter().any(|x| x.path == "/api/chat.update")
+            && a.iter().filter(|x| x.path == "/api/chat.postMessage").count() == 2
+    });
+    let up = all.iter().find(|x| x.path == "/api/chat.update").unwrap().json();
+    assert_eq!((up["channel"].as_str(), up["ts"].as_str()), (Some("C0TESTCHAN"), Some(ts)), "{up}");
+    assert!(up["text"].as_str().unwrap().contains("(level 2)"), "{up}");
+    let reply = all.iter().filter(|x| x.path == "/api/chat.postMessage").nth(1).unwrap().json();
+    assert_eq!((reply["thread_ts"].as_str(), reply["reply_broadcast"].as_bool()), (Some(ts), Some(true)), "{reply}");
+
+    // Resolve: the same message again, green, without the ack button.
+    am_post(am_port, Some(&now_rfc3339()), &start);
+    let all = slack.wait(15, "resolve: chat.update", |a| {
+        a.iter().any(|x| x.path == "/api/chat.update" && x.body.contains("[RESOLVED]"))
+    });
+    let res = all.iter().find(|x| x.path == "/api/chat.update" && x.body.contains("[RESOLVED]")).unwrap();
+    let rj = res.json();
+    assert_eq!((rj["channel"].as_str(), rj["ts"].as_str()), (Some("C0TESTCHAN"), Some(ts)));
+    assert_eq!(rj["attachments"][0]["color"], "#2eb67d");
+    assert!(!res.body.contains("vigie_ack"), "no ack button once resolved");
+    assert!(res.body.contains(&format!("Incident #{id} resolved")), "{}", res.body);
+    // Only one top-level message for the whole incident (resolved notifications go once per
+    // paged target; both levels paged the same channel, so at most two updates follow).
+    std::thread::sleep(Duration::from_millis(1500));
+    let all = slack.all();
+    let top = all.iter().filter(|x| x.path == "/api/chat.postMessage" && !x.body.contains("thread_ts")).count();
+    assert_eq!(top, 1, "{:?}", all.iter().map(|x| &x.path).collect::<Vec<_>>());
+    assert_no_secrets(&r, d, &["SECRETBOT"]);
+}
+
+#[test]
+fn twilio_retries_429_and_5xx_and_sends_two_segments_with_the_ack_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let path = "/2010-04-01/Accounts/AC0123456789/Messages.json";
+    let twilio = MockHttp::start(|_, n| match n {
+        0 => Reply::new(429, r#"{"code":20429,"message":"Too Many Requests","status":429}"#).header("Retry-After", "1"),
+        1 => Reply::new(503, r#"{"code":20503,"message":"Service unavailable","status":503}"#),
+        _ => Reply::new(201, &format!(r#"{{"sid":"SM{n:032}","status":"queued","error_code":null}}"#)),
+    });
+    write(d, "twilio-token", "SECRETTWILIO\n");
+    write(d, "token", TOKEN);
+    let cfg = write(
+        d,
+        "router.yml",
+        &format!(
+            "storage: {{path: router.db}}
+ingest: {{bearer_token: {{file: token}}}}
+sms:
+  twilio:
+    account_sid: AC0123456789
+    auth_token: {{file: twilio-token}}
+    from: \"+15005550006\"
+    api_url: {}
+delivery: {{initial_backoff: 200ms, max_backoff: 1s, max_attempts: 100}}
+contacts:
+  - {{name: alice, phone: \"+33600000001\"}}
+policies:
+  - name: p
+    levels:
+      - {{targets: [alice], channels: [sms]}}
+route: {{policy: p}}
+",
+            twilio.base()
+        ),
+    );
+    let r = Router::start(&cfg, free_port());
+    // A long summary with a character outside GSM-7: UCS-2, two segments = 134 units.
+    let long = format!("Disk on db-1 is filling: {}", "żółw ".repeat(60));
+    let body = String::from_utf8_lossy(FIRING).replace("CPU \\u003e 80% on web-1", &long);
+    assert_ne!(body.as_bytes(), FIRING);
+    assert_eq!(r.post(body.as_bytes()).0, 200);
+    let all = twilio.wait(20, "a 201", |a| a.iter().any(|x| x.status == 201));
+    std::thread::sleep(Duration::from_millis(1500)); // would a duplicate follow?
+    let all2 = twilio.all();
+    assert!(all2.iter().filter(|x| x.status == 201).count() <= 2, "more than one duplicate");
+    assert_eq!(all.iter().map(|x| x.status).collect::<Vec<_>>(), vec![429, 503, 201]);
+    assert!(all[1].t.duration_since(all[0].t) >= Duration::from_secs(1), "Retry-After: 1 not honoured");
+
+    let ok = &all[2];
+    assert_eq!((ok.method.as_str(), ok.path.as_str()), ("POST", path));
+    let auth = format!("Basic {}", vigie_kit::web_config::base64_encode(b"AC0123456789:SECRETTWILIO"));
+    assert_eq!(ok.header("authorization"), Some(auth.as_str()));
+    assert_eq!(ok.header("content-type"), Some("application/x-www-form-urlencoded"));
+    let f: BTreeMap<String, String> = ok.form().into_iter().collect();
+    assert_eq!(f.get("To").map(String::as_str), Some("+33600000001"));
+    assert_eq!(f.get("From").map(String::as_str), Some("+15005550006"));
+    let text = &f["Body"];
+    assert!(text.starts_with("FIRING L1 #1 HighCPU web-1:9100: Disk on db-1"), "{text}");
+    assert!(text.ends_with("Reply ACK 1"), "{text}");
+    let (enc, units, n) = segments(text);
+    assert_eq!(enc, Encoding::Ucs2);
+    assert!(n <= 2 && units <= 134, "{n} segments, {units} units: {text}");
+    assert!(text.contains("..."), "the summary was shortened: {text}");
+
+    let log = std::fs::read_to_string(&r.log).unwrap();
+    assert!(log.contains("20429") && log.contains("twilio 503"), "{log}");
+    assert_no_secrets(&r, d, &["SECRETTWILIO", &auth["Basic ".len()..]]);
+}
+
+#[test]
+fn sms_gateway_template_and_a_rejected_number_pages_the_next_level_now() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let gw = MockHttp::start(|r, _| {
+        if r.path.contains("to=%2B33600000001") {
+            Reply::new(400, r#"{"error":"unknown subscriber"}"#)
+        } else {
+            Reply::new(202, r#"{"id":"m-1"}"#)
+        }
+    });
+    write(d, "gw-key", "SECRETGW\n");
+    write(d, "token", TOKEN);
+    let cfg = write(
+        d,
+        "router.yml",
+        &format!(
+            "storage: {{path: router.db}}
+ingest: {{bearer_token: {{file: token}}}}
+sms:
+  gateway:
+    url: \"{}/send?key={{{{secret}}}}&to={{{{to}}}}\"
+    headers: {{Authorization: \"Bearer {{{{secret}}}}\"}}
+    body: '{{\"text\": \"{{{{text}}}}\", \"ref\": {{{{incident}}}}}}'
+    secret: {{file: gw-key}}
+    success: [202]
+delivery: {{initial_backoff: 200ms, max_backoff: 1s, max_attempts: 100}}
+contacts:
+  - {{name: alice, phone: \"+33600000001\"}}
+  - {{name: bob, phone: \"+33600000002\"}}
+policies:
+  - name: p
+    levels:
+      - {{targets: [alice], channels: [sms]}}
+      - {{targets: [bob], channels: [sms], delay: 1h}}
+route: {{policy: p}}
+",
+            gw.base()
+        ),
+    );
+    let r = Router::start(&cfg, free_port());
+    assert_eq!(r.post(FIRING).0, 200);
+    let all =
+        gw.wait(20, "level 2 (bob) paged after alice's number was rejected", |a| a.iter().any(|x| x.status == 202));
+    let rejected = all.iter().find(|x| x.status == 400).unwrap();
+    assert!(rejected.path.starts_with("/send?key=SECRETGW&to=%2B33600000001"), "{}", rejected.path);
+    assert_eq!(all.iter().filter(|x| x.status == 400).count(), 1, "a rejection is not retried");
+    let ok = all.iter().find(|x| x.status == 202).unwrap();
+    assert_eq!(ok.path, "/send?key=SECRETGW&to=%2B33600000002");
+    assert_eq!(ok.header("authorization"), Some("Bearer SECRETGW"));
+    assert_eq!(ok.header("content-type"), Some("application/json"));
+    let j = ok.json();
+    assert_eq!(j["ref"], 1);
+    let text = j["text"].as_str().unwrap();
+    assert!(text.starts_with("FIRING L2 #1 HighCPU web-1:9100: CPU > 80% on web-1"), "{text}");
+    assert!(text.ends_with("Reply ACK 1"), "{text}");
+    assert!(segments(text).2 <= 2, "{text}");
+    let log = std::fs::read_to_string(&r.log).unwrap();
+    assert!(log.contains("rejected: gateway: 400"), "{log}");
+    assert_no_secrets(&r, d, &["SECRETGW"]);
+}
