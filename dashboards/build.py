@@ -112,7 +112,8 @@ def host():
     b.ts("Disk busy time", [(f"rate(node_disk_io_time_seconds_total{{{SEL}}}[$__rate_interval])", "{{instance}} {{device}}")], "percentunit")
     b.ts("Network received", [(f'rate(node_network_receive_bytes_total{{{SEL}, device!="lo"}}[$__rate_interval])', "{{instance}} {{device}}")], "Bps", w=12)
     b.ts("Network sent", [(f'rate(node_network_transmit_bytes_total{{{SEL}, device!="lo"}}[$__rate_interval])', "{{instance}} {{device}}")], "Bps", w=12)
-    b.ts("Collector failures", [(f"node_scrape_collector_success{{{SEL}}} == 0", "{{instance}} {{collector}}")], w=12)
+    b.ts("Failing collectors", [(f"sum by (instance) (1 - node_scrape_collector_success{{{SEL}}})", "{{instance}}")], w=12,
+         desc="Collectors that failed in the last scrape (0 when all succeed); which ones: node_scrape_collector_success == 0.")
     b.ts("OOM kills", [(f"increase(node_vmstat_oom_kill{{{SEL}}}[$__rate_interval])", "{{instance}}")], w=12)
     return b
 
@@ -148,7 +149,8 @@ def mysql():
     b.ts("InnoDB buffer pool hit ratio", [(f"1 - rate(mysql_global_status_innodb_buffer_pool_reads{{{SEL}}}[$__rate_interval]) / rate(mysql_global_status_innodb_buffer_pool_read_requests{{{SEL}}}[$__rate_interval])", "{{instance}}")], "percentunit")
     b.ts("Network", [(f"rate(mysql_global_status_bytes_received{{{SEL}}}[$__rate_interval])", "{{instance}} in"), (f"rate(mysql_global_status_bytes_sent{{{SEL}}}[$__rate_interval])", "{{instance}} out")], "Bps")
     b.ts("Replication lag (replicas only)", [(f"mysql_slave_status_seconds_behind_master{{{SEL}}}", "{{instance}} from {{master_host}}"), thr("mysql_replication_lag_seconds")], "s", w=12)
-    b.ts("Scraper failures", [(f"mysql_exporter_collector_success{{{SEL}}} == 0", "{{instance}} {{collector}}")], w=12)
+    b.ts("Failing scrapers", [(f"sum by (instance) (1 - mysql_exporter_collector_success{{{SEL}}})", "{{instance}}")], w=12,
+         desc="Scrapers that failed in the last scrape (0 when all succeed); which ones: mysql_exporter_collector_success == 0.")
     return b
 
 

@@ -1,6 +1,6 @@
-# mongodb-exporter: MongoDB metrics (Percona mongodb_exporter names). The crate is not
-# merged yet: docker-compose.yml keeps this service behind the "mongodb" profile until it
-# is.
+# mongodb-exporter: MongoDB metrics (Percona mongodb_exporter names). Runs as nobody; the
+# URI (with its password) comes from MONGODB_URI (.env). docker-compose.yml keeps this
+# service behind the "mongodb" profile: it is only useful where a MongoDB runs.
 # Built from the repository root: docker build -f docker/mongodb-exporter.Dockerfile .
 # (docker-compose.yml does this). Multi-stage: the Rust toolchain stays in the builder;
 # the runtime is debian:bookworm-slim with the one binary.
