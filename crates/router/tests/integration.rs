@@ -2,6 +2,8 @@
 //!
 //! - `acks`: each ack path (signed link, API, Slack, Twilio) stops the escalation; forged and
 //!   expired links get 403; ack expiry and unack resume; the RCA; promtool on `/metrics`.
+//! - `web`: the web page in headless Chromium (DevTools protocol, `cdp.rs`): it lists a live
+//!   incident and its Acknowledge button acknowledges it.
 //! - `bad_input`: malformed JSON, wrong version, wrong token, 10 MB body, duplicates.
 //! - `channels`: Slack (webhook and bot token) and SMS (Twilio, HTTP gateway) against local
 //!   HTTP servers standing in for Slack's and Twilio's endpoints (`mock_http`): 429 with
@@ -21,6 +23,8 @@
 mod acks;
 #[path = "integration/bad_input.rs"]
 mod bad_input;
+#[path = "integration/cdp.rs"]
+mod cdp;
 #[path = "integration/channels.rs"]
 mod channels;
 #[path = "integration/fuzz.rs"]
@@ -31,3 +35,5 @@ mod mock_http;
 mod services;
 #[path = "integration/support.rs"]
 mod support;
+#[path = "integration/web.rs"]
+mod web;

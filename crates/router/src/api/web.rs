@@ -54,7 +54,9 @@ pub fn page(status: StatusCode, title: &str, body: &str) -> Response<Body> {
     let mut r = server::text(status, "text/html; charset=utf-8", html);
     r.headers_mut().insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
     r.headers_mut().insert("x-frame-options", HeaderValue::from_static("DENY"));
-    r.headers_mut().insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    // Not `no-referrer`: with it Chromium sends `Origin: null` on form POSTs, which the
+    // origin check below must refuse.
+    r.headers_mut().insert("referrer-policy", HeaderValue::from_static("same-origin"));
     r
 }
 

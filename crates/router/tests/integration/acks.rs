@@ -17,11 +17,12 @@ use crate::support::*;
 const L2: &str = "4s";
 const L2_WAIT: Duration = Duration::from_secs(6);
 
-struct Running {
+/// A router with an acknowledgeable incident (#1), its Alertmanager and SMTP server.
+pub struct Running {
     _smtp: Proc,
     _am: Proc,
-    router: Router,
-    maildir: PathBuf,
+    pub router: Router,
+    pub maildir: PathBuf,
     cfg: PathBuf,
     am_port: u16,
     started: String,
@@ -45,7 +46,7 @@ fn count(m: &[Mail], to: &str, subject_has: &str) -> usize {
 }
 
 /// Router + Alertmanager + SMTP; one alert fired and level 1 mailed. `None` when skipped.
-fn start(ack_ttl: &str) -> Option<Running> {
+pub fn start(ack_ttl: &str) -> Option<Running> {
     let Setup { am, py, dir, smtp_port } = setup()?;
     let d = dir.path();
     let smtp = smtpd(&py, d, smtp_port, "plain");
