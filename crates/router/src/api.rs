@@ -253,9 +253,18 @@ pub async fn collect_stats(state: &State, out: &mut vigie_kit::MetricSet) {
     }
 }
 
-/// The signer of links and sessions, when `acks` is configured.
+/// The signer of links, when `acks` is configured.
 pub fn signer(state: &State) -> Option<Signer> {
     state.config.acks.as_ref().map(|a| Signer::new(a.secret.expose().as_bytes()))
+}
+
+/// The signer of web sessions: the `acks` key, else one derived from the API token (so the
+/// page works with `api` alone; a new token ends every session).
+pub fn session_signer(state: &State) -> Option<Signer> {
+    signer(state).or_else(|| {
+        let t = state.config.api_token.as_ref()?;
+        Some(Signer::new(format!("vigie-router web sessions:{}", t.expose()).as_bytes()))
+    })
 }
 
 /// Whether the request carries the API token.

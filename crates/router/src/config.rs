@@ -752,7 +752,12 @@ pub fn check(path: &Path, text: &str, file: File) -> Result<Config, Vec<ConfigEr
             r.as_ref().and_then(|r| r.resolve(base).map_err(|m| err(format!("acks.{field}"), m)).ok())
         };
         let slack_signing_secret = opt(&a.slack_signing_secret, "slack_signing_secret", &mut err);
-        let twilio_auth_token = opt(&a.twilio_auth_token, "twilio_auth_token", &mut err);
+        let mut twilio_auth_token = opt(&a.twilio_auth_token, "twilio_auth_token", &mut err);
+        // Replies come back to the account that sent the texts: its token signs them too.
+        if a.twilio_auth_token.is_none() && public_url.is_some() {
+            let sending = file.sms.as_ref().and_then(|s| s.twilio.as_ref());
+            twilio_auth_token = sending.and_then(|t| t.auth_token.resolve(base).ok());
+        }
         if a.twilio_auth_token.is_some() && public_url.is_none() {
             err("acks.twilio_auth_token".into(), "needs acks.public_url (Twilio signs the URL it calls)".into());
         }

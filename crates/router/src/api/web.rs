@@ -3,7 +3,7 @@
 //! asset (a strict Content-Security-Policy says so to the browser).
 //!
 //! Auth: the API token typed once in a login form sets a session cookie (HMAC-signed with
-//! `acks.secret`, `HttpOnly`, `SameSite=Strict`, 12 h). Every POST carries a CSRF token
+//! `acks.secret`, else a key derived from the token; `HttpOnly`, `SameSite=Strict`, 12 h). Every POST carries a CSRF token
 //! derived from the session (another site can neither read it nor, with `SameSite=Strict`,
 //! send the cookie), and a present `Origin` must be this host.
 
@@ -14,7 +14,7 @@ use hyper::header::{HeaderValue, CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_
 use hyper::{Method, Request, Response, StatusCode};
 use vigie_kit::server::{self, Body};
 
-use super::{perform, read_body, reason, signer, store_error, RECENT};
+use super::{perform, read_body, reason, session_signer, store_error, RECENT};
 use crate::acks::{self, Signer};
 use crate::ingest::State;
 use crate::store::{now_ms, rfc3339, Act, Acted, Detail, What};
@@ -91,8 +91,8 @@ fn login_form(status: StatusCode, msg: &str) -> Response<Body> {
 
 /// Routes `/ui…`.
 pub(super) async fn route(state: &State, req: Request<Incoming>) -> Response<Body> {
-    let (Some(signer), Some(token)) = (signer(state), state.config.api_token.as_ref()) else {
-        return reason(StatusCode::NOT_FOUND, "the web page needs `api.bearer_token` and `acks.secret` in the config");
+    let (Some(signer), Some(token)) = (session_signer(state), state.config.api_token.as_ref()) else {
+        return reason(StatusCode::NOT_FOUND, "the web page needs `api.bearer_token` in the config");
     };
     let now_s = now_ms() / 1000;
     let session = session_of(&req).filter(|s| signer.check_session(s, now_s));

@@ -57,9 +57,17 @@ fn example_config_is_valid() {
     let text = text.replace("{file: /etc/vigie-router/slack-ops-l1.url}", &hook);
     let twilio = format!("{{file: {}}}", tmp.path().join("twilio").display());
     let text = text.replace("{env: VIGIE_TWILIO_TOKEN}", &twilio);
+    std::fs::write(tmp.path().join("key"), "0123456789abcdef0123456789abcdef\n").unwrap();
+    let key = format!("{{file: {}}}", tmp.path().join("key").display());
+    let text = text.replace("{file: /etc/vigie-router/ack-key}", &key);
+    let text = text.replace("{env: VIGIE_SLACK_SIGNING_SECRET}", &key);
+    let text = text.replace("{file: /etc/vigie-router/api-token}", &key);
     let file: File = kitconfig::parse(&p, &text).unwrap();
     let cfg = check(&p, &text, file).unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(cfg.policies.len(), 2);
+    let acks = cfg.acks.as_ref().unwrap();
+    assert!(acks.twilio_auth_token.is_some(), "the inbound token defaults to the sending one");
+    assert_eq!(acks.public_url.as_deref(), Some("https://router.example.org"));
     let crit: KV = [("severity".to_string(), "critical".to_string())].into();
     assert_eq!(cfg.route(&crit).name, "critical");
     let db: KV = [("service".to_string(), "db".to_string()), ("env".to_string(), "prod".to_string())].into();
