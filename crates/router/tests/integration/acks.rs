@@ -175,6 +175,7 @@ fn api_ack_unack_reassign_note_resolve_and_the_rca() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let md = String::from_utf8(out.stdout).unwrap();
+    println!("{md}");
     let kinds = timeline_kinds(rt, 1);
     let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| 20")).collect();
     assert_eq!(rows.len(), kinds.len(), "every event is in the RCA:\n{md}");

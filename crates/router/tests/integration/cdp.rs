@@ -34,6 +34,7 @@ impl Browser {
                 "--headless=new",
                 "--no-sandbox", // tests/run runs as root, where the sandbox refuses to start
                 "--disable-gpu",
+                "--disable-dev-shm-usage", // containers often have a 64 MB /dev/shm
                 "--no-first-run",
                 "--no-default-browser-check",
                 "--disable-extensions",
