@@ -23,6 +23,25 @@ pub type Channels = BTreeMap<ChannelKind, Arc<dyn Channel>>;
 /// Most sends at once.
 const CONCURRENCY: usize = 32;
 
+/// Most sends at once on one channel: a storm on one (Slack spacing the messages to one
+/// webhook, an SMTP server that hangs) leaves the other channels half the slots.
+const PER_CHANNEL: usize = CONCURRENCY / 2;
+
+const ALL: [ChannelKind; 3] = [ChannelKind::Email, ChannelKind::Slack, ChannelKind::Sms];
+
+/// How many notifications to claim, and on which channels (`None`: all), given the sends
+/// running on each channel and the free slots.
+pub fn claimable(busy: &BTreeMap<ChannelKind, usize>, free: usize) -> (usize, Option<Vec<ChannelKind>>) {
+    let room = |k: &ChannelKind| PER_CHANNEL.saturating_sub(busy.get(k).copied().unwrap_or(0));
+    let open: Vec<ChannelKind> = ALL.into_iter().filter(|k| room(k) > 0).collect();
+    let limit = open.iter().map(room).min().unwrap_or(0).min(free);
+    if open.len() == ALL.len() {
+        (limit, None)
+    } else {
+        (limit, Some(open))
+    }
+}
+
 /// A random number in [0, 1) without a dependency: `RandomState` is seeded per instance.
 fn unit_random() -> f64 {
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
@@ -75,17 +94,30 @@ pub async fn run(
     m: Arc<Metrics>,
 ) {
     let mut tasks = tokio::task::JoinSet::new();
+    let mut busy: BTreeMap<ChannelKind, usize> = BTreeMap::new();
+    let done = |r: Result<ChannelKind, tokio::task::JoinError>, busy: &mut BTreeMap<ChannelKind, usize>| {
+        if let Ok(k) = r {
+            busy.entry(k).and_modify(|n| *n = n.saturating_sub(1));
+        }
+    };
     loop {
-        let free = CONCURRENCY.saturating_sub(tasks.len());
-        let items = if free > 0 {
-            store.claim(now_ms(), free).await.unwrap_or_else(|e| {
-                tracing::error!(err = %e, "Cannot claim notifications.");
-                Vec::new()
-            })
+        while let Some(r) = tasks.try_join_next() {
+            done(r, &mut busy);
+        }
+        let (limit, only) = claimable(&busy, CONCURRENCY.saturating_sub(tasks.len()));
+        let items = if limit == 0 {
+            Ok(Vec::new())
+        } else if let Some(only) = only {
+            store.claim_on(now_ms(), limit, only).await
         } else {
-            Vec::new()
+            store.claim(now_ms(), limit).await
         };
+        let items = items.unwrap_or_else(|e| {
+            tracing::error!(err = %e, "Cannot claim notifications.");
+            Vec::new()
+        });
         for item in items {
+            *busy.entry(item.channel.unwrap_or(ChannelKind::Email)).or_default() += 1;
             let (store, channels, d, m, escalate) =
                 (store.clone(), channels.clone(), d.clone(), m.clone(), escalate.clone());
             tasks.spawn(async move {
@@ -112,13 +144,14 @@ pub async fn run(
                 if failed {
                     escalate.notify_one();
                 }
+                kind
             });
         }
         // Wait for a slot, a new notification, the next retry, or a second.
         let next = store.wakeups().await.ok().and_then(|(_, b)| b);
         let wait = next.map_or(1000, |t| (t - now_ms()).clamp(0, 1000));
         tokio::select! {
-            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            Some(r) = tasks.join_next(), if !tasks.is_empty() => done(r, &mut busy),
             _ = wake.notified() => {}
             _ = tokio::time::sleep(Duration::from_millis(wait.max(5) as u64)) => {}
         }
@@ -144,6 +177,20 @@ mod tests {
         assert!(backoff(&d, 2, 0.999) < Duration::from_secs(3));
         let r = unit_random();
         assert!((0.0..1.0).contains(&r));
+    }
+
+    #[test]
+    fn a_busy_channel_is_left_out() {
+        let mut busy = BTreeMap::new();
+        assert_eq!(claimable(&busy, 32), (PER_CHANNEL, None));
+        busy.insert(ChannelKind::Slack, PER_CHANNEL);
+        assert_eq!(claimable(&busy, 32), (PER_CHANNEL, Some(vec![ChannelKind::Email, ChannelKind::Sms])));
+        busy.insert(ChannelKind::Email, PER_CHANNEL - 2);
+        assert_eq!(claimable(&busy, 32), (2, Some(vec![ChannelKind::Email, ChannelKind::Sms])));
+        assert_eq!(claimable(&busy, 1).0, 1);
+        busy.insert(ChannelKind::Email, PER_CHANNEL);
+        busy.insert(ChannelKind::Sms, PER_CHANNEL);
+        assert_eq!(claimable(&busy, 32).0, 0);
     }
 
     #[test]

@@ -234,6 +234,14 @@ pub trait Store: Send + Sync {
     fn apply(&self, steps: Vec<Step>, now: Millis) -> BoxFuture<'_, Result<Vec<i64>, StoreError>>;
     /// Claims due notifications: marks each attempt as started, on disk, before it is sent.
     fn claim(&self, now: Millis, limit: usize) -> BoxFuture<'_, Result<Vec<OutboxItem>, StoreError>>;
+    /// [`Store::claim`], only of notifications on `channels` (the queue leaves a channel
+    /// that holds half its slots out).
+    fn claim_on(
+        &self,
+        now: Millis,
+        limit: usize,
+        channels: Vec<ChannelKind>,
+    ) -> BoxFuture<'_, Result<Vec<OutboxItem>, StoreError>>;
     /// Records how an attempt ended.
     fn finish(&self, id: i64, outcome: Outcome, now: Millis) -> BoxFuture<'_, Result<(), StoreError>>;
     /// The earliest future escalation step and notification retry.

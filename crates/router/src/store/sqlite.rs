@@ -435,11 +435,30 @@ fn apply(conn: &Connection, steps: &[Step], now: Millis) -> Result<Vec<i64>, Sto
 }
 
 fn claim(conn: &Connection, now: Millis, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
+    claim_on(conn, now, limit, None)
+}
+
+/// Claims due rows, only on `channels` if given.
+fn claim_on(
+    conn: &Connection,
+    now: Millis,
+    limit: usize,
+    channels: Option<&[ChannelKind]>,
+) -> Result<Vec<OutboxItem>, StoreError> {
+    let only = match channels {
+        None => String::new(),
+        Some([]) => return Ok(Vec::new()),
+        // Our own static names: nothing to escape.
+        Some(list) => {
+            let names: Vec<String> = list.iter().map(|c| format!("'{}'", c.as_str())).collect();
+            format!(" AND channel IN ({})", names.join(", "))
+        }
+    };
     let mut s = conn
-        .prepare_cached(
+        .prepare_cached(&format!(
             "SELECT id, incident_id, level, channel, attempts, body FROM outbox
-             WHERE state = 'pending' AND inflight = 0 AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2",
-        )
+             WHERE state = 'pending' AND inflight = 0 AND next_attempt_at <= ?1{only} ORDER BY next_attempt_at, id LIMIT ?2"
+        ))
         .map_err(db)?;
     let items: Vec<OutboxItem> = s
         .query_map(params![now, limit as i64], |r| {
@@ -561,6 +580,14 @@ impl Store for Sqlite {
     }
     fn claim(&self, now: Millis, limit: usize) -> BoxFuture<'_, Result<Vec<OutboxItem>, StoreError>> {
         Box::pin(self.call(move |c| claim(c, now, limit)))
+    }
+    fn claim_on(
+        &self,
+        now: Millis,
+        limit: usize,
+        channels: Vec<ChannelKind>,
+    ) -> BoxFuture<'_, Result<Vec<OutboxItem>, StoreError>> {
+        Box::pin(self.call(move |c| claim_on(c, now, limit, Some(&channels))))
     }
     fn finish(&self, id: i64, outcome: Outcome, now: Millis) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(self.call(move |c| finish(c, id, &outcome, now)))

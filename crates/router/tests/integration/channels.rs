@@ -378,3 +378,143 @@ route: {{policy: p}}
     assert!(log.contains("rejected: gateway: 400"), "{log}");
     assert_no_secrets(&r, d, &["SECRETGW"]);
 }
+
+#[test]
+fn slack_over_https_needs_a_trusted_certificate_and_loses_nothing_meanwhile() {
+    let (Some(ssl), Some(py)) = (openssl(), python()) else {
+        skip("no openssl or python3 for the HTTPS stand-in (apt openssl python3)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    make_cert(&ssl, d);
+    let port = free_port();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/https_server.py");
+    let record = d.join("received.txt");
+    let _server = Proc(
+        std::process::Command::new(py)
+            .arg(script)
+            .arg(port.to_string())
+            .arg(d.join("cert.pem"))
+            .arg(d.join("key.pem"))
+            .arg(&record)
+            .spawn()
+            .unwrap(),
+    );
+    wait_port(port);
+    write(d, "slack-url", &format!("https://localhost:{port}/services/T000/B000/SECRETTLS\n"));
+    write(d, "token", TOKEN);
+    let config = |ca: &str| {
+        format!(
+            "storage: {{path: router.db}}
+ingest: {{bearer_token: {{file: token}}}}
+slack:
+  webhooks:
+    - {{name: ops-l1, url: {{file: slack-url}}}}
+{ca}delivery: {{initial_backoff: 200ms, max_backoff: 500ms, max_attempts: 1000}}
+contacts:
+  - {{name: ops, slack: ops-l1}}
+policies:
+  - name: p
+    levels:
+      - {{targets: [ops], channels: [slack]}}
+route: {{policy: p}}
+"
+        )
+    };
+    // The test CA is not trusted: every attempt fails its TLS handshake and is retried.
+    let cfg = write(d, "router.yml", &config(""));
+    let mut r = Router::start(&cfg, free_port());
+    assert_eq!(r.post(FIRING).0, 200);
+    let t0 = std::time::Instant::now();
+    while !std::fs::read_to_string(&r.log).unwrap().contains("TLS") {
+        assert!(t0.elapsed() < Duration::from_secs(15), "no TLS failure logged");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = std::fs::read_to_string(&r.log).unwrap();
+    let line = log.lines().find(|l| l.contains("TLS")).unwrap();
+    println!("{line}");
+    assert!(line.contains(&format!("localhost:{port}: TLS")), "{line}");
+    assert!(!record.exists(), "delivered to an untrusted server");
+    r.kill9();
+    // Trusting it (slack.ca_file), the same store delivers the page once.
+    let cfg = write(d, "router.yml", &config("  ca_file: ca.pem\n"));
+    let r = Router::start(&cfg, free_port());
+    let t0 = std::time::Instant::now();
+    while std::fs::read_to_string(&record).unwrap_or_default().is_empty() {
+        assert!(t0.elapsed() < Duration::from_secs(15), "nothing delivered over TLS");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(1000));
+    let got = std::fs::read_to_string(&record).unwrap();
+    assert_eq!(got.lines().count(), 1, "{got}");
+    assert!(got.starts_with("/services/T000/B000/SECRETTLS "), "{got}");
+    assert_no_secrets(&r, d, &["SECRETTLS"]);
+}
+
+/// A python3 (any: the HTTPS stand-in uses only the standard library).
+fn python() -> Option<std::path::PathBuf> {
+    let p = std::path::PathBuf::from(std::env::var("VIGIE_TEST_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into()));
+    p.exists().then_some(p)
+}
+
+#[test]
+fn a_slack_storm_does_not_hold_up_sms() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let slack = MockHttp::start(|_, _| Reply::new(200, "ok"));
+    let twilio = MockHttp::start(|_, _| Reply::new(201, r#"{"sid":"SM1","status":"queued"}"#));
+    write(d, "slack-url", &format!("{}/services/T000/B000/STORM\n", slack.base()));
+    write(d, "twilio-token", "t\n");
+    write(d, "token", TOKEN);
+    let cfg = write(
+        d,
+        "router.yml",
+        &format!(
+            "storage: {{path: router.db}}
+ingest: {{bearer_token: {{file: token}}}}
+slack:
+  webhooks:
+    - {{name: ops-l1, url: {{file: slack-url}}}}
+  min_interval: 500ms
+sms:
+  twilio: {{account_sid: AC1, auth_token: {{file: twilio-token}}, from: \"+15005550006\", api_url: {}}}
+contacts:
+  - {{name: ops, slack: ops-l1}}
+  - {{name: alice, phone: \"+33600000001\"}}
+policies:
+  - name: chat
+    levels:
+      - {{targets: [ops], channels: [slack]}}
+  - name: phone
+    levels:
+      - {{targets: [alice], channels: [sms]}}
+route:
+  policy: chat
+  routes:
+    - matchers: ['pager=\"sms\"']
+      policy: phone
+",
+            twilio.base()
+        ),
+    );
+    let r = Router::start(&cfg, free_port());
+    // 60 Slack pages to one webhook: 30 s of spacing at 500 ms. Then one SMS page.
+    for i in 0..60 {
+        assert_eq!(r.post(&group(i)).0, 200);
+    }
+    slack.wait(15, "the storm's first Slack message", |a| !a.is_empty());
+    let paging = String::from_utf8_lossy(FIRING).replace(
+        "\"groupLabels\":{\"alertname\":\"HighCPU\",",
+        "\"groupLabels\":{\"pager\":\"sms\",\"alertname\":\"HighCPU\",",
+    );
+    assert_ne!(paging.as_bytes(), FIRING);
+    assert_eq!(r.post(paging.as_bytes()).0, 200);
+    let sms = twilio.wait(15, "the SMS page", |a| !a.is_empty());
+    let slack_before = slack.all().iter().filter(|x| x.t < sms[0].t).count();
+    println!("Slack messages sent before the SMS: {slack_before} of 60");
+    // The Slack sends waiting for their turn hold at most half of the 32 delivery slots, so
+    // the SMS is claimed at once. Without that, it would queue behind the older Slack rows:
+    // each of the 60 - 32 not yet claimed goes first as a slot frees (29 messages, ~14 s).
+    assert!(slack_before < 8, "the SMS waited for {slack_before} Slack messages");
+}

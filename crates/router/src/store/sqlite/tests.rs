@@ -251,3 +251,19 @@ async fn first_receipt_finds_the_first_delivered_message() {
     assert_eq!(s.first_receipt(item.incident, ChannelKind::Slack, "C2".into(), "slack:").await.unwrap(), None);
     assert_eq!(s.first_receipt(item.incident, ChannelKind::Slack, "C1".into(), "other:").await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn claim_on_takes_only_the_channels_asked() {
+    let (_d, s) = open();
+    s.ingest(batch(1, "g", &[("a", Status::Firing)], 1000)).await.unwrap();
+    let inc = s.due(1000, 10).await.unwrap().remove(0);
+    let t = |ch| crate::config::Target { contact: "ops".into(), channel: ch, address: "x".into() };
+    let o = |ch| NewOutbox { kind: Kind::Page, level: 1, target: t(ch), body: "{}".into() };
+    let outbox = vec![o(ChannelKind::Slack), o(ChannelKind::Slack), o(ChannelKind::Email)];
+    let step = Step { incident: inc.id, version: inc.version, level: 1, outbox, ..Step::default() };
+    s.apply(vec![step], 1000).await.unwrap();
+    assert!(s.claim_on(1000, 10, vec![]).await.unwrap().is_empty());
+    let got = s.claim_on(1000, 10, vec![ChannelKind::Email, ChannelKind::Sms]).await.unwrap();
+    assert_eq!(got.iter().map(|i| i.channel).collect::<Vec<_>>(), vec![Some(ChannelKind::Email)]);
+    assert_eq!(s.claim(1000, 10).await.unwrap().len(), 2, "the Slack rows are left for later");
+}
