@@ -4,7 +4,6 @@
 //! nothing; an ack that expires and an unack resume the escalation; the Markdown RCA holds
 //! every event in order; `/metrics` passes `promtool check metrics`.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -30,19 +29,13 @@ pub struct Running {
 }
 
 fn post_alert(am_port: u16, ends_at: Option<&str>, starts_at: &str) {
-    let addr: SocketAddr = format!("127.0.0.1:{am_port}").parse().unwrap();
-    let ends = ends_at.map(|e| format!(",\"endsAt\":\"{e}\"")).unwrap_or_default();
-    let body = format!(
-        "[{{\"labels\":{{\"alertname\":\"DiskFull\",\"instance\":\"db-1:9100\",\"severity\":\"critical\"}},\
-          \"annotations\":{{\"summary\":\"/var is 97% full on db-1\",\"runbook_url\":\"https://runbooks.example/DiskFull\"}},\
-          \"startsAt\":\"{starts_at}\"{ends},\"generatorURL\":\"http://prometheus.example:9090/graph\"}}]"
+    post_am_alert(
+        am_port,
+        r#"{"alertname":"DiskFull","instance":"db-1:9100","severity":"critical"}"#,
+        r#"{"summary":"/var is 97% full on db-1","runbook_url":"https://runbooks.example/DiskFull"}"#,
+        starts_at,
+        ends_at,
     );
-    let (st, text) = request(addr, "POST", "/api/v2/alerts", &[], body.as_bytes()).unwrap();
-    assert_eq!(st, 200, "{text}");
-}
-
-fn count(m: &[Mail], to: &str, subject_has: &str) -> usize {
-    m.iter().filter(|m| m.to.contains(to) && m.subject.contains(subject_has)).count()
 }
 
 /// Router + Alertmanager + SMTP; one alert fired and level 1 mailed. `None` when skipped.

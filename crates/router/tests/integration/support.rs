@@ -478,3 +478,21 @@ pub fn post_form(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: &
     h.extend_from_slice(headers);
     request(addr, "POST", path, &h, body.as_bytes()).unwrap()
 }
+
+/// Posts one alert to Alertmanager's `/api/v2/alerts`; `labels` and `annotations` are JSON
+/// objects; with `ends_at` it resolves (the same labels and `starts_at` name the same alert).
+pub fn post_am_alert(am_port: u16, labels: &str, annotations: &str, starts_at: &str, ends_at: Option<&str>) {
+    let addr: SocketAddr = format!("127.0.0.1:{am_port}").parse().unwrap();
+    let ends = ends_at.map(|e| format!(",\"endsAt\":\"{e}\"")).unwrap_or_default();
+    let body = format!(
+        "[{{\"labels\":{labels},\"annotations\":{annotations},\"startsAt\":\"{starts_at}\"{ends},\
+          \"generatorURL\":\"http://prometheus.example:9090/graph\"}}]"
+    );
+    let (st, text) = request(addr, "POST", "/api/v2/alerts", &[], body.as_bytes()).unwrap();
+    assert_eq!(st, 200, "{text}");
+}
+
+/// Mails to `to` whose subject contains `subject_has`.
+pub fn count(m: &[Mail], to: &str, subject_has: &str) -> usize {
+    m.iter().filter(|m| m.to.contains(to) && m.subject.contains(subject_has)).count()
+}
