@@ -151,11 +151,15 @@ pub struct Storage {
     /// SQLite file (relative to the config file).
     #[serde(default = "default_db")]
     pub path: PathBuf,
+    /// How long a webhook's idempotency key is kept: an identical batch sent again within
+    /// this window is recognised as a retry (default 24h).
+    #[serde(default = "d_24h")]
+    pub idempotency_retention: Dur,
 }
 
 impl Default for Storage {
     fn default() -> Self {
-        Storage { path: default_db() }
+        Storage { path: default_db(), idempotency_retention: d_24h() }
     }
 }
 
@@ -353,6 +357,8 @@ pub struct RouteFile {
 pub struct Config {
     /// The SQLite file.
     pub storage_path: PathBuf,
+    /// How long idempotency keys are kept.
+    pub idempotency_retention: Duration,
     /// Webhook auth and limits.
     pub ingest: IngestAuth,
     /// SMTP, if configured.
@@ -496,6 +502,11 @@ pub fn check(path: &Path, text: &str, file: File) -> Result<Config, Vec<ConfigEr
     let base = path.parent().unwrap_or(Path::new("."));
     let mut errs = Vec::new();
     let mut err = |field: String, msg: String| errs.push(ConfigError::at_field(path, text, &field, msg));
+
+    if file.storage.idempotency_retention.0 < Duration::from_secs(60) {
+        // Alertmanager re-sends a failed notification for a whole flush, at least 10 s.
+        err("storage.idempotency_retention".into(), "must be at least 1m".into());
+    }
 
     // Ingest.
     let mut ingest = IngestAuth { max_body_bytes: file.ingest.max_body_bytes.unwrap_or(1 << 20), ..Default::default() };
@@ -785,6 +796,7 @@ pub fn check(path: &Path, text: &str, file: File) -> Result<Config, Vec<ConfigEr
     let contacts = file.contacts.into_iter().map(|c| (c.name.clone(), c)).collect();
     Ok(Config {
         storage_path,
+        idempotency_retention: file.storage.idempotency_retention.0,
         ingest,
         email,
         slack,

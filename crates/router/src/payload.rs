@@ -104,19 +104,25 @@ pub enum PayloadError {
 
 /// Parses and checks a body.
 pub fn parse(body: &[u8]) -> Result<Message, PayloadError> {
-    // Read the version first so that a v5 body gets "unsupported version", not a field error.
-    #[derive(Deserialize)]
-    struct Version {
-        version: Option<serde_json::Value>,
-    }
-    if let Ok(Version { version: Some(v) }) = serde_json::from_slice::<Version>(body) {
-        match v.as_str() {
-            Some("4") => {}
-            Some(s) => return Err(PayloadError::Version(s.chars().take(32).collect())),
-            None => return Err(PayloadError::Field("version must be a string (\"4\")")),
+    let msg: Message = match serde_json::from_slice(body) {
+        Ok(m) => m,
+        Err(e) => {
+            // Only on failure, a second look at the version, so that a v5 body gets
+            // "unsupported version" rather than an error about a field v5 changed.
+            #[derive(Deserialize)]
+            struct Version {
+                version: Option<serde_json::Value>,
+            }
+            if let Ok(Version { version: Some(v) }) = serde_json::from_slice::<Version>(body) {
+                match v.as_str() {
+                    Some("4") => {}
+                    Some(s) => return Err(PayloadError::Version(s.chars().take(32).collect())),
+                    None => return Err(PayloadError::Field("version must be a string (\"4\")")),
+                }
+            }
+            return Err(e.into());
         }
-    }
-    let msg: Message = serde_json::from_slice(body)?;
+    };
     if msg.version != "4" {
         return Err(PayloadError::Version(msg.version.chars().take(32).collect()));
     }

@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::ingest;
 use crate::metrics::Metrics;
 use crate::queue::{self, Channels};
-use crate::store::{sqlite::Sqlite, Store};
+use crate::store::{sqlite, sqlite::Sqlite, Store};
 
 /// Runs until `shutdown` completes.
 pub async fn run(
@@ -22,8 +22,10 @@ pub async fn run(
     listen: &[String],
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), String> {
-    let store: Arc<dyn Store> =
-        Arc::new(Sqlite::open(&config.storage_path).map_err(|e| format!("{}: {e}", config.storage_path.display()))?);
+    let opts = sqlite::Options { key_retention: config.idempotency_retention };
+    let store: Arc<dyn Store> = Arc::new(
+        Sqlite::open_with(&config.storage_path, opts).map_err(|e| format!("{}: {e}", config.storage_path.display()))?,
+    );
     let listeners = Listeners::bind(listen).await.map_err(|e| e.to_string())?;
     let mut channels = Channels::new();
     if let Some(s) = &config.email {

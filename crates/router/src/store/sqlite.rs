@@ -5,9 +5,15 @@
 //! takes everything queued, runs each job in its own savepoint inside one transaction and
 //! commits once, then answers every caller: concurrent webhooks share one fsync (group
 //! commit), and a caller hears "stored" only after the commit.
+//!
+//! Checkpoints (copying the WAL back into the database file, with its own fsync) run on a
+//! second connection in a background thread, so they never hold up a commit; the writer
+//! also prunes idempotency keys older than the retention, a few hundred per commit.
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::oneshot;
@@ -25,8 +31,37 @@ const MAX_ALERTS_SHOWN: i64 = 50;
 /// Most jobs in one transaction.
 const MAX_BATCH: usize = 1024;
 
+/// Most idempotency keys deleted in one commit, and how often the writer looks for them.
+const PRUNE_ROWS: i64 = 500;
+const PRUNE_EVERY: Duration = Duration::from_secs(1);
+
+/// A background checkpoint runs at most this often; past `WAL_RESTART_FRAMES` frames (64 MiB
+/// of 4 KiB pages, reached only under sustained load) it waits for the writer to start the
+/// WAL over, so the file does not grow without bound.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+const WAL_RESTART_FRAMES: i64 = 16_384;
+
+/// How many interrupted attempts a notification survives: after each of the first two
+/// crashes it is sent again (at most one duplicate per crash); a third interruption marks it
+/// `uncertain`, so a notification that keeps crashing the router is not retried forever.
+const MAX_INTERRUPTED: i64 = 3;
+
+/// Store tuning.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// How long a batch's idempotency key is kept (a retry after that is stored again).
+    pub key_retention: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { key_retention: Duration::from_secs(24 * 3600) }
+    }
+}
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS batches(key BLOB PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS batches_at ON batches(at);
 CREATE TABLE IF NOT EXISTS incidents(
   id INTEGER PRIMARY KEY, receiver TEXT NOT NULL, group_key TEXT NOT NULL, policy TEXT NOT NULL,
   external_url TEXT NOT NULL, group_labels TEXT NOT NULL, firing INTEGER NOT NULL,
@@ -70,20 +105,39 @@ impl std::fmt::Debug for Sqlite {
 }
 
 impl Sqlite {
-    /// Opens (creating) the file, recovers attempts a crash interrupted, and starts the
-    /// writer thread.
+    /// Opens (creating) the file with the default [`Options`].
     pub fn open(path: &Path) -> Result<Sqlite, StoreError> {
-        let conn = Connection::open(path).map_err(|e| StoreError::Db(format!("{}: {e}", path.display())))?;
+        Sqlite::open_with(path, Options::default())
+    }
+
+    /// Opens (creating) the file, recovers attempts a crash interrupted, and starts the
+    /// writer and checkpoint threads.
+    pub fn open_with(path: &Path, opts: Options) -> Result<Sqlite, StoreError> {
+        let named = |e: rusqlite::Error| StoreError::Db(format!("{}: {e}", path.display()));
+        let conn = Connection::open(path).map_err(named)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(db)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(db)?;
+        // The checkpoint thread does it, off the commit path.
+        conn.pragma_update(None, "wal_autocheckpoint", 0).map_err(db)?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(db)?;
+        // Every statement the store uses stays prepared.
+        conn.set_prepared_statement_cache_capacity(128);
         conn.execute_batch(SCHEMA).map_err(db)?;
         incidents::migrate(&conn)?;
         recover(&conn, now_ms())?;
+        let ckpt = Connection::open(path).map_err(named)?;
+        ckpt.pragma_update(None, "synchronous", "FULL").map_err(db)?;
+        ckpt.busy_timeout(Duration::from_secs(5)).map_err(db)?;
         let (tx, rx) = mpsc::channel::<Job>();
+        let (ckpt_tx, ckpt_rx) = mpsc::sync_channel::<()>(1);
+        std::thread::Builder::new()
+            .name("vigie-checkpoint".into())
+            .spawn(move || checkpointer(ckpt, ckpt_rx))
+            .map_err(|e| StoreError::Db(format!("cannot start the checkpoint thread: {e}")))?;
+        let retention = i64::try_from(opts.key_retention.as_millis()).unwrap_or(i64::MAX);
         std::thread::Builder::new()
             .name("vigie-store".into())
-            .spawn(move || writer(conn, rx))
+            .spawn(move || writer(conn, rx, ckpt_tx, retention))
             .map_err(|e| StoreError::Db(format!("cannot start the writer thread: {e}")))?;
         Ok(Sqlite { tx })
     }
@@ -106,37 +160,83 @@ impl Sqlite {
     }
 }
 
-fn writer(conn: Connection, rx: mpsc::Receiver<Job>) {
+/// Runs one fixed statement through the statement cache (no parse per call).
+fn run(conn: &Connection, sql: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql).and_then(|mut s| s.execute([])).map(|_| ()).map_err(db)
+}
+
+fn writer(conn: Connection, rx: mpsc::Receiver<Job>, ckpt: mpsc::SyncSender<()>, retention: Millis) {
+    let mut jobs: Vec<Job> = Vec::with_capacity(64);
+    let mut finishers: Vec<Finish> = Vec::with_capacity(64);
+    let mut last_prune = Instant::now();
     while let Ok(first) = rx.recv() {
-        let mut jobs = vec![first];
+        jobs.push(first);
         while jobs.len() < MAX_BATCH {
             match rx.try_recv() {
                 Ok(j) => jobs.push(j),
                 Err(_) => break,
             }
         }
-        let begun = conn.execute_batch("BEGIN IMMEDIATE").map_err(db);
-        let mut finishers = Vec::with_capacity(jobs.len());
-        for j in jobs {
+        let begun = run(&conn, "BEGIN IMMEDIATE");
+        for j in jobs.drain(..) {
             // Each job in its own savepoint, so one failing job leaves the others' writes.
-            let saved = conn.execute_batch("SAVEPOINT job").is_ok();
+            let saved = run(&conn, "SAVEPOINT job").is_ok();
             let (ok, fin) = j(&conn);
             if saved {
-                let undo = !ok || begun.is_err();
-                let _ = conn.execute_batch(if undo { "ROLLBACK TO job; RELEASE job" } else { "RELEASE job" });
+                if !ok || begun.is_err() {
+                    let _ = run(&conn, "ROLLBACK TO job");
+                }
+                let _ = run(&conn, "RELEASE job");
             }
             finishers.push(fin);
         }
-        let commit = match begun {
-            Ok(()) => conn.execute_batch("COMMIT").map_err(db),
-            Err(e) => Err(e),
-        };
+        if begun.is_ok() && last_prune.elapsed() >= PRUNE_EVERY {
+            // Old idempotency keys, a few at a time; again next commit if there are more.
+            match prune_keys(&conn, now_ms().saturating_sub(retention)) {
+                Ok(n) if n >= PRUNE_ROWS as usize => {}
+                Ok(_) => last_prune = Instant::now(),
+                Err(e) => {
+                    tracing::warn!(err = %e, "Cannot prune old idempotency keys.");
+                    last_prune = Instant::now();
+                }
+            }
+        }
+        let commit = begun.and_then(|()| run(&conn, "COMMIT"));
         if let Err(e) = &commit {
             tracing::error!(err = %e, "Store commit failed.");
             let _ = conn.execute_batch("ROLLBACK");
         }
-        for fin in finishers {
+        for fin in finishers.drain(..) {
             fin(commit.clone());
+        }
+        if commit.is_ok() {
+            // Nothing new to copy makes the checkpoint a no-op.
+            let _ = ckpt.try_send(());
+        }
+    }
+}
+
+fn prune_keys(conn: &Connection, before: Millis) -> Result<usize, StoreError> {
+    conn.prepare_cached("DELETE FROM batches WHERE key IN (SELECT key FROM batches WHERE at < ?1 ORDER BY at LIMIT ?2)")
+        .and_then(|mut s| s.execute(params![before, PRUNE_ROWS]))
+        .map_err(db)
+}
+
+/// Copies the WAL into the database file after commits, at most every `CHECKPOINT_EVERY`,
+/// until the writer stops.
+fn checkpointer(conn: Connection, rx: mpsc::Receiver<()>) {
+    while rx.recv().is_ok() {
+        std::thread::sleep(CHECKPOINT_EVERY);
+        let passive: Result<(i64, i64, i64), _> =
+            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)));
+        match passive {
+            Ok((_, log, _)) if log >= WAL_RESTART_FRAMES => {
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(())) {
+                    tracing::warn!(err = %e, "WAL checkpoint (restart) failed.");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(err = %e, "WAL checkpoint failed."),
         }
     }
 }
@@ -155,15 +255,33 @@ fn recover(conn: &Connection, now: Millis) -> Result<(), StoreError> {
         params![now],
     )
     .map_err(db)?;
-    // Twice possibly delivered: a third send could make three copies. Give up, recorded.
+    // Versions before 0.1.1 gave up after two interruptions, so a notification never confirmed
+    // sent could be lost; it gets its attempt after this restart, like any interrupted one.
     tx.execute(
         "INSERT INTO attempts(outbox_id, at, outcome, detail)
-         SELECT id, ?1, 'uncertain', 'two interrupted attempts: not sent again' FROM outbox
-         WHERE state = 'pending' AND maybe_sent >= 2",
+         SELECT id, ?1, 'retry', 'two interrupted attempts, never confirmed sent: sending once more' FROM outbox
+         WHERE state = 'uncertain' AND maybe_sent = 2",
         params![now],
     )
     .map_err(db)?;
-    tx.execute("UPDATE outbox SET state = 'uncertain' WHERE state = 'pending' AND maybe_sent >= 2", []).map_err(db)?;
+    tx.execute(
+        "UPDATE outbox SET state = 'pending', next_attempt_at = ?1 WHERE state = 'uncertain' AND maybe_sent = 2",
+        params![now],
+    )
+    .map_err(db)?;
+    // One duplicate at most per crash; a notification interrupted `MAX_INTERRUPTED` times
+    // (one that keeps crashing the router, say) is given up, recorded.
+    tx.execute(
+        "INSERT INTO attempts(outbox_id, at, outcome, detail)
+         SELECT id, ?1, 'uncertain', ?2 FROM outbox WHERE state = 'pending' AND maybe_sent >= ?3",
+        params![now, format!("{MAX_INTERRUPTED} interrupted attempts: not sent again"), MAX_INTERRUPTED],
+    )
+    .map_err(db)?;
+    tx.execute(
+        "UPDATE outbox SET state = 'uncertain' WHERE state = 'pending' AND maybe_sent >= ?1",
+        params![MAX_INTERRUPTED],
+    )
+    .map_err(db)?;
     tx.commit().map_err(db)
 }
 
@@ -208,24 +326,31 @@ fn ingest(conn: &Connection, b: &IngestBatch) -> Result<Ingested, StoreError> {
         // Resolved alerts of a group with no open incident: already resolved, or never seen.
         None => return Ok(Ingested::Stored { incident: None, opened: false, resolved: false }),
     };
-    let mut newly_firing = false;
-    for a in &b.alerts {
-        let before: Option<String> = conn
-            .prepare_cached("SELECT status FROM alerts WHERE incident_id = ?1 AND fingerprint = ?2")
-            .and_then(|mut s| s.query_row(params![id, a.fingerprint], |r| r.get(0)).optional())
+    // The group's firing alerts before this batch: one read instead of one per alert, and the
+    // count of what still fires afterwards without another.
+    let mut firing: HashSet<String> = HashSet::new();
+    if !opened {
+        let mut s = conn
+            .prepare_cached("SELECT fingerprint FROM alerts WHERE incident_id = ?1 AND status = 'firing'")
             .map_err(db)?;
-        if a.status == Status::Firing && before.as_deref() != Some("firing") {
-            newly_firing = true;
+        let rows = s.query_map(params![id], |r| r.get::<_, String>(0)).map_err(db)?;
+        for fp in rows {
+            firing.insert(fp.map_err(db)?);
         }
-        conn.prepare_cached(
+    }
+    let mut newly_firing = false;
+    let mut upsert = conn
+        .prepare_cached(
             "INSERT INTO alerts(incident_id, fingerprint, status, labels, annotations, starts_at, ends_at, generator_url)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
              ON CONFLICT(incident_id, fingerprint) DO UPDATE SET status = excluded.status, labels = excluded.labels,
                annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
                generator_url = excluded.generator_url",
         )
-        .and_then(|mut s| {
-            s.execute(params![
+        .map_err(db)?;
+    for a in &b.alerts {
+        upsert
+            .execute(params![
                 id,
                 a.fingerprint,
                 a.status.as_str(),
@@ -235,14 +360,16 @@ fn ingest(conn: &Connection, b: &IngestBatch) -> Result<Ingested, StoreError> {
                 a.ends_at,
                 a.generator_url
             ])
-        })
-        .map_err(db)?;
+            .map_err(db)?;
+        match a.status {
+            Status::Firing => newly_firing |= firing.insert(a.fingerprint.clone()),
+            Status::Resolved => {
+                firing.remove(&a.fingerprint);
+            }
+        }
     }
-    let firing: i64 = conn
-        .prepare_cached("SELECT count(*) FROM alerts WHERE incident_id = ?1 AND status = 'firing'")
-        .and_then(|mut s| s.query_row(params![id], |r| r.get(0)))
-        .map_err(db)?;
-    let resolved = firing == 0;
+    drop(upsert);
+    let resolved = firing.is_empty();
     if resolved {
         conn.prepare_cached(
             "UPDATE incidents SET firing = 0, resolved_at = ?2, resolve_pending = 1, next_at = NULL,

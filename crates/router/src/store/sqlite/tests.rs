@@ -1,6 +1,7 @@
 //! Store tests on a temporary SQLite file: idempotent ingest, incident lifecycle, group
 //! commit under concurrency, claims and recovery after a crash.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use super::*;
@@ -105,37 +106,103 @@ async fn concurrent_ingests_share_commits() {
     assert_eq!(s.due(1000, 1000).await.unwrap().len(), 200);
 }
 
+/// Opens `path`, ingests one alert and queues one page; the outbox id.
+async fn one_page(path: &Path) -> i64 {
+    let s = Sqlite::open(path).unwrap();
+    s.ingest(batch(1, "g", &[("a", Status::Firing)], 1000)).await.unwrap();
+    let inc = s.due(1000, 10).await.unwrap().remove(0);
+    let t = crate::config::Target { contact: "alice".into(), channel: ChannelKind::Email, address: "a@x".into() };
+    let o = NewOutbox { kind: Kind::Page, level: 1, target: t, body: "{}".into() };
+    let step = Step { incident: inc.id, version: inc.version, level: 1, outbox: vec![o], ..Step::default() };
+    s.apply(vec![step], 1000).await.unwrap();
+    let claimed = s.claim(1000, 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    // Claimed rows are not handed out twice.
+    assert!(s.claim(1000, 10).await.unwrap().is_empty());
+    claimed[0].id
+    // "Crash": dropped without finishing.
+}
+
+fn outcomes(path: &Path, id: i64) -> Vec<String> {
+    let c = Connection::open(path).unwrap();
+    let mut st = c.prepare("SELECT outcome FROM attempts WHERE outbox_id = ?1 ORDER BY rowid").unwrap();
+    st.query_map([id], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+}
+
 #[tokio::test]
-async fn interrupted_attempts_are_retried_once_then_given_up() {
+async fn interrupted_attempts_are_retried_once_per_crash_then_given_up() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.db");
-    let id;
-    {
-        let s = Sqlite::open(&path).unwrap();
-        s.ingest(batch(1, "g", &[("a", Status::Firing)], 1000)).await.unwrap();
-        let inc = s.due(1000, 10).await.unwrap().remove(0);
-        let t = crate::config::Target { contact: "alice".into(), channel: ChannelKind::Email, address: "a@x".into() };
-        let o = NewOutbox { kind: Kind::Page, level: 1, target: t, body: "{}".into() };
-        let step = Step { incident: inc.id, version: inc.version, level: 1, outbox: vec![o], ..Step::default() };
-        s.apply(vec![step], 1000).await.unwrap();
-        let claimed = s.claim(1000, 10).await.unwrap();
-        assert_eq!(claimed.len(), 1);
-        id = claimed[0].id;
-        // Claimed rows are not handed out twice.
-        assert!(s.claim(1000, 10).await.unwrap().is_empty());
-        // "Crash": drop without finishing.
-    }
-    {
+    let id = one_page(&path).await;
+    // Crash 1 and crash 2 each interrupt an attempt: each time it is sent again, so a page
+    // that never got through is not lost (at most one duplicate per crash).
+    for attempt in 2..=3 {
         let s = Sqlite::open(&path).unwrap();
         let again = s.claim(now_ms(), 10).await.unwrap();
-        assert_eq!(again.len(), 1, "an interrupted attempt is sent again");
-        assert_eq!(again[0].id, id);
-        assert_eq!(again[0].attempts, 2);
+        assert_eq!(again.len(), 1, "an interrupted attempt is sent again (attempt {attempt})");
+        assert_eq!((again[0].id, again[0].attempts), (id, attempt));
     }
+    // A third interruption: given up, recorded, never a fourth copy.
+    let s = Sqlite::open(&path).unwrap();
+    assert!(s.claim(now_ms(), 10).await.unwrap().is_empty(), "not sent a fourth time");
+    drop(s);
+    assert_eq!(outcomes(&path, id), ["interrupted", "interrupted", "interrupted", "uncertain"]);
+}
+
+#[tokio::test]
+async fn a_page_left_uncertain_by_the_old_rule_gets_one_more_attempt() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.db");
+    let id = one_page(&path).await;
+    // What versions before this one left after two crashes: `uncertain`, never sent again.
+    Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE outbox SET state = 'uncertain', inflight = 0, maybe_sent = 2 WHERE id = ?1", [id])
+        .unwrap();
+    let s = Sqlite::open(&path).unwrap();
+    let again = s.claim(now_ms(), 10).await.unwrap();
+    assert_eq!(again.len(), 1, "never confirmed sent: one more attempt");
+    s.finish(id, Outcome::Sent("250 ok".into()), now_ms()).await.unwrap();
+    drop(s);
+    let s = Sqlite::open(&path).unwrap();
+    assert!(s.claim(now_ms(), 10).await.unwrap().is_empty(), "sent: done");
+    drop(s);
+    assert_eq!(outcomes(&path, id), ["retry", "sent"]);
+}
+
+#[tokio::test]
+async fn old_idempotency_keys_are_pruned() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.db");
+    let now = now_ms();
     {
-        let s = Sqlite::open(&path).unwrap();
-        assert!(s.claim(now_ms(), 10).await.unwrap().is_empty(), "never a third copy");
+        // Keys older than the retention (an hour here), more than one commit prunes at once.
+        let mut c = Connection::open(&path).unwrap();
+        c.execute_batch(SCHEMA).unwrap();
+        let tx = c.transaction().unwrap();
+        {
+            let mut ins = tx.prepare("INSERT INTO batches(key, at) VALUES (?1, ?2)").unwrap();
+            for i in 0..1200u32 {
+                ins.execute(params![&i.to_be_bytes()[..], now - 7_200_000]).unwrap();
+            }
+            ins.execute(params![&[9u8; 32][..], now - 60_000]).unwrap();
+        }
+        tx.commit().unwrap();
     }
+    let s = Sqlite::open_with(&path, Options { key_retention: Duration::from_secs(3600) }).unwrap();
+    let count =
+        || Connection::open(&path).unwrap().query_row("SELECT count(*) FROM batches", [], |r| r.get::<_, i64>(0));
+    // Each commit deletes a few hundred; commits happen as the store is used.
+    let t0 = Instant::now();
+    while count().unwrap() > 1 && t0.elapsed() < Duration::from_secs(20) {
+        s.wakeups().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(count().unwrap(), 1, "only the recent key is left");
+    // The recent key still recognises its retry.
+    let mut b = batch(9, "g", &[("a", Status::Firing)], now);
+    b.key = [9; 32];
+    assert_eq!(s.ingest(b).await.unwrap(), Ingested::Duplicate);
 }
 
 #[tokio::test]
