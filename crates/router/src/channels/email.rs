@@ -21,6 +21,8 @@ use vigie_kit::{BoxFuture, Secret};
 use super::{Channel, ChannelKind, Kind, Notification, Receipt, SendError};
 use crate::config::{Dur, SecretRef};
 
+mod direct;
+
 /// `email:` in the config.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -71,6 +73,8 @@ pub struct Settings {
     // The builder, not the transport: with lettre's connection pool, building spawns a task,
     // which needs the runtime that `check-config` does not start.
     builder: AsyncSmtpTransportBuilder,
+    /// Plain and STARTTLS: our own connections, with `TCP_NODELAY` (see `direct`).
+    direct: Option<direct::Direct>,
     from: Mailbox,
     /// `host:port`, for logs.
     pub smarthost: String,
@@ -92,6 +96,15 @@ impl Settings {
             .ok_or(("smarthost", format!("expected host:port, got {:?}", c.smarthost)))?;
         let from: Mailbox = c.from.parse().map_err(|e| ("from", format!("invalid address {:?}: {e}", c.from)))?;
         let name = c.server_name.clone().unwrap_or_else(|| host.to_owned());
+        let timeout = c.timeout.map_or(Duration::from_secs(10), |d| d.0);
+        let mut direct = direct::Direct {
+            host: host.to_owned(),
+            port,
+            starttls: None,
+            hello: c.hello.clone().map_or_else(ClientId::default, ClientId::Domain),
+            credentials: None,
+            timeout,
+        };
         let tls = match c.tls {
             TlsMode::None => Tls::None,
             mode => {
@@ -106,11 +119,11 @@ impl Settings {
                 if mode == TlsMode::Tls {
                     Tls::Wrapper(params)
                 } else {
+                    direct.starttls = Some(params.clone());
                     Tls::Required(params)
                 }
             }
         };
-        let timeout = c.timeout.map_or(Duration::from_secs(10), |d| d.0);
         let mut t =
             AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).port(port).tls(tls).timeout(Some(timeout));
         if let Some(h) = &c.hello {
@@ -119,25 +132,38 @@ impl Settings {
         match (&c.username, &c.password) {
             (Some(u), Some(p)) => {
                 let pw: Secret = p.resolve(base).map_err(|m| ("password", m))?;
-                t = t.credentials(Credentials::new(u.clone(), pw.expose().to_owned()));
+                let cred = Credentials::new(u.clone(), pw.expose().to_owned());
+                direct.credentials = Some(cred.clone());
+                t = t.credentials(cred);
             }
             (None, None) => {}
             _ => return Err(("username", "give both username and password, or neither".into())),
         }
-        Ok(Settings { builder: t, from, smarthost: c.smarthost.clone() })
+        let direct = (c.tls != TlsMode::Tls).then_some(direct);
+        Ok(Settings { builder: t, direct, from, smarthost: c.smarthost.clone() })
     }
 }
 
 /// The channel.
 pub struct Email {
     settings: Settings,
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    transport: Transport,
+}
+
+enum Transport {
+    /// Implicit TLS: lettre's pool.
+    Lettre(AsyncSmtpTransport<Tokio1Executor>),
+    /// Plain or STARTTLS.
+    Direct(direct::Pool),
 }
 
 impl Email {
     /// From checked settings; call inside the Tokio runtime (the connection pool is a task).
     pub fn new(settings: Settings) -> Email {
-        let transport = settings.builder.clone().build();
+        let transport = match &settings.direct {
+            Some(d) => Transport::Direct(direct::Pool::new(d.clone())),
+            None => Transport::Lettre(settings.builder.clone().build()),
+        };
         Email { settings, transport }
     }
 
@@ -165,9 +191,13 @@ impl Channel for Email {
     fn send<'a>(&'a self, n: &'a Notification) -> BoxFuture<'a, Result<Receipt, SendError>> {
         Box::pin(async move {
             let msg = self.message(n)?;
-            match self.transport.send(msg).await {
+            let sent = match &self.transport {
+                Transport::Lettre(t) => t.send(msg).await.map_err(direct::DirectError::Smtp),
+                Transport::Direct(p) => p.send(msg.envelope(), &msg.formatted()).await,
+            };
+            match sent {
                 Ok(resp) => Ok(Receipt(format!("{} {}", resp.code(), resp.message().collect::<Vec<_>>().join(" ")))),
-                Err(e) if e.is_permanent() => Err(SendError::Reject(e.to_string())),
+                Err(direct::DirectError::Smtp(e)) if e.is_permanent() => Err(SendError::Reject(e.to_string())),
                 Err(e) => Err(SendError::Retry { after: None, reason: e.to_string() }),
             }
         })
