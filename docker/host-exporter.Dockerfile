@@ -6,7 +6,10 @@
 FROM rust:1.85-bookworm AS build
 WORKDIR /src
 COPY . .
-RUN cargo build --release --locked -p vigie-host-exporter && cp target/release/vigie-host-exporter /vigie-host-exporter
+# Static and not position-independent (as tests/bench/host measures it): ~1 MiB less RSS.
+RUN cargo rustc --release --locked -p vigie-host-exporter --bin vigie-host-exporter -- \
+        -C target-feature=+crt-static -C relocation-model=static \
+    && cp target/release/vigie-host-exporter /vigie-host-exporter
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \

@@ -50,6 +50,13 @@ vigie_kit::collectors! { ();
     zfs: on,
 }
 
+/// `paths` with nothing remembered as missing: for tests that create a file after a scrape
+/// found it absent (a real exporter looks again only [`vigie_kit::Missing::RECHECK`] scrapes later).
+#[cfg(test)]
+pub fn fresh(paths: &vigie_kit::Paths) -> vigie_kit::Paths {
+    vigie_kit::Paths { missing: Default::default(), ..paths.clone() }
+}
+
 /// Paths of the captured fixture tree (`tests/fixtures/{proc,sys,rootfs,udev}`).
 #[cfg(test)]
 pub fn fixtures() -> vigie_kit::Paths {
@@ -59,6 +66,7 @@ pub fn fixtures() -> vigie_kit::Paths {
         sysfs: base.join("sys"),
         rootfs: base.join("rootfs"),
         udev_data: base.join("udev"),
+        missing: Default::default(),
     }
 }
 

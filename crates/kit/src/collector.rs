@@ -103,12 +103,64 @@ pub struct Paths {
     pub rootfs: PathBuf,
     /// udev's database (`/run/udev/data`).
     pub udev_data: PathBuf,
+    /// Files and directories found missing (a subsystem this host lacks), shared by the
+    /// scrapes that use these paths.
+    pub missing: Arc<Missing>,
 }
 
 impl Default for Paths {
     fn default() -> Paths {
-        Paths { procfs: "/proc".into(), sysfs: "/sys".into(), rootfs: "/".into(), udev_data: "/run/udev/data".into() }
+        Paths {
+            procfs: "/proc".into(),
+            sysfs: "/sys".into(),
+            rootfs: "/".into(),
+            udev_data: "/run/udev/data".into(),
+            missing: Arc::default(),
+        }
     }
+}
+
+/// Paths that did not exist at some scrape. A host without bcache, InfiniBand or ZFS would
+/// otherwise pay a failing open for each such subsystem on every scrape; a path found missing
+/// is taken as still missing, with no system call, until [`Missing::RECHECK`] scrapes later,
+/// when it is looked at again. So a subsystem that appears (a module loaded) shows up within
+/// that many scrapes.
+#[derive(Debug, Default)]
+pub struct Missing {
+    scrapes: std::sync::atomic::AtomicU64,
+    seen: Mutex<crate::fasthash::FastMap<PathBuf, u64>>,
+}
+
+impl Missing {
+    /// Scrapes between two looks at a missing path.
+    pub const RECHECK: u64 = 10;
+
+    /// Counts one more scrape; returns its number.
+    fn next_scrape(&self) -> u64 {
+        self.scrapes.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
+    }
+
+    /// Whether `path` was found missing less than [`Missing::RECHECK`] scrapes before `scrape`.
+    fn known(&self, path: &Path, scrape: u64) -> bool {
+        let Ok(seen) = self.seen.lock() else { return false };
+        seen.get(path).is_some_and(|&at| scrape.saturating_sub(at) < Missing::RECHECK)
+    }
+
+    /// Records what a look at `path` found at `scrape`.
+    fn record(&self, path: &Path, scrape: u64, missing: bool) {
+        if let Ok(mut seen) = self.seen.lock() {
+            if missing {
+                seen.insert(path.to_path_buf(), scrape);
+            } else if !seen.is_empty() {
+                seen.remove(path);
+            }
+        }
+    }
+}
+
+/// The error a missing file gives, as the kernel words it.
+fn not_found() -> io::Error {
+    io::Error::from(rustix::io::Errno::NOENT)
 }
 
 impl Paths {
@@ -152,12 +204,41 @@ pub struct Scrape<T = ()> {
     /// The exporter's per-scrape target (a connection, a URL); `()` for the host exporter.
     pub target: T,
     files: Mutex<crate::fasthash::FastMap<PathBuf, Arc<str>>>,
+    /// This scrape's number in `paths.missing`.
+    scrape: u64,
 }
 
 impl<T> Scrape<T> {
     /// A scrape context ending at `deadline`.
     pub fn new(deadline: Instant, paths: Arc<Paths>, target: T) -> Scrape<T> {
-        Scrape { deadline, paths, target, files: Mutex::default() }
+        let scrape = paths.missing.next_scrape();
+        Scrape { deadline, paths, target, files: Mutex::default(), scrape }
+    }
+
+    /// Runs `look` on `path` unless `path` was found missing at a recent scrape (then: a
+    /// NotFound error, with no system call); remembers a NotFound answer.
+    fn unless_missing<R>(&self, path: &Path, look: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+        let missing = &self.paths.missing;
+        if missing.known(path, self.scrape) {
+            return Err(not_found());
+        }
+        let result = look();
+        missing.record(path, self.scrape, matches!(&result, Err(e) if e.kind() == io::ErrorKind::NotFound));
+        result
+    }
+
+    /// `std::fs::read_dir`, except for a directory found missing at a recent scrape (see
+    /// [`Missing`]).
+    pub fn read_dir(&self, path: impl AsRef<Path>) -> io::Result<std::fs::ReadDir> {
+        let path = path.as_ref();
+        self.unless_missing(path, || std::fs::read_dir(path))
+    }
+
+    /// Whether `path` exists (and, with `dir`, is a directory), remembering a missing path
+    /// as [`Scrape::read_dir`] does.
+    pub fn exists(&self, path: impl AsRef<Path>, dir: bool) -> bool {
+        let path = path.as_ref();
+        self.unless_missing(path, || std::fs::metadata(path)).is_ok_and(|m| !dir || m.is_dir())
     }
 
     /// Time left before the deadline.
@@ -168,11 +249,23 @@ impl<T> Scrape<T> {
     /// Reads a whole file as text, once per scrape: a second call for the same path returns
     /// the first call's content.
     pub fn read(&self, path: impl AsRef<Path>) -> Result<Arc<str>, CollectError> {
-        let path = path.as_ref();
+        self.read_with(path.as_ref(), false)
+    }
+
+    /// [`Scrape::read`] of a file that belongs to a subsystem this host may lack (ZFS, md,
+    /// NFS): one found missing is not opened again before [`Missing::RECHECK`] scrapes.
+    /// Not for files that come and go with processes (`/proc/PID`): a PID is reused.
+    pub fn probe(&self, path: impl AsRef<Path>) -> Result<Arc<str>, CollectError> {
+        self.read_with(path.as_ref(), true)
+    }
+
+    fn read_with(&self, path: &Path, remember_missing: bool) -> Result<Arc<str>, CollectError> {
         if let Some(text) = self.files.lock().ok().and_then(|files| files.get(path).cloned()) {
             return Ok(text);
         }
-        let text: Arc<str> = read_text(path)?.into();
+        let open = || std::fs::File::open(path);
+        let file = if remember_missing { self.unless_missing(path, open) } else { open() };
+        let text: Arc<str> = file_text(path, file.map_err(|e| CollectError::io(path, e))?, |t| Arc::from(t))?;
         if let Ok(mut files) = self.files.lock() {
             files.insert(path.to_path_buf(), text.clone());
         }
@@ -192,10 +285,63 @@ impl<T> Scrape<T> {
 
 /// Reads a file as text (lossy UTF-8), with the path in the error.
 pub fn read_text(path: &Path) -> Result<String, CollectError> {
-    let bytes = std::fs::read(path).map_err(|e| CollectError::io(path, e))?;
-    Ok(match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    with_file_text(path, str::to_owned)
+}
+
+/// What a thread keeps of its read buffer between reads; a larger file's buffer is dropped.
+const KEEP_BUFFER: usize = 256 * 1024;
+
+/// The first read's size: all of most `/proc` and `/sys` files.
+const FIRST_READ: usize = 16 * 1024;
+
+thread_local! {
+    static READ_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Reads `path` into this thread's buffer and hands its text to `f`. `/proc` and `/sys`
+/// files report size 0, so `std::fs::read` asks their size (statx, lseek), then starts with
+/// 32-byte reads and doubles: a seq_file such as `/proc/net/udp` is walked again on every
+/// read. One large first read gets most files in one call plus the end-of-file read, into a
+/// buffer kept (zeroed once) from one read to the next.
+pub(crate) fn with_file_text<R>(path: &Path, f: impl FnOnce(&str) -> R) -> Result<R, CollectError> {
+    let file = std::fs::File::open(path).map_err(|e| CollectError::io(path, e))?;
+    file_text(path, file, f)
+}
+
+/// [`with_file_text`] of a file already open.
+fn file_text<R>(path: &Path, mut file: std::fs::File, f: impl FnOnce(&str) -> R) -> Result<R, CollectError> {
+    use std::io::Read as _;
+    READ_BUFFER.with(|cell| {
+        // A re-entrant call (none today) gets a buffer of its own rather than a panic.
+        let mut own = Vec::new();
+        let mut borrowed = cell.try_borrow_mut();
+        let buf = match borrowed.as_mut() {
+            Ok(b) => &mut **b,
+            Err(_) => &mut own,
+        };
+        if buf.len() < FIRST_READ {
+            buf.resize(FIRST_READ, 0);
+        }
+        let mut filled = 0;
+        let result = loop {
+            if filled == buf.len() {
+                buf.resize(buf.len() * 2, 0);
+            }
+            match file.read(&mut buf[filled..]) {
+                Ok(0) => break Ok(()),
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(CollectError::io(path, e)),
+            }
+        };
+        let result = result.map(|()| match std::str::from_utf8(&buf[..filled]) {
+            Ok(text) => f(text),
+            Err(_) => f(&String::from_utf8_lossy(&buf[..filled])),
+        });
+        if buf.len() > KEEP_BUFFER {
+            *buf = Vec::new();
+        }
+        result
     })
 }
 
@@ -452,6 +598,28 @@ mod tests {
         assert_eq!(&*cx.read(&file).unwrap(), "one");
         let err = cx.read(dir.path().join("missing")).unwrap_err();
         assert!(err.is_not_found() && err.to_string().contains("missing"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_subsystem_is_looked_at_again_after_recheck_scrapes() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Arc::new(Paths { sysfs: dir.path().into(), ..Paths::default() });
+        let file = dir.path().join("bonding_masters");
+        let scrape = || Scrape::new(Instant::now(), paths.clone(), ());
+        assert!(scrape().probe(&file).unwrap_err().is_not_found());
+        std::fs::write(&file, "bond0\n").unwrap();
+        // Plain reads always look; probes trust the memo until RECHECK scrapes have passed.
+        assert_eq!(&*scrape().read(&file).unwrap(), "bond0\n");
+        let mut seen_at = None;
+        for n in 0..Missing::RECHECK + 2 {
+            if scrape().probe(&file).is_ok() {
+                seen_at = Some(n);
+                break;
+            }
+        }
+        assert!(seen_at.is_some_and(|n| n > 0 && n < Missing::RECHECK), "{seen_at:?}");
+        assert!(scrape().read_dir(dir.path().join("nope")).is_err());
+        assert!(scrape().exists(dir.path(), true) && !scrape().exists(&file, true));
     }
 
     #[test]

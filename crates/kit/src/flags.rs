@@ -73,6 +73,7 @@ impl PathArgs {
             sysfs: self.sysfs.clone(),
             rootfs: self.rootfs.clone(),
             udev_data: self.udev_data.clone(),
+            missing: Default::default(),
         }
     }
 }

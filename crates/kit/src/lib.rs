@@ -38,8 +38,8 @@ use clap::{Args as _, FromArgMatches as _};
 use hyper::{Method, Request, Response, StatusCode};
 
 pub use collector::{
-    blocking, BoxFuture, CollectError, CollectResult, Collector, Enabled, Paths, Registration, Scrape, ScrapeNames,
-    SyncCollector,
+    blocking, BoxFuture, CollectError, CollectResult, Collector, Enabled, Missing, Paths, Registration, Scrape,
+    ScrapeNames, SyncCollector,
 };
 pub use exposition::{Desc, Family, Kind, MetricSet};
 pub use secret::Secret;

@@ -69,26 +69,29 @@ fn boot_time() -> Option<u64> {
 /// Writes the `process_*` families of this process. Reads that fail are skipped, as client
 /// libraries do: these families are about the exporter, not what it watches.
 pub fn collect(out: &mut MetricSet) {
+    use crate::collector::with_file_text;
     let me = Path::new("/proc/self");
-    if let Some(stat) = std::fs::read_to_string(me.join("stat")).ok().as_deref().and_then(parse_stat) {
-        out.add(&CPU, &[], stat.cpu_ticks as f64 / USER_HZ);
-        out.add(&VSIZE, &[], stat.vsize as f64);
-        out.add(&RSS, &[], (stat.rss_pages * page_size()) as f64);
-        if let Some(btime) = boot_time() {
-            out.add(&START, &[], btime as f64 + stat.start_ticks as f64 / USER_HZ);
+    let _ = with_file_text(&me.join("stat"), |text| {
+        if let Some(stat) = parse_stat(text) {
+            out.add(&CPU, &[], stat.cpu_ticks as f64 / USER_HZ);
+            out.add(&VSIZE, &[], stat.vsize as f64);
+            out.add(&RSS, &[], (stat.rss_pages * page_size()) as f64);
+            if let Some(btime) = boot_time() {
+                out.add(&START, &[], btime as f64 + stat.start_ticks as f64 / USER_HZ);
+            }
         }
-    }
+    });
     if let Ok(dir) = std::fs::read_dir(me.join("fd")) {
         out.add(&OPEN_FDS, &[], dir.count() as f64);
     }
-    if let Ok(limits) = std::fs::read_to_string(me.join("limits")) {
-        if let Some(v) = parse_limit(&limits, "Max open files") {
+    let _ = with_file_text(&me.join("limits"), |limits| {
+        if let Some(v) = parse_limit(limits, "Max open files") {
             out.add(&MAX_FDS, &[], v as f64);
         }
-        if let Some(v) = parse_limit(&limits, "Max address space") {
+        if let Some(v) = parse_limit(limits, "Max address space") {
             out.add(&VMAX, &[], v as f64);
         }
-    }
+    });
 }
 
 /// The system page size in bytes.

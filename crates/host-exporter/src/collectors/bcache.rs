@@ -179,9 +179,9 @@ fn value(path: &Path) -> Result<f64, CollectError> {
 }
 
 /// Sorted names in `dir` accepted by `keep`.
-fn list(dir: &Path, keep: impl Fn(&str) -> bool) -> Result<Vec<String>, CollectError> {
+fn list(cx: &Scrape, dir: &Path, keep: impl Fn(&str) -> bool) -> Result<Vec<String>, CollectError> {
     let mut names = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(|e| CollectError::io(dir, e))? {
+    for entry in cx.read_dir(dir).map_err(|e| CollectError::io(dir, e))? {
         let name = entry.map_err(|e| CollectError::io(dir, e))?.file_name().to_string_lossy().into_owned();
         if keep(&name) {
             names.push(name);
@@ -204,7 +204,7 @@ pub struct Bcache {
 impl SyncCollector for Bcache {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let root = cx.paths.sys("fs/bcache");
-        let sets = match list(&root, |n| n.contains('-')) {
+        let sets = match list(cx, &root, |n| n.contains('-')) {
             Err(e) if e.is_not_found() => return Ok(()),
             other => other?,
         };
@@ -213,7 +213,7 @@ impl SyncCollector for Bcache {
             for (file, desc, factor) in &SET_STATS {
                 out.add(desc, &[uuid], value(&set.join(file))? * factor);
             }
-            for bdev in list(&set, |n| numbered(n, "bdev"))? {
+            for bdev in list(cx, &set, |n| numbered(n, "bdev"))? {
                 let dir = set.join(&bdev);
                 let labels = [uuid.as_str(), bdev.as_str()];
                 out.add(&DIRTY_DATA, &labels, value(&dir.join("dirty_data"))?);
@@ -227,7 +227,7 @@ impl SyncCollector for Bcache {
                     out.add(desc, &labels, value(&dir.join("stats_total").join(file))?);
                 }
             }
-            for cache in list(&set, |n| numbered(n, "cache"))? {
+            for cache in list(cx, &set, |n| numbered(n, "cache"))? {
                 let dir = set.join(&cache);
                 let labels = [uuid.as_str(), cache.as_str()];
                 out.add(&IO_ERRORS, &labels, value(&dir.join("io_errors"))?);
@@ -303,7 +303,7 @@ mod tests {
         assert!(m.get_flag(PRIORITY));
         let dir = tempfile::tempdir().unwrap();
         let paths = vigie_kit::Paths { sysfs: dir.path().into(), ..crate::collectors::fixtures() };
-        let (set, result) = vigie_kit::collector::collect_once(&Bcache { priority_stats: false }, paths.clone());
+        let (set, result) = vigie_kit::collector::collect_once(&Bcache { priority_stats: false }, crate::collectors::fresh(&paths));
         assert!(result.is_ok() && set.sample_count() == 0, "{result:?}");
         // A backing device without writeback_rate_debug fails, naming the file.
         std::fs::create_dir_all(dir.path().join("fs/bcache/a-b/bdev0")).unwrap();

@@ -46,7 +46,7 @@ impl SyncCollector for Cpufreq {
             .collect();
         for cpu in &cpus {
             let freq = dir.join(cpu).join("cpufreq");
-            if !freq.is_dir() {
+            if !cx.exists(&freq, true) {
                 continue;
             }
             let id = &cpu[3..];

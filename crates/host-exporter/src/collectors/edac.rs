@@ -36,12 +36,12 @@ pub struct Edac;
 impl SyncCollector for Edac {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let mc = cx.paths.sys("devices/system/edac/mc");
-        for (num, dir) in numbered(&mc, "mc") {
+        for (num, dir) in numbered(cx, &mc, "mc") {
             out.add(&CE, &[&num], count(&dir.join("ce_count"))?);
             out.add(&CSROW_CE, &[&num, "unknown"], count(&dir.join("ce_noinfo_count"))?);
             out.add(&UE, &[&num], count(&dir.join("ue_count"))?);
             out.add(&CSROW_UE, &[&num, "unknown"], count(&dir.join("ue_noinfo_count"))?);
-            for (row, rdir) in numbered(&dir, "csrow") {
+            for (row, rdir) in numbered(cx, &dir, "csrow") {
                 out.add(&CSROW_CE, &[&num, &row], count(&rdir.join("ce_count"))?);
                 out.add(&CSROW_UE, &[&num, &row], count(&rdir.join("ue_count"))?);
             }
@@ -52,8 +52,8 @@ impl SyncCollector for Edac {
 
 /// Entries `<prefix><digits…>` of `dir` as (the digits, path), in name order (Go's glob
 /// `<prefix>[0-9]*`, whose number is the leading digits).
-fn numbered(dir: &Path, prefix: &str) -> Vec<(String, std::path::PathBuf)> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+fn numbered(cx: &Scrape, dir: &Path, prefix: &str) -> Vec<(String, std::path::PathBuf)> {
+    let Ok(entries) = cx.read_dir(dir) else { return Vec::new() };
     let mut names: Vec<String> = entries.flatten().filter_map(|e| e.file_name().to_str().map(str::to_owned)).collect();
     names.sort_unstable();
     names
@@ -98,11 +98,13 @@ node_edac_uncorrectable_errors_total{controller=\"0\"} 0\n";
     fn no_controllers_is_success_and_a_bad_count_fails() {
         let dir = tempfile::tempdir().unwrap();
         let paths = vigie_kit::Paths { sysfs: dir.path().to_owned(), ..crate::collectors::fixtures() };
-        let (set, result) = vigie_kit::collector::collect_once(&Edac, paths.clone());
+        let (set, result) = vigie_kit::collector::collect_once(&Edac, crate::collectors::fresh(&paths));
         assert!(result.is_ok() && set.sample_count() == 0, "{result:?}");
         let mc = dir.path().join("devices/system/edac/mc/mc1");
         std::fs::create_dir_all(&mc).unwrap();
         std::fs::write(mc.join("ce_count"), "x\n").unwrap();
+        // Fresh paths: the first scrape's paths remember the directory as missing.
+        let paths = vigie_kit::Paths { sysfs: dir.path().to_owned(), ..crate::collectors::fixtures() };
         let (_, result) = vigie_kit::collector::collect_once(&Edac, paths);
         let err = result.unwrap_err().to_string();
         assert!(err.contains("mc1/ce_count") && err.contains("\"x\""), "{err}");

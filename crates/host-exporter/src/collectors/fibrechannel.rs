@@ -81,7 +81,7 @@ fn strip_prefix(attr: &str, value: String) -> String {
 impl SyncCollector for Fibrechannel {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let class = cx.paths.sys("class/fc_host");
-        let entries = match std::fs::read_dir(&class) {
+        let entries = match cx.read_dir(&class) {
             Ok(entries) => entries,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(CollectError::NoData(format!("{}: {e}", class.display()))),
             Err(e) => return Err(CollectError::io(&class, e)),

@@ -54,7 +54,7 @@ type Sensors = BTreeMap<String, BTreeMap<String, String>>;
 impl SyncCollector for Hwmon {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let class = cx.paths.sys("class/hwmon");
-        let entries = match std::fs::read_dir(&class) {
+        let entries = match cx.read_dir(&class) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(CollectError::NoData("no /sys/class/hwmon".into()))

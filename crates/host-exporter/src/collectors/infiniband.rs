@@ -90,8 +90,8 @@ fn read_required(path: &Path) -> Result<String, CollectError> {
     std::fs::read_to_string(path).map_err(|e| CollectError::io(path, e))
 }
 
-fn list(dir: &Path) -> Result<Vec<String>, CollectError> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
+fn list(cx: &Scrape, dir: &Path) -> Result<Vec<String>, CollectError> {
+    let mut names: Vec<String> = cx.read_dir(dir)
         .map_err(|e| CollectError::io(dir, e))?
         .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
         .collect();
@@ -102,13 +102,13 @@ fn list(dir: &Path) -> Result<Vec<String>, CollectError> {
 fn collect(cx: &Scrape, out: &mut MetricSet) -> CollectResult {
     let class = cx.paths.sys("class/infiniband");
     let mut buf = [0u8; 128];
-    for device in list(&class)? {
+    for device in list(cx, &class)? {
         let dir = class.join(&device);
         let board = read_attr(&dir.join("board_id"), &mut buf)?.ok_or_else(|| missing(&dir.join("board_id")))?;
         let fw = read_attr(&dir.join("fw_ver"), &mut buf)?.ok_or_else(|| missing(&dir.join("fw_ver")))?;
         let hca = read_attr(&dir.join("hca_type"), &mut buf)?.unwrap_or_default();
         out.add(&INFO, &[&device, &board, &fw, &hca], 1.0);
-        for port in list(&dir.join("ports"))? {
+        for port in list(cx, &dir.join("ports"))? {
             let port_dir = dir.join("ports").join(&port);
             let number: u32 = port.parse().map_err(|_| CollectError::parse(&port_dir, "port directory is not a number"))?;
             let port = number.to_string();

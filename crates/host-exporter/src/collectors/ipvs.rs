@@ -144,7 +144,7 @@ const BACKEND_HELP: [(&str, &str, usize); 3] = [
 impl SyncCollector for Ipvs {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let path = cx.paths.proc("net/ip_vs_stats");
-        let text = cx.read(&path).map_err(|e| {
+        let text = cx.probe(&path).map_err(|e| {
             if e.is_not_found() {
                 CollectError::NoData("IPVS not loaded".into())
             } else {

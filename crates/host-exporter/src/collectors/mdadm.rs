@@ -132,7 +132,7 @@ pub fn parse(text: &str) -> Result<Vec<Array<'_>>, String> {
 impl SyncCollector for Mdadm {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let path = cx.paths.proc("mdstat");
-        let text = match cx.read(&path) {
+        let text = match cx.probe(&path) {
             Err(e) if e.is_not_found() => return Err(CollectError::NoData(format!("{} does not exist", path.display()))),
             other => other?,
         };

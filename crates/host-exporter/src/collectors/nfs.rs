@@ -101,7 +101,7 @@ pub struct Nfs;
 impl SyncCollector for Nfs {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let path = cx.paths.proc("net/rpc/nfs");
-        let text = match cx.read(&path) {
+        let text = match cx.probe(&path) {
             Err(e) if e.is_not_found() => return Err(CollectError::NoData(e.to_string())),
             other => other?,
         };

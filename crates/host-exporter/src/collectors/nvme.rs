@@ -27,7 +27,7 @@ impl SyncCollector for Nvme {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let class = cx.paths.sys("class/nvme");
         let no_data = |e: CollectError| if e.is_not_found() { CollectError::NoData(e.to_string()) } else { e };
-        let entries = std::fs::read_dir(&class).map_err(|e| no_data(CollectError::io(&class, e)))?;
+        let entries = cx.read_dir(&class).map_err(|e| no_data(CollectError::io(&class, e)))?;
         let mut names = Vec::new();
         for entry in entries {
             names.push(entry.map_err(|e| CollectError::io(&class, e))?.file_name().to_string_lossy().into_owned());
@@ -64,10 +64,10 @@ mod tests {
     fn absent_class_or_file_is_no_data() {
         let dir = tempfile::tempdir().unwrap();
         let paths = vigie_kit::Paths { sysfs: dir.path().into(), ..crate::collectors::fixtures() };
-        let (_, result) = vigie_kit::collector::collect_once(&Nvme, paths.clone());
+        let (_, result) = vigie_kit::collector::collect_once(&Nvme, crate::collectors::fresh(&paths));
         assert!(matches!(result, Err(CollectError::NoData(_))), "{result:?}");
         std::fs::create_dir_all(dir.path().join("class/nvme/nvme0")).unwrap();
-        let (_, result) = vigie_kit::collector::collect_once(&Nvme, paths.clone());
+        let (_, result) = vigie_kit::collector::collect_once(&Nvme, crate::collectors::fresh(&paths));
         assert!(matches!(&result, Err(CollectError::NoData(m)) if m.contains("firmware_rev")), "{result:?}");
         std::fs::remove_dir(dir.path().join("class/nvme/nvme0")).unwrap();
         let (set, result) = vigie_kit::collector::collect_once(&Nvme, paths);

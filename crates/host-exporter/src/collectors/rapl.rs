@@ -53,7 +53,7 @@ struct Zone {
 
 impl SyncCollector for Rapl {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
-        let zones = zones(&cx.paths.sys("class/powercap"))?;
+        let zones = zones(cx, &cx.paths.sys("class/powercap"))?;
         let mut values = Vec::with_capacity(zones.len());
         for z in &zones {
             let file = Path::new(&z.path).join("energy_uj");
@@ -80,9 +80,9 @@ impl SyncCollector for Rapl {
 }
 
 /// The zones of `dir`, as procfs' `GetRaplZones` finds them (in name order).
-fn zones(dir: &Path) -> Result<Vec<Zone>, CollectError> {
+fn zones(cx: &Scrape, dir: &Path) -> Result<Vec<Zone>, CollectError> {
     let absent = |e: &std::io::Error| matches!(e.kind(), ErrorKind::NotFound | ErrorKind::PermissionDenied);
-    let entries = match std::fs::read_dir(dir) {
+    let entries = match cx.read_dir(dir) {
         Ok(e) => e,
         Err(e) if absent(&e) => return Err(CollectError::NoData(format!("{}: {e}", dir.display()))),
         Err(e) => return Err(CollectError::io(dir, e)),

@@ -27,7 +27,7 @@ pub struct Schedstat;
 impl SyncCollector for Schedstat {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let path = cx.paths.proc("schedstat");
-        let text = match cx.read(&path) {
+        let text = match cx.probe(&path) {
             Err(e) if e.is_not_found() => return Err(CollectError::NoData(e.to_string())),
             other => other?,
         };

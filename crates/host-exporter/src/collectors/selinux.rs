@@ -30,7 +30,7 @@ pub struct Selinux;
 impl SyncCollector for Selinux {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let enforce = cx.paths.sys("fs/selinux/enforce");
-        let mounted = enforce.exists();
+        let mounted = cx.exists(&enforce, false);
         let label = if mounted { cx.proc("self/attr/current").ok() } else { None };
         let on = label.is_some_and(|l| l.trim_end_matches(['\0', '\n']) != "kernel");
         if !on {
@@ -79,7 +79,7 @@ mod tests {
         std::fs::create_dir_all(d.join("root/etc/selinux")).unwrap();
         std::fs::write(d.join("root/etc/selinux/config"), "# x\nSELINUX=enforcing\nSELINUXTYPE=targeted\n").unwrap();
         let paths =
-            vigie_kit::Paths { procfs: d.join("proc"), sysfs: d.join("sys"), rootfs: d.join("root"), udev_data: d.into() };
+            vigie_kit::Paths { procfs: d.join("proc"), sysfs: d.join("sys"), rootfs: d.join("root"), udev_data: d.into(), missing: Default::default() };
         let (set, result) = vigie_kit::collector::collect_once(&Selinux, paths.clone());
         result.unwrap();
         let text = set.encode();

@@ -70,7 +70,7 @@ impl Tapestats {
 impl SyncCollector for Tapestats {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let class = cx.paths.sys("class/scsi_tape");
-        let entries = std::fs::read_dir(&class).map_err(|e| {
+        let entries = cx.read_dir(&class).map_err(|e| {
             let e = CollectError::io(&class, e);
             if e.is_not_found() {
                 CollectError::NoData(e.to_string())
@@ -146,7 +146,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let paths = vigie_kit::Paths { sysfs: dir.path().into(), ..crate::collectors::fixtures() };
         let t = build(&["t"]).unwrap();
-        let (_, result) = vigie_kit::collector::collect_once(&t, paths.clone());
+        let (_, result) = vigie_kit::collector::collect_once(&t, crate::collectors::fresh(&paths));
         assert!(matches!(result, Err(CollectError::NoData(_))), "{result:?}");
         let stats = dir.path().join("class/scsi_tape/st1/stats");
         std::fs::create_dir_all(&stats).unwrap();

@@ -119,7 +119,7 @@ fn add(out: &mut MetricSet, name: String, help: String, kind: Kind, labels: &[(&
 impl SyncCollector for Zfs {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let base = cx.paths.proc("spl/kstat/zfs");
-        let entries = std::fs::read_dir(&base).map_err(|e| CollectError::NoData(format!("{}: {e}", base.display())))?;
+        let entries = cx.read_dir(&base).map_err(|e| CollectError::NoData(format!("{}: {e}", base.display())))?;
         let mut pools = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|e| CollectError::io(&base, e))?;
@@ -233,11 +233,11 @@ mod tests {
     fn absent_is_no_data_and_bad_kstat_names_it() {
         let dir = tempfile::tempdir().unwrap();
         let paths = vigie_kit::Paths { procfs: dir.path().into(), ..crate::collectors::fixtures() };
-        let (_, result) = vigie_kit::collector::collect_once(&Zfs, paths.clone());
+        let (_, result) = vigie_kit::collector::collect_once(&Zfs, crate::collectors::fresh(&paths));
         assert!(matches!(result, Err(CollectError::NoData(_))), "{result:?}");
         let base = dir.path().join("spl/kstat/zfs");
         std::fs::create_dir_all(&base).unwrap();
-        let (set, result) = vigie_kit::collector::collect_once(&Zfs, paths.clone());
+        let (set, result) = vigie_kit::collector::collect_once(&Zfs, crate::collectors::fresh(&paths));
         assert!(result.is_ok() && set.sample_count() == 0, "{result:?}");
         std::fs::write(base.join("arcstats"), "no header here\n").unwrap();
         let (_, result) = vigie_kit::collector::collect_once(&Zfs, paths);
