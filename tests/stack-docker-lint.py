@@ -4,7 +4,7 @@ reachable from the tests, so neither the base images nor the crates can be pulle
 for every docker-compose.yml service with a `build`, its Dockerfile
 
 - exists, builds in a first stage from a pinned `rust:<version>` image that is at least the
-  workspace's rust-version, with `cargo build --release --locked -p <crate>` of a
+  workspace's rust-version, with `cargo build` (or `cargo rustc`) `--release --locked -p <crate>` of a
   workspace crate whose binary is the one copied (Cargo.lock is committed: --locked works);
 - has a runtime stage from a pinned image (no `latest`) that copies exactly one file, the
   binary, from the build stage (no `COPY .`, no ADD), runs as a non-root numeric USER, and
@@ -92,9 +92,10 @@ def main():
             problems.append(f"{where}: rust:{m.group(1)} is older than the workspace's rust-version {rust_version}")
         stage = m.group(2)
         runs = " ".join(a for i, a in b_body if i == "RUN")
-        pm = re.search(r"cargo build --release --locked -p ([\w-]+)", runs)
+        # `cargo rustc` too: the host exporter passes flags (static, non-PIE) to its final crate.
+        pm = re.search(r"cargo (?:build|rustc) --release --locked -p ([\w-]+)", runs)
         if not pm:
-            problems.append(f"{where}: build stage has no `cargo build --release --locked -p <crate>`")
+            problems.append(f"{where}: build stage has no `cargo build|rustc --release --locked -p <crate>`")
             continue
         pkg = pm.group(1)
         if pkg not in binaries:
