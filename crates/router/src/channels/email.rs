@@ -18,7 +18,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Deserialize;
 use vigie_kit::{BoxFuture, Secret};
 
-use super::{Channel, ChannelKind, Kind, Notification, Receipt, SendError};
+use super::{AlertView, Channel, ChannelKind, Kind, Notification, Receipt, SendError};
 use crate::config::{Dur, SecretRef};
 
 mod direct;
@@ -230,7 +230,22 @@ fn ms_to_time(ms: i64) -> std::time::SystemTime {
 }
 
 /// Annotations shown as links, with their names.
-pub(crate) const LINKS: [(&str, &str); 2] = [("runbook_url", "Runbook"), ("dashboard_url", "Dashboard")];
+const LINKS: [(&str, &str); 2] = [("runbook_url", "Runbook"), ("dashboard_url", "Dashboard")];
+
+/// An alert's links as (name, URL), in the order every channel shows them: its source
+/// (`generatorURL`), then the [`LINKS`] annotations it has.
+pub(crate) fn alert_links(a: &AlertView) -> Vec<(&'static str, &str)> {
+    let mut links = Vec::new();
+    if !a.generator_url.is_empty() {
+        links.push(("Source", a.generator_url.as_str()));
+    }
+    for (k, name) in LINKS {
+        if let Some(u) = a.annotations.get(k) {
+            links.push((name, u.as_str()));
+        }
+    }
+    links
+}
 
 /// The plain-text body.
 pub fn text(n: &Notification) -> String {
@@ -252,13 +267,8 @@ pub fn text(n: &Notification) -> String {
         let labels: Vec<String> = a.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let _ = writeln!(s, "  Labels: {}", labels.join(", "));
         let _ = writeln!(s, "  Since: {}", a.starts_at);
-        if !a.generator_url.is_empty() {
-            let _ = writeln!(s, "  Source: {}", a.generator_url);
-        }
-        for (k, name) in LINKS {
-            if let Some(u) = a.annotations.get(k) {
-                let _ = writeln!(s, "  {name}: {u}");
-            }
+        for (name, u) in alert_links(a) {
+            let _ = writeln!(s, "  {name}: {u}");
         }
     }
     if !n.external_url.is_empty() {
@@ -306,15 +316,7 @@ pub fn html(n: &Notification) -> String {
         }
         let labels: Vec<String> = a.labels.iter().map(|(k, v)| format!("{}={}", esc(k), esc(v))).collect();
         let _ = write!(s, "<br><code>{}</code><br>Since {}", labels.join(", "), esc(&a.starts_at));
-        let mut links = Vec::new();
-        if !a.generator_url.is_empty() {
-            links.push(link(&a.generator_url, "Source"));
-        }
-        for (k, name) in LINKS {
-            if let Some(u) = a.annotations.get(k) {
-                links.push(link(u, name));
-            }
-        }
+        let links: Vec<String> = alert_links(a).into_iter().map(|(name, u)| link(u, name)).collect();
         if !links.is_empty() {
             let _ = write!(s, "<br>{}", links.join(" · "));
         }

@@ -18,6 +18,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 
 use super::SendError;
+use crate::config::Dur;
 
 /// Largest reply read (Slack and Twilio answer with a few hundred bytes).
 const MAX_REPLY: usize = 256 << 10;
@@ -173,6 +174,13 @@ impl Client {
             .with_custom_certificate_verifier(Arc::new(verifier))
             .with_no_client_auth();
         Ok(Client { tls: Arc::new(cfg), timeout })
+    }
+
+    /// The client a channel's `ca_file` and `timeout` settings ask for: `ca_file` relative to
+    /// the config file's folder `base` (an absolute path stays as it is), 10 s unless told.
+    pub fn from_config(ca_file: Option<&Path>, timeout: Option<Dur>, base: &Path) -> Result<Client, String> {
+        let ca = ca_file.map(|p| base.join(p));
+        Client::new(ca.as_deref(), timeout.map_or(Duration::from_secs(10), |d| d.0))
     }
 
     /// One request; transport failures and timeouts are [`SendError::Retry`].

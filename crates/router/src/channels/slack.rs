@@ -28,7 +28,7 @@ use serde_json::{json, Value};
 use tokio::time::Instant;
 use vigie_kit::{BoxFuture, Secret};
 
-use super::email::{state_line, LINKS};
+use super::email::{alert_links, state_line};
 use super::http::{Client, Response, Url};
 use super::{Channel, ChannelKind, Kind, Notification, Receipt, SendError};
 use crate::config::{Dur, SecretRef};
@@ -129,9 +129,8 @@ impl Settings {
         if webhooks.is_empty() && bot.is_none() {
             return Err((String::new(), "give `webhooks`, `bot_token` or both".into()));
         }
-        let ca = c.ca_file.as_ref().map(|p| if p.is_absolute() { p.clone() } else { base.join(p) });
-        let timeout = c.timeout.map_or(Duration::from_secs(10), |d| d.0);
-        let client = Client::new(ca.as_deref(), timeout).map_err(|m| ("ca_file".to_owned(), m))?;
+        let client =
+            Client::from_config(c.ca_file.as_deref(), c.timeout, base).map_err(|m| ("ca_file".to_owned(), m))?;
         let min_interval = c.min_interval.map_or(Duration::from_secs(1), |d| d.0);
         Ok(Settings { webhooks, bot, min_interval, client })
     }
@@ -445,15 +444,7 @@ pub fn message(n: &Notification) -> Value {
         }
         let labels: Vec<String> = a.labels.iter().map(|(k, v)| format!("`{}={}`", esc(k), esc(v))).collect();
         t.push_str(&format!("\n{}", labels.join(" ")));
-        let mut links = Vec::new();
-        if !a.generator_url.is_empty() {
-            links.push(link(&a.generator_url, "Source"));
-        }
-        for (k, name) in LINKS {
-            if let Some(u) = a.annotations.get(k) {
-                links.push(link(u, name));
-            }
-        }
+        let links: Vec<String> = alert_links(a).into_iter().map(|(name, u)| link(u, name)).collect();
         if !links.is_empty() {
             t.push_str(&format!("\n{}", links.join(" · ")));
         }

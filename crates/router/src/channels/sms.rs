@@ -15,7 +15,6 @@
 //! (`ACK 42`) and the signed ack link are never cut.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::Deserialize;
 use vigie_kit::{BoxFuture, Secret};
@@ -199,9 +198,7 @@ impl Settings {
             }
             _ => return Err(e("", "give exactly one of `twilio` and `gateway`".into())),
         };
-        let ca = c.ca_file.as_ref().map(|p| if p.is_absolute() { p.clone() } else { base.join(p) });
-        let timeout = c.timeout.map_or(Duration::from_secs(10), |d| d.0);
-        let client = Client::new(ca.as_deref(), timeout).map_err(|m| e("ca_file", m))?;
+        let client = Client::from_config(c.ca_file.as_deref(), c.timeout, base).map_err(|m| e("ca_file", m))?;
         Ok(Settings { provider, client })
     }
 }
@@ -489,6 +486,8 @@ pub fn text(n: &Notification) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
