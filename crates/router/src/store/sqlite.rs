@@ -417,6 +417,28 @@ fn json_kv(s: &str) -> KV {
     serde_json::from_str(s).unwrap_or_default()
 }
 
+/// An incident's alerts, firing ones first, at most `limit`.
+fn alert_views(conn: &Connection, incident: i64, limit: i64) -> Result<Vec<AlertView>, StoreError> {
+    let mut s = conn
+        .prepare_cached(
+            "SELECT status, labels, annotations, starts_at, generator_url FROM alerts
+             WHERE incident_id = ?1 ORDER BY status, starts_at, fingerprint LIMIT ?2",
+        )
+        .map_err(db)?;
+    let rows = s
+        .query_map(params![incident, limit], |r| {
+            Ok(AlertView {
+                status: r.get(0)?,
+                labels: json_kv(&r.get::<_, String>(1)?),
+                annotations: json_kv(&r.get::<_, String>(2)?),
+                starts_at: r.get(3)?,
+                generator_url: r.get(4)?,
+            })
+        })
+        .map_err(db)?;
+    rows.collect::<Result<_, _>>().map_err(db)
+}
+
 fn due(conn: &Connection, now: Millis, limit: usize) -> Result<Vec<Incident>, StoreError> {
     let mut stmt = conn
         .prepare_cached(
@@ -457,25 +479,7 @@ fn due(conn: &Connection, now: Millis, limit: usize) -> Result<Vec<Incident>, St
         .map_err(db)?;
     let mut out: Vec<Incident> = rows.collect::<Result<_, _>>().map_err(db)?;
     for inc in &mut out {
-        let mut s = conn
-            .prepare_cached(
-                "SELECT status, labels, annotations, starts_at, generator_url FROM alerts
-                 WHERE incident_id = ?1 ORDER BY status, starts_at, fingerprint LIMIT ?2",
-            )
-            .map_err(db)?;
-        inc.alerts = s
-            .query_map(params![inc.id, MAX_ALERTS_SHOWN], |r| {
-                Ok(AlertView {
-                    status: r.get(0)?,
-                    labels: json_kv(&r.get::<_, String>(1)?),
-                    annotations: json_kv(&r.get::<_, String>(2)?),
-                    starts_at: r.get(3)?,
-                    generator_url: r.get(4)?,
-                })
-            })
-            .map_err(db)?
-            .collect::<Result<_, _>>()
-            .map_err(db)?;
+        inc.alerts = alert_views(conn, inc.id, MAX_ALERTS_SHOWN)?;
         let mut s = conn
             .prepare_cached(
                 "SELECT contact, channel, address, max(level) FROM outbox WHERE incident_id = ?1 AND kind = 'page'

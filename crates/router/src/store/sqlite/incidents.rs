@@ -9,9 +9,11 @@ use std::path::Path;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
-use super::{db, json_kv};
-use crate::channels::AlertView;
+use super::{alert_views, db, json_kv};
 use crate::store::*;
+
+/// Most alerts an incident's detail lists.
+const MAX_ALERTS_DETAIL: i64 = 1000;
 
 /// Columns added after part 1: (table, column, declaration).
 const COLUMNS: &[(&str, &str, &str)] = &[
@@ -233,25 +235,7 @@ pub(super) fn detail(conn: &Connection, id: i64) -> Result<Option<Detail>, Store
     let Some(summary) = conn.query_row(&sql, params![id], summary).optional().map_err(db)? else {
         return Ok(None);
     };
-    let mut s = conn
-        .prepare_cached(
-            "SELECT status, labels, annotations, starts_at, generator_url FROM alerts
-             WHERE incident_id = ?1 ORDER BY status, starts_at, fingerprint LIMIT 1000",
-        )
-        .map_err(db)?;
-    let alerts = s
-        .query_map(params![id], |r| {
-            Ok(AlertView {
-                status: r.get(0)?,
-                labels: json_kv(&r.get::<_, String>(1)?),
-                annotations: json_kv(&r.get::<_, String>(2)?),
-                starts_at: r.get(3)?,
-                generator_url: r.get(4)?,
-            })
-        })
-        .map_err(db)?
-        .collect::<Result<_, _>>()
-        .map_err(db)?;
+    let alerts = alert_views(conn, id, MAX_ALERTS_DETAIL)?;
     let mut s = conn
         .prepare_cached(
             "SELECT at, kind, actor, channel, contact, level, what FROM events WHERE incident_id = ?1 ORDER BY rowid",
