@@ -4,7 +4,7 @@
 //! nothing; an ack that expires and an unack resume the escalation; the Markdown RCA holds
 //! every event in order; `/metrics` passes `promtool check metrics`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -338,22 +338,10 @@ fn metrics_pass_promtool_and_carry_the_on_call_families() {
     ] {
         assert!(text.contains(want), "/metrics lacks {want:?}:\n{text}");
     }
-    let Some(promtool) =
-        ["/usr/bin/promtool", "/usr/local/bin/promtool"].iter().find(|p| std::path::Path::new(p).exists())
-    else {
+    let Some(promtool) = ["/usr/bin/promtool", "/usr/local/bin/promtool"].iter().find(|p| Path::new(p).exists()) else {
         skip("no promtool (apt prometheus)");
         return;
     };
-    let mut child = Command::new(promtool)
-        .args(["check", "metrics"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success() && said.trim().is_empty(), "promtool check metrics:\n{said}");
+    let lint = vigie_kit::testing::promtool_check_metrics(Path::new(promtool), &text).unwrap();
+    assert!(lint.code == 0 && lint.errors.is_empty() && lint.problems.is_empty(), "promtool check metrics: {lint:?}");
 }

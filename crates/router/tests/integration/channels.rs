@@ -9,7 +9,6 @@
 //! told (`Retry-After`, the spacing per webhook), never on how fast anything went.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -17,18 +16,6 @@ use vigie_router::channels::sms::{segments, Encoding};
 
 use crate::mock_http::{MockHttp, Recorded, Reply};
 use crate::support::*;
-
-/// A firing body for group `i` (distinct groupKey, fingerprint and group label).
-fn group(i: usize) -> Vec<u8> {
-    String::from_utf8_lossy(FIRING)
-        .replace(
-            "\"groupLabels\":{\"alertname\":\"HighCPU\",\"instance\":\"web-1:9100\"}",
-            &format!("\"groupLabels\":{{\"alertname\":\"Crash\",\"instance\":\"i-{i}\"}}"),
-        )
-        .replace("instance=\\\"web-1:9100\\\"}", &format!("instance=\\\"i-{i}\\\"}}"))
-        .replace("42324f53b8d47c3b", &format!("{i:016x}"))
-        .into_bytes()
-}
 
 /// The router's log, `/metrics` and store files hold none of `secrets`.
 fn assert_no_secrets(r: &Router, dir: &Path, secrets: &[&str]) {
@@ -72,13 +59,9 @@ fn slack_webhook_honours_retry_after_retries_5xx_and_spaces_messages() {
         _ => Reply::new(200, "ok"),
     });
     write(d, "slack-url", &format!("{}{hook}\n", slack.base()));
-    write(d, "token", TOKEN);
-    let cfg = write(
+    let cfg = write_config(
         d,
-        "router.yml",
-        "storage: {path: router.db}
-ingest: {bearer_token: {file: token}}
-slack:
+        "slack:
   webhooks:
     - name: ops-l1
       url: {file: slack-url}
@@ -95,7 +78,7 @@ route: {policy: p}
     );
     let r = Router::start(&cfg, free_port());
     for i in 0..3 {
-        assert_eq!(r.post(&group(i)).0, 200);
+        assert_eq!(r.post(&group_body(i)).0, 200);
     }
     let delivered = |all: &[Recorded]| {
         let mut by: BTreeMap<i64, usize> = BTreeMap::new();
@@ -144,14 +127,13 @@ route: {policy: p}
 }
 
 fn am_post(am_port: u16, ends_at: Option<&str>, starts_at: &str) {
-    let addr: SocketAddr = format!("127.0.0.1:{am_port}").parse().unwrap();
-    let ends = ends_at.map(|e| format!(",\"endsAt\":\"{e}\"")).unwrap_or_default();
-    let body = format!(
-        "[{{\"labels\":{{\"alertname\":\"DiskFull\",\"instance\":\"db-1\",\"severity\":\"warning\"}},\
-          \"annotations\":{{\"summary\":\"Disk 95% full on db-1\"}},\"startsAt\":\"{starts_at}\"{ends}}}]"
+    post_am_alert(
+        am_port,
+        r#"{"alertname":"DiskFull","instance":"db-1","severity":"warning"}"#,
+        r#"{"summary":"Disk 95% full on db-1"}"#,
+        starts_at,
+        ends_at,
     );
-    let (st, text) = request(addr, "POST", "/api/v2/alerts", &[], body.as_bytes()).unwrap();
-    assert_eq!(st, 200, "{text}");
 }
 
 #[test]
@@ -175,14 +157,10 @@ fn alertmanager_to_slack_bot_posts_then_updates_in_place() {
         _ => Reply::new(404, r#"{"ok":false,"error":"unknown_method"}"#),
     });
     write(d, "slack-bot-token", "xoxb-SECRETBOT\n");
-    write(d, "token", TOKEN);
-    let cfg = write(
+    let cfg = write_config(
         d,
-        "router.yml",
         &format!(
-            "storage: {{path: router.db}}
-ingest: {{bearer_token: {{file: token}}}}
-slack:
+            "slack:
   bot_token: {{file: slack-bot-token}}
   api_url: {}/api
   min_interval: 100ms
@@ -258,14 +236,10 @@ fn twilio_retries_429_and_5xx_and_sends_two_segments_with_the_ack_code() {
         _ => Reply::new(201, &format!(r#"{{"sid":"SM{n:032}","status":"queued","error_code":null}}"#)),
     });
     write(d, "twilio-token", "SECRETTWILIO\n");
-    write(d, "token", TOKEN);
-    let cfg = write(
+    let cfg = write_config(
         d,
-        "router.yml",
         &format!(
-            "storage: {{path: router.db}}
-ingest: {{bearer_token: {{file: token}}}}
-sms:
+            "sms:
   twilio:
     account_sid: AC0123456789
     auth_token: {{file: twilio-token}}
@@ -329,14 +303,10 @@ fn sms_gateway_template_and_a_rejected_number_pages_the_next_level_now() {
         }
     });
     write(d, "gw-key", "SECRETGW\n");
-    write(d, "token", TOKEN);
-    let cfg = write(
+    let cfg = write_config(
         d,
-        "router.yml",
         &format!(
-            "storage: {{path: router.db}}
-ingest: {{bearer_token: {{file: token}}}}
-sms:
+            "sms:
   gateway:
     url: \"{}/send?key={{{{secret}}}}&to={{{{to}}}}\"
     headers: {{Authorization: \"Bearer {{{{secret}}}}\"}}
@@ -403,12 +373,9 @@ fn slack_over_https_needs_a_trusted_certificate_and_loses_nothing_meanwhile() {
     );
     wait_port(port);
     write(d, "slack-url", &format!("https://localhost:{port}/services/T000/B000/SECRETTLS\n"));
-    write(d, "token", TOKEN);
     let config = |ca: &str| {
         format!(
-            "storage: {{path: router.db}}
-ingest: {{bearer_token: {{file: token}}}}
-slack:
+            "slack:
   webhooks:
     - {{name: ops-l1, url: {{file: slack-url}}}}
 {ca}delivery: {{initial_backoff: 200ms, max_backoff: 500ms, max_attempts: 1000}}
@@ -423,7 +390,7 @@ route: {{policy: p}}
         )
     };
     // The test CA is not trusted: every attempt fails its TLS handshake and is retried.
-    let cfg = write(d, "router.yml", &config(""));
+    let cfg = write_config(d, &config(""));
     let mut r = Router::start(&cfg, free_port());
     assert_eq!(r.post(FIRING).0, 200);
     let t0 = std::time::Instant::now();
@@ -438,7 +405,7 @@ route: {{policy: p}}
     assert!(!record.exists(), "delivered to an untrusted server");
     r.kill9();
     // Trusting it (slack.ca_file), the same store delivers the page once.
-    let cfg = write(d, "router.yml", &config("  ca_file: ca.pem\n"));
+    let cfg = write_config(d, &config("  ca_file: ca.pem\n"));
     let r = Router::start(&cfg, free_port());
     let t0 = std::time::Instant::now();
     while std::fs::read_to_string(&record).unwrap_or_default().is_empty() {
@@ -466,14 +433,10 @@ fn a_slack_storm_does_not_hold_up_sms() {
     let twilio = MockHttp::start(|_, _| Reply::new(201, r#"{"sid":"SM1","status":"queued"}"#));
     write(d, "slack-url", &format!("{}/services/T000/B000/STORM\n", slack.base()));
     write(d, "twilio-token", "t\n");
-    write(d, "token", TOKEN);
-    let cfg = write(
+    let cfg = write_config(
         d,
-        "router.yml",
         &format!(
-            "storage: {{path: router.db}}
-ingest: {{bearer_token: {{file: token}}}}
-slack:
+            "slack:
   webhooks:
     - {{name: ops-l1, url: {{file: slack-url}}}}
   min_interval: 500ms
@@ -501,7 +464,7 @@ route:
     let r = Router::start(&cfg, free_port());
     // 60 Slack pages to one webhook: 30 s of spacing at 500 ms. Then one SMS page.
     for i in 0..60 {
-        assert_eq!(r.post(&group(i)).0, 200);
+        assert_eq!(r.post(&group_body(i)).0, 200);
     }
     slack.wait(15, "the storm's first Slack message", |a| !a.is_empty());
     let paging = String::from_utf8_lossy(FIRING).replace(

@@ -66,18 +66,6 @@ fn alertmanager_to_mail_l1_l2_l3_then_resolve() {
     assert_eq!(after.len(), 8, "{:?}", after.iter().map(|m| (&m.to, &m.subject)).collect::<Vec<_>>());
 }
 
-/// A firing body for group `i` (distinct groupKey, fingerprint and group label).
-fn group_body(i: usize) -> Vec<u8> {
-    String::from_utf8_lossy(FIRING)
-        .replace(
-            "\"groupLabels\":{\"alertname\":\"HighCPU\",\"instance\":\"web-1:9100\"}",
-            &format!("\"groupLabels\":{{\"alertname\":\"Crash\",\"instance\":\"i-{i}\"}}"),
-        )
-        .replace("instance=\\\"web-1:9100\\\"}", &format!("instance=\\\"i-{i}\\\"}}"))
-        .replace("42324f53b8d47c3b", &format!("{i:016x}"))
-        .into_bytes()
-}
-
 #[test]
 fn kill_9_under_a_stream_of_webhooks() {
     let Some(Setup { am: _, py, dir, smtp_port }) = setup() else { return };

@@ -132,9 +132,30 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     p
 }
 
+/// Writes the ingest token and `router.yml`: the store, the ingest token, then `rest`.
+pub fn write_config(dir: &Path, rest: &str) -> PathBuf {
+    write(dir, "token", TOKEN);
+    write(
+        dir,
+        "router.yml",
+        &format!("storage: {{path: router.db}}\ningest: {{bearer_token: {{file: token}}}}\n{rest}"),
+    )
+}
+
+/// A firing body for group `i` (distinct groupKey, fingerprint and group label).
+pub fn group_body(i: usize) -> Vec<u8> {
+    String::from_utf8_lossy(FIRING)
+        .replace(
+            "\"groupLabels\":{\"alertname\":\"HighCPU\",\"instance\":\"web-1:9100\"}",
+            &format!("\"groupLabels\":{{\"alertname\":\"Crash\",\"instance\":\"i-{i}\"}}"),
+        )
+        .replace("instance=\\\"web-1:9100\\\"}", &format!("instance=\\\"i-{i}\\\"}}"))
+        .replace("42324f53b8d47c3b", &format!("{i:016x}"))
+        .into_bytes()
+}
+
 /// The router config the tests use: L1 alice+bob, L2 dora after `l2`, L3 arch after `l3`.
 pub fn router_config(dir: &Path, smtp_port: u16, tls: &str, l2: &str, l3: &str) -> PathBuf {
-    write(dir, "token", TOKEN);
     write(dir, "smtp-password", "secret");
     let auth = if tls == "none" {
         String::new()
@@ -142,10 +163,7 @@ pub fn router_config(dir: &Path, smtp_port: u16, tls: &str, l2: &str, l3: &str) 
         "  username: vigie\n  password: {file: smtp-password}\n  ca_file: ca.pem\n  server_name: localhost\n".to_owned()
     };
     let text = format!(
-        "storage: {{path: router.db}}
-ingest:
-  bearer_token: {{file: token}}
-email:
+        "email:
   smarthost: 127.0.0.1:{smtp_port}
   from: vigie@example.org
   tls: {tls}
@@ -167,7 +185,7 @@ policies:
 route: {{policy: standard}}
 "
     );
-    write(dir, "router.yml", &text)
+    write_config(dir, &text)
 }
 
 // ---- services ----

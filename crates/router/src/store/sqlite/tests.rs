@@ -38,6 +38,26 @@ fn open() -> (tempfile::TempDir, Sqlite) {
     (dir, s)
 }
 
+/// Ingests one firing alert at 1000 ms; the incident it opens.
+async fn open_incident(s: &Sqlite) -> Incident {
+    s.ingest(batch(1, "g", &[("a", Status::Firing)], 1000)).await.unwrap();
+    s.due(1000, 10).await.unwrap().remove(0)
+}
+
+fn alice_by_email() -> crate::config::Target {
+    crate::config::Target { contact: "alice".into(), channel: ChannelKind::Email, address: "a@x".into() }
+}
+
+/// A level-1 page to `target`.
+fn page(target: crate::config::Target) -> NewOutbox {
+    NewOutbox { kind: Kind::Page, level: 1, target, body: "{}".into() }
+}
+
+/// The step that takes `inc` to level 1 and queues `outbox`.
+fn to_level_1(inc: &Incident, outbox: Vec<NewOutbox>) -> Step {
+    Step { incident: inc.id, version: inc.version, level: 1, outbox, ..Step::default() }
+}
+
 #[tokio::test]
 async fn identical_retry_is_recognised() {
     let (_d, s) = open();
@@ -53,18 +73,10 @@ async fn identical_retry_is_recognised() {
 #[tokio::test]
 async fn lifecycle_new_alert_then_resolve() {
     let (_d, s) = open();
-    s.ingest(batch(1, "g", &[("a", Status::Firing)], 1000)).await.unwrap();
-    let inc = s.due(1000, 10).await.unwrap().remove(0);
+    let inc = open_incident(&s).await;
     // Page level 1 to "alice".
-    let t = crate::config::Target { contact: "alice".into(), channel: ChannelKind::Email, address: "a@x".into() };
-    let step = Step {
-        incident: inc.id,
-        version: inc.version,
-        level: 1,
-        next_at: Some(5000),
-        outbox: vec![NewOutbox { kind: Kind::Page, level: 1, target: t.clone(), body: "{}".into() }],
-        ..Step::default()
-    };
+    let t = alice_by_email();
+    let step = Step { next_at: Some(5000), ..to_level_1(&inc, vec![page(t.clone())]) };
     assert_eq!(s.apply(vec![step.clone()], 1000).await.unwrap().len(), 1);
     // A stale plan (same version) does not apply twice.
     assert_eq!(s.apply(vec![step], 1000).await.unwrap().len(), 0);
@@ -109,12 +121,8 @@ async fn concurrent_ingests_share_commits() {
 /// Opens `path`, ingests one alert and queues one page; the outbox id.
 async fn one_page(path: &Path) -> i64 {
     let s = Sqlite::open(path).unwrap();
-    s.ingest(batch(1, "g", &[("a", Status::Firing)], 1000)).await.unwrap();
-    let inc = s.due(1000, 10).await.unwrap().remove(0);
-    let t = crate::config::Target { contact: "alice".into(), channel: ChannelKind::Email, address: "a@x".into() };
-    let o = NewOutbox { kind: Kind::Page, level: 1, target: t, body: "{}".into() };
-    let step = Step { incident: inc.id, version: inc.version, level: 1, outbox: vec![o], ..Step::default() };
-    s.apply(vec![step], 1000).await.unwrap();
+    let inc = open_incident(&s).await;
+    s.apply(vec![to_level_1(&inc, vec![page(alice_by_email())])], 1000).await.unwrap();
     let claimed = s.claim(1000, 10).await.unwrap();
     assert_eq!(claimed.len(), 1);
     // Claimed rows are not handed out twice.
@@ -208,18 +216,8 @@ async fn old_idempotency_keys_are_pruned() {
 #[tokio::test]
 async fn failed_page_escalates_now() {
     let (_d, s) = open();
-    s.ingest(batch(1, "g", &[("a", Status::Firing)], 1000)).await.unwrap();
-    let inc = s.due(1000, 10).await.unwrap().remove(0);
-    let t = crate::config::Target { contact: "alice".into(), channel: ChannelKind::Email, address: "a@x".into() };
-    let o = NewOutbox { kind: Kind::Page, level: 1, target: t, body: "{}".into() };
-    let step = Step {
-        incident: inc.id,
-        version: inc.version,
-        level: 1,
-        next_at: Some(99_000),
-        outbox: vec![o],
-        ..Step::default()
-    };
+    let inc = open_incident(&s).await;
+    let step = Step { next_at: Some(99_000), ..to_level_1(&inc, vec![page(alice_by_email())]) };
     s.apply(vec![step], 1000).await.unwrap();
     let item = s.claim(1000, 10).await.unwrap().remove(0);
     s.finish(item.id, Outcome::Failed("550 no such user".into()), 2000).await.unwrap();
@@ -235,17 +233,11 @@ fn act(id: i64, what: What) -> Act {
 #[tokio::test]
 async fn ack_unack_resolve_and_the_timeline_in_order() {
     let (dir, s) = open();
-    s.ingest(batch(1, "g", &[("a", Status::Firing)], 1000)).await.unwrap();
-    let inc = s.due(1000, 10).await.unwrap().remove(0);
-    let t = crate::config::Target { contact: "alice".into(), channel: ChannelKind::Email, address: "a@x".into() };
+    let inc = open_incident(&s).await;
     let step = Step {
-        incident: inc.id,
-        version: inc.version,
-        level: 1,
         next_at: Some(5000),
-        outbox: vec![NewOutbox { kind: Kind::Page, level: 1, target: t, body: "{}".into() }],
         events: vec![Event::new(EventKind::Paged, Some(1), "paged level 1")],
-        ..Step::default()
+        ..to_level_1(&inc, vec![page(alice_by_email())])
     };
     s.apply(vec![step], 1000).await.unwrap();
     let claimed = s.claim(1100, 10).await.unwrap();
@@ -298,13 +290,9 @@ async fn ack_unack_resolve_and_the_timeline_in_order() {
 #[tokio::test]
 async fn first_receipt_finds_the_first_delivered_message() {
     let (_d, s) = open();
-    s.ingest(batch(1, "g", &[("a", Status::Firing)], 1000)).await.unwrap();
-    let inc = s.due(1000, 10).await.unwrap().remove(0);
+    let inc = open_incident(&s).await;
     let t = crate::config::Target { contact: "ops".into(), channel: ChannelKind::Slack, address: "C1".into() };
-    let o = |kind| NewOutbox { kind, level: 1, target: t.clone(), body: "{}".into() };
-    let step =
-        Step { incident: inc.id, version: inc.version, level: 1, outbox: vec![o(Kind::Page)], ..Step::default() };
-    s.apply(vec![step], 1000).await.unwrap();
+    s.apply(vec![to_level_1(&inc, vec![page(t)])], 1000).await.unwrap();
     let none = s.first_receipt(inc.id, ChannelKind::Slack, "C1".into(), "slack:").await.unwrap();
     assert_eq!(none, None);
     let item = s.claim(1000, 10).await.unwrap().remove(0);
@@ -322,13 +310,10 @@ async fn first_receipt_finds_the_first_delivered_message() {
 #[tokio::test]
 async fn claim_on_takes_only_the_channels_asked() {
     let (_d, s) = open();
-    s.ingest(batch(1, "g", &[("a", Status::Firing)], 1000)).await.unwrap();
-    let inc = s.due(1000, 10).await.unwrap().remove(0);
-    let t = |ch| crate::config::Target { contact: "ops".into(), channel: ch, address: "x".into() };
-    let o = |ch| NewOutbox { kind: Kind::Page, level: 1, target: t(ch), body: "{}".into() };
+    let inc = open_incident(&s).await;
+    let o = |ch| page(crate::config::Target { contact: "ops".into(), channel: ch, address: "x".into() });
     let outbox = vec![o(ChannelKind::Slack), o(ChannelKind::Slack), o(ChannelKind::Email)];
-    let step = Step { incident: inc.id, version: inc.version, level: 1, outbox, ..Step::default() };
-    s.apply(vec![step], 1000).await.unwrap();
+    s.apply(vec![to_level_1(&inc, outbox)], 1000).await.unwrap();
     assert!(s.claim_on(1000, 10, vec![]).await.unwrap().is_empty());
     let got = s.claim_on(1000, 10, vec![ChannelKind::Email, ChannelKind::Sms]).await.unwrap();
     assert_eq!(got.iter().map(|i| i.channel).collect::<Vec<_>>(), vec![Some(ChannelKind::Email)]);
