@@ -77,6 +77,13 @@ impl CollectError {
 pub trait Collector<T = ()>: Send + Sync {
     /// Writes this scrape's samples into `out`.
     fn collect<'a>(&'a self, cx: &'a Scrape<T>, out: &'a mut MetricSet) -> BoxFuture<'a, CollectResult>;
+
+    /// The collector as a [`SyncCollector`], if it is one: [`run`] runs those off the async
+    /// thread, so that a read that hangs (a FIFO, a dead NFS sysfs) stalls only its own
+    /// collector.
+    fn as_sync(&self) -> Option<&dyn SyncCollector<T>> {
+        None
+    }
 }
 
 /// A collector whose work is a few quick reads and no awaiting: most `/proc` readers.
@@ -88,6 +95,10 @@ pub trait SyncCollector<T = ()>: Send + Sync {
 impl<T: Sync, C: SyncCollector<T>> Collector<T> for C {
     fn collect<'a>(&'a self, cx: &'a Scrape<T>, out: &'a mut MetricSet) -> BoxFuture<'a, CollectResult> {
         Box::pin(async move { self.collect_sync(cx, out) })
+    }
+
+    fn as_sync(&self) -> Option<&dyn SyncCollector<T>> {
+        Some(self)
     }
 }
 
@@ -206,13 +217,15 @@ pub struct Scrape<T = ()> {
     files: Mutex<crate::fasthash::FastMap<PathBuf, Arc<str>>>,
     /// This scrape's number in `paths.missing`.
     scrape: u64,
+    /// When the scrape started.
+    started: Instant,
 }
 
 impl<T> Scrape<T> {
     /// A scrape context ending at `deadline`.
     pub fn new(deadline: Instant, paths: Arc<Paths>, target: T) -> Scrape<T> {
         let scrape = paths.missing.next_scrape();
-        Scrape { deadline, paths, target, files: Mutex::default(), scrape }
+        Scrape { deadline, paths, target, files: Mutex::default(), scrape, started: Instant::now() }
     }
 
     /// Runs `look` on `path` unless `path` was found missing at a recent scrape (then: a
@@ -444,12 +457,21 @@ pub struct Enabled<T = ()> {
     pub collector: Box<dyn Collector<T>>,
     /// Log the next error at error level (only the first of a run of failures is).
     failing: std::sync::atomic::AtomicBool,
+    /// A blocking thread is inside this (sync) collector: it is not started again until it
+    /// returns, so a collector stuck in a read costs one thread, not one per scrape.
+    busy: std::sync::atomic::AtomicBool,
 }
 
 impl<T> Enabled<T> {
     /// Wraps a built collector.
     pub fn new(name: &'static str, collector: Box<dyn Collector<T>>) -> Enabled<T> {
-        Enabled { name, label: name, collector, failing: std::sync::atomic::AtomicBool::new(false) }
+        Enabled {
+            name,
+            label: name,
+            collector,
+            failing: std::sync::atomic::AtomicBool::new(false),
+            busy: std::sync::atomic::AtomicBool::new(false),
+        }
     }
 
     /// Wraps a built collector whose `collector` label is not its bare name.
@@ -458,38 +480,225 @@ impl<T> Enabled<T> {
     }
 }
 
-/// Runs every collector concurrently against `cx`, each until it ends or the deadline, and
-/// returns all their samples plus the per-collector success and duration families.
-pub async fn run<'c, T: Sync + 'c>(
-    collectors: impl IntoIterator<Item = &'c Enabled<T>>,
-    cx: &Scrape<T>,
+/// Runs the collectors of `all` that `pick` accepts against `cx`, each until it ends or the
+/// deadline, and returns all their samples plus the per-collector success and duration
+/// families.
+///
+/// Async collectors run concurrently on this (async) thread. Sync collectors — most `/proc`
+/// readers — run one after the other on a thread of the blocking pool, one batch per scrape
+/// (one thread hand-off, not one per collector). When the batch makes no progress for
+/// [`STALL`], another thread takes the collectors still queued, so one stuck read (a FIFO
+/// under `--path.procfs`, a hung NFS sysfs file) delays the others by at most that. At the
+/// deadline the scrape answers with what finished; a collector still running reports
+/// success 0, and is not started again by later scrapes until its thread comes back.
+pub async fn run<T: Send + Sync + 'static>(
+    all: &Arc<Vec<Enabled<T>>>,
+    pick: impl Fn(&Enabled<T>) -> bool,
+    cx: Arc<Scrape<T>>,
     names: &ScrapeNames,
 ) -> MetricSet {
-    let runs = collectors.into_iter().map(|c| async move {
-        let mut out = MetricSet::new();
-        let started = Instant::now();
-        let result = match tokio::time::timeout_at(cx.deadline.into(), c.collector.collect(cx, &mut out)).await {
-            Ok(result) => result,
-            Err(_) => Err(CollectError::Timeout(started.elapsed())),
-        };
-        (c, out, started.elapsed(), result)
+    let picked: Vec<usize> = (0..all.len()).filter(|&i| pick(&all[i])).collect();
+    let (sync, not_sync): (Vec<usize>, Vec<usize>) =
+        picked.iter().partition(|&&i| all[i].collector.as_sync().is_some());
+    let runs = not_sync.iter().map(|&i| {
+        let (c, cx) = (&all[i], &cx);
+        async move {
+            let mut out = MetricSet::new();
+            let started = Instant::now();
+            let result = match tokio::time::timeout_at(cx.deadline.into(), c.collector.collect(cx, &mut out)).await {
+                Ok(result) => result,
+                Err(_) => Err(CollectError::Timeout(started.elapsed())),
+            };
+            (i, out, started.elapsed(), result)
+        }
     });
-    let mut all = MetricSet::new();
-    let mut results = Vec::new();
-    for (c, out, took, result) in futures_util::future::join_all(runs).await {
-        all.merge(out);
+    let (async_done, sync_done) = tokio::join!(futures_util::future::join_all(runs), run_sync(all, &sync, &cx));
+    let mut done: Vec<Option<(MetricSet, Duration, CollectResult)>> = (0..all.len()).map(|_| None).collect();
+    for (i, out, took, result) in async_done.into_iter().chain(sync_done) {
+        done[i] = Some((out, took, result));
+    }
+    let mut set = MetricSet::new();
+    let mut results = Vec::with_capacity(picked.len());
+    for &i in &picked {
+        let c = &all[i];
+        let (out, took, result) = done[i].take().unwrap_or_else(|| {
+            (
+                MetricSet::new(),
+                cx.deadline.saturating_duration_since(cx.started),
+                Err(CollectError::Timeout(cx.started.elapsed())),
+            )
+        });
+        set.merge(out);
         report(c, &result);
         results.push((c.label, took, result.is_ok()));
     }
-    let success = all.family(names.success, "Whether a collector succeeded.", Kind::Gauge);
+    let success = set.family(names.success, "Whether a collector succeeded.", Kind::Gauge);
     for (name, _, ok) in &results {
         success.push(&[("collector", name)], if *ok { 1.0 } else { 0.0 });
     }
-    let duration = all.family(names.duration, "How long a collector took, in seconds.", Kind::Gauge);
+    let duration = set.family(names.duration, "How long a collector took, in seconds.", Kind::Gauge);
     for (name, took, _) in &results {
         duration.push(&[("collector", name)], took.as_secs_f64());
     }
-    all
+    set
+}
+
+/// How long a batch of sync collectors may make no progress before another thread takes the
+/// rest of its queue.
+pub const STALL: Duration = Duration::from_millis(200);
+
+type Done = (usize, MetricSet, Duration, CollectResult);
+
+/// Runs the sync collectors `which` of `all` on the blocking pool; returns those that ended
+/// before the deadline. A collector still busy from an earlier scrape is reported as such.
+async fn run_sync<T: Send + Sync + 'static>(
+    all: &Arc<Vec<Enabled<T>>>,
+    which: &[usize],
+    cx: &Arc<Scrape<T>>,
+) -> Vec<Done> {
+    use std::sync::atomic::Ordering;
+    let mut early = Vec::new();
+    let mut queue = std::collections::VecDeque::with_capacity(which.len());
+    for &i in which {
+        if all[i].busy.load(Ordering::Acquire) {
+            let err = CollectError::Other("still running since an earlier scrape".into());
+            early.push((i, MetricSet::new(), Duration::ZERO, Err(err)));
+        } else {
+            queue.push_back(i);
+        }
+    }
+    if queue.is_empty() {
+        return early;
+    }
+    let batch = Arc::new(Batch {
+        expected: queue.len(),
+        queue: Mutex::new(queue),
+        done: Mutex::new(early),
+        finished: std::sync::atomic::AtomicUsize::new(0),
+        all_done: tokio::sync::Notify::new(),
+    });
+    let job = |all: Arc<Vec<Enabled<T>>>, cx: Arc<Scrape<T>>, batch: Arc<Batch>| -> Job {
+        Box::new(move || sync_worker(&all, &cx, &batch))
+    };
+    COLLECTOR_THREAD.run(job(all.clone(), cx.clone(), batch.clone()));
+    let spawn_worker = || {
+        let work = job(all.clone(), cx.clone(), batch.clone());
+        // A helper thread for the rest of this batch; it ends when the queue is empty.
+        if let Err(e) = std::thread::Builder::new().name("collector-helper".into()).spawn(work) {
+            tracing::error!(err = %e, "Cannot start a collector thread.");
+        }
+    };
+    let deadline = tokio::time::Instant::from_std(cx.deadline);
+    let mut seen = 0;
+    loop {
+        let stall = tokio::time::Instant::now() + STALL;
+        // One wake-up when the batch is over, not one per collector.
+        let over = tokio::time::timeout_at(stall.min(deadline), batch.all_done.notified()).await.is_ok();
+        let finished = batch.finished.load(Ordering::Acquire);
+        if over || finished >= batch.expected || tokio::time::Instant::now() >= deadline {
+            break;
+        }
+        if finished == seen && batch.queue.lock().is_ok_and(|q| !q.is_empty()) {
+            // No collector ended for STALL: a thread is stuck in one; let another take
+            // what is left of the queue.
+            spawn_worker();
+        }
+        seen = finished;
+    }
+    // Collectors not started by the deadline never will be (the workers check it).
+    batch.done.lock().map(|mut d| std::mem::take(&mut *d)).unwrap_or_default()
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The thread that runs the sync collectors, one scrape's batch after the other. One
+/// long-lived thread, rather than whichever thread of the blocking pool is free, keeps the
+/// collectors' allocations in one malloc arena: glibc gives each thread its own, and each
+/// arena grows to a whole scrape's worth of samples.
+struct CollectorThread {
+    /// Jobs for the current thread, and whether it is inside one.
+    current: Mutex<Option<(std::sync::mpsc::Sender<Job>, Arc<std::sync::atomic::AtomicBool>)>>,
+}
+
+static COLLECTOR_THREAD: CollectorThread = CollectorThread { current: Mutex::new(None) };
+
+impl CollectorThread {
+    /// Runs `job` on the collector thread; starts one if there is none, or if the current one
+    /// is still inside an earlier job (stuck in a read: it is left to end on its own).
+    fn run(&self, job: Job) {
+        use std::sync::atomic::Ordering;
+        let Ok(mut current) = self.current.lock() else { return job() };
+        let job = match current.as_ref() {
+            Some((tx, busy)) if !busy.load(Ordering::Acquire) => match tx.send(job) {
+                Ok(()) => return,
+                Err(std::sync::mpsc::SendError(job)) => job,
+            },
+            _ => job,
+        };
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        let busy = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = busy.clone();
+        let started = std::thread::Builder::new().name("collectors".into()).spawn(move || {
+            while let Ok(job) = rx.recv() {
+                flag.store(true, Ordering::Release);
+                job();
+                flag.store(false, Ordering::Release);
+            }
+        });
+        match started {
+            Ok(_) => {
+                let _ = tx.send(job);
+                *current = Some((tx, busy));
+            }
+            Err(e) => {
+                tracing::error!(err = %e, "Cannot start the collector thread.");
+                *current = None;
+            }
+        }
+    }
+}
+
+/// One scrape's sync collectors, shared by the threads that run them.
+struct Batch {
+    /// How many collectors were queued.
+    expected: usize,
+    /// Collectors not started yet.
+    queue: Mutex<std::collections::VecDeque<usize>>,
+    /// Their outcomes, as they end.
+    done: Mutex<Vec<Done>>,
+    /// How many have ended.
+    finished: std::sync::atomic::AtomicUsize,
+    /// Told when the last one ends.
+    all_done: tokio::sync::Notify,
+}
+
+/// A blocking-pool thread: takes sync collectors from the batch's queue until it is empty or
+/// the deadline has passed, recording each one's outcome.
+fn sync_worker<T: Send + Sync>(all: &[Enabled<T>], cx: &Scrape<T>, batch: &Batch) {
+    use std::sync::atomic::Ordering;
+    loop {
+        if Instant::now() >= cx.deadline {
+            return;
+        }
+        let Some(i) = batch.queue.lock().ok().and_then(|mut q| q.pop_front()) else { return };
+        let c = &all[i];
+        let Some(sync) = c.collector.as_sync() else { continue };
+        c.busy.store(true, Ordering::Release);
+        let mut out = MetricSet::new();
+        let started = Instant::now();
+        let mut result = sync.collect_sync(cx, &mut out);
+        let took = started.elapsed();
+        c.busy.store(false, Ordering::Release);
+        if result.is_ok() && Instant::now() > cx.deadline {
+            result = Err(CollectError::Timeout(took));
+        }
+        if let Ok(mut done) = batch.done.lock() {
+            done.push((i, out, took, result));
+        }
+        if batch.finished.fetch_add(1, Ordering::AcqRel) + 1 == batch.expected {
+            batch.all_done.notify_one();
+        }
+    }
 }
 
 fn report<T>(c: &Enabled<T>, result: &CollectResult) {
@@ -562,20 +771,80 @@ mod tests {
 
     #[tokio::test]
     async fn a_failing_or_slow_collector_never_fails_the_scrape() {
-        let collectors = vec![
+        let collectors = Arc::new(vec![
             Enabled::new("fine", Box::new(Fine) as Box<dyn Collector>),
             Enabled::new("broken", Box::new(Broken)),
             Enabled::new("slow", Box::new(Slow)),
-        ];
+        ]);
         let deadline = Instant::now() + Duration::from_millis(200);
-        let cx = Scrape::new(deadline, Arc::new(Paths::default()), ());
-        let text = run(&collectors, &cx, &NAMES).await.encode();
+        let cx = Arc::new(Scrape::new(deadline, Arc::new(Paths::default()), ()));
+        let text = run(&collectors, |_| true, cx, &NAMES).await.encode();
         assert!(text.contains("t_success{collector=\"fine\"} 1\n"), "{text}");
         assert!(text.contains("t_success{collector=\"broken\"} 0\n"), "{text}");
         assert!(text.contains("t_success{collector=\"slow\"} 0\n"), "{text}");
         // The broken collector's sample written before the error is kept.
         assert!(text.contains("t_fine 2\n") && text.contains("t_fine 1\n"), "{text}");
         assert!(Instant::now() < deadline + Duration::from_secs(2));
+    }
+
+    /// Blocks in its first run until the test lets it go, as a read of a FIFO would.
+    struct Stuck {
+        runs: std::sync::atomic::AtomicUsize,
+        release: Mutex<std::sync::mpsc::Receiver<()>>,
+    }
+    impl SyncCollector for Stuck {
+        fn collect_sync(&self, _: &Scrape, out: &mut MetricSet) -> CollectResult {
+            if self.runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                let _ = self.release.lock().unwrap().recv();
+            }
+            out.add(&FINE, &[], 3.0);
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stuck_sync_collector_fails_alone_and_is_not_started_twice() {
+        let (release, rx) = std::sync::mpsc::channel();
+        let stuck = Arc::new(Stuck { runs: Default::default(), release: Mutex::new(rx) });
+        struct Shared(Arc<Stuck>);
+        impl SyncCollector for Shared {
+            fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
+                self.0.collect_sync(cx, out)
+            }
+        }
+        // "stuck" is first in the queue: the collectors after it run on another thread once
+        // the batch has made no progress for STALL.
+        let collectors = Arc::new(vec![
+            Enabled::new("stuck", Box::new(Shared(stuck.clone())) as Box<dyn Collector>),
+            Enabled::new("fine", Box::new(Fine)),
+            Enabled::new("broken", Box::new(Broken)),
+        ]);
+        let paths = Arc::new(Paths::default());
+        let scrape = |ms: u64| {
+            let cx = Arc::new(Scrape::new(Instant::now() + Duration::from_millis(ms), paths.clone(), ()));
+            run(&collectors, |_| true, cx, &NAMES)
+        };
+        let text = scrape(STALL.as_millis() as u64 * 3).await.encode();
+        assert!(text.contains("t_success{collector=\"stuck\"} 0\n"), "{text}");
+        assert!(text.contains("t_success{collector=\"fine\"} 1\n"), "{text}");
+        assert!(text.contains("t_success{collector=\"broken\"} 0\n"), "{text}");
+        assert!(text.contains("t_fine 1\n") && !text.contains("t_fine 3\n"), "{text}");
+        // Still stuck: reported failed again, and not started a second time.
+        let text = scrape(100).await.encode();
+        assert!(text.contains("t_success{collector=\"stuck\"} 0\n"), "{text}");
+        assert_eq!(stuck.runs.load(std::sync::atomic::Ordering::SeqCst), 1);
+        release.send(()).unwrap();
+        let mut recovered = false;
+        for _ in 0..100 {
+            let text = scrape(1000).await.encode();
+            if text.contains("t_success{collector=\"stuck\"} 1\n") {
+                assert!(text.contains("t_fine 3\n"), "{text}");
+                recovered = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(recovered, "the collector never ran again once its read returned");
     }
 
     #[tokio::test]

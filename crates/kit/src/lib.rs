@@ -168,7 +168,10 @@ pub fn run_target<T: Send + Sync + 'static>(
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(exporter, settings, target, server::shutdown_signal())) {
+    let served = runtime.block_on(serve(exporter, settings, target, server::shutdown_signal()));
+    // A collector stuck in a read holds a blocking thread; don't wait for it to exit.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(err = %e, "Exiting.");
@@ -247,7 +250,7 @@ struct State<T> {
     exporter: Exporter,
     web: flags::WebArgs,
     paths: Arc<Paths>,
-    collectors: Vec<Enabled<T>>,
+    collectors: Arc<Vec<Enabled<T>>>,
     target: Target<T>,
     in_flight: Option<tokio::sync::Semaphore>,
     /// The last connect failed: log the next failure at debug only.
@@ -264,7 +267,7 @@ pub fn metrics_handler<T: Send + Sync + 'static>(
     let state = Arc::new(State {
         exporter,
         paths: Arc::new(settings.paths),
-        collectors: settings.collectors,
+        collectors: Arc::new(settings.collectors),
         target,
         in_flight: (max > 0).then(|| tokio::sync::Semaphore::new(max)),
         web: settings.web,
@@ -278,7 +281,10 @@ pub fn metrics_handler<T: Send + Sync + 'static>(
 
 const PLAIN: &str = "text/plain; charset=utf-8";
 
-async fn route<T: Send + Sync>(state: &State<T>, req: Request<hyper::body::Incoming>) -> Response<server::Body> {
+async fn route<T: Send + Sync + 'static>(
+    state: &State<T>,
+    req: Request<hyper::body::Incoming>,
+) -> Response<server::Body> {
     let path = req.uri().path();
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return server::text(StatusCode::METHOD_NOT_ALLOWED, PLAIN, "Only GET and HEAD.\n");
@@ -324,7 +330,7 @@ pub fn deadline(headers: &hyper::HeaderMap, web: &flags::WebArgs) -> Instant {
     Instant::now() + from_header.unwrap_or(web.scrape_timeout)
 }
 
-async fn metrics<T: Send + Sync>(
+async fn metrics<T: Send + Sync + 'static>(
     state: &State<T>,
     req: &Request<hyper::body::Incoming>,
     probe: Option<Probe>,
@@ -359,11 +365,11 @@ async fn metrics<T: Send + Sync>(
             if state.down.swap(false, std::sync::atomic::Ordering::Relaxed) {
                 tracing::info!(target = %target_name, "Target is up again.");
             }
-            let cx = Scrape::new(deadline, state.paths.clone(), conn);
-            let pick = state.collectors.iter().filter(|c| {
+            let cx = Arc::new(Scrape::new(deadline, state.paths.clone(), conn));
+            let pick = |c: &Enabled<T>| {
                 (include.is_empty() || include.iter().any(|n| n == c.name)) && !exclude.iter().any(|n| n == c.name)
-            });
-            let mut set = collector::run(pick, &cx, &state.exporter.scrape_names).await;
+            };
+            let mut set = collector::run(&state.collectors, pick, cx, &state.exporter.scrape_names).await;
             if let Some(up) = state.target.up {
                 set.add(up, &[], 1.0);
             }

@@ -171,6 +171,38 @@ fn scrape_timeout_header_is_honoured() {
     }
 }
 
+/// A `/proc` file that never answers (here a FIFO with no writer: its open blocks, as a read
+/// of a hung NFS sysfs file would) fails its own collector at the deadline; the scrape
+/// answers with the rest, later scrapes don't start that collector again, and SIGTERM still
+/// stops the exporter.
+#[test]
+fn a_hung_proc_file_fails_only_its_collector() {
+    let proc = TempDir::new("vigie-fifo").expect("temp dir");
+    std::fs::copy(common::fixture("proc/meminfo"), proc.path().join("meminfo")).expect("copy meminfo");
+    let fifo = proc.path().join("loadavg");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success(), "mkfifo {}", fifo.display());
+    let mut ours = common::spawn_ours(&[
+        format!("--path.procfs={}", proc.path().display()),
+        "--collector.disable-defaults".into(),
+        "--collector.loadavg".into(),
+        "--collector.meminfo".into(),
+        "--scrape.timeout-offset=0s".into(),
+    ]);
+    for scrape in 1..=2 {
+        let r = ours.get("/metrics", &[("X-Prometheus-Scrape-Timeout-Seconds", "1.5")]);
+        let text = r.text();
+        assert_eq!(r.status, 200, "scrape {scrape}: {text}");
+        assert!(text.contains("node_scrape_collector_success{collector=\"loadavg\"} 0\n"), "scrape {scrape}: {text}");
+        assert!(text.contains("node_scrape_collector_success{collector=\"meminfo\"} 1\n"), "scrape {scrape}: {text}");
+        assert!(text.contains("\nnode_memory_MemTotal_bytes "), "scrape {scrape}: {text}");
+        assert!(!text.contains("\nnode_load1 "), "scrape {scrape}: {text}");
+    }
+    ours.signal("TERM").expect("kill -TERM");
+    let status = ours.wait_exit(EXIT_LIMIT);
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "exit after SIGTERM: {status:?}\n{}", ours.log());
+}
+
 #[test]
 fn landing_and_health_pages() {
     let ours = common::spawn_ours(&["--web.telemetry-path=/m".into()]);
