@@ -74,8 +74,8 @@ fn main() -> ExitCode {
             connect: Arc::new(move |_, deadline| {
                 let client = client.clone();
                 Box::pin(async move {
-                    let list = client.call(rpc::Method::GetMonitorData, deadline).await.map_err(|e| e.to_string())?;
-                    model::parse_list(&list).map(Arc::new)
+                    let list = client.call_with(rpc::Method::GetMonitorData, deadline, rpc::reply_list).await;
+                    list.map(Arc::new).map_err(|e| e.to_string())
                 })
             }),
             up: Some(&DAEMON_UP),

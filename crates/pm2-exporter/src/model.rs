@@ -5,6 +5,12 @@
 //! so no environment value can reach `/metrics` or a log line. Because an app's env var can
 //! replace a pm2 field of the same name with a string, numbers are read leniently.
 
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+#[cfg(test)]
 use serde_json::Value;
 
 /// One entry of the process list (one pm_id).
@@ -64,72 +70,434 @@ pub struct Custom {
 }
 
 /// Parses the process array (`args[0]` of the reply). An entry that is not an object, or has
-/// no pm_id or name, is an error naming its index.
+/// no pm_id or name, is an error naming its index. (From a JSON tree: the tests' way in.)
+#[cfg(test)]
 pub fn parse_list(list: &Value) -> Result<Vec<Process>, String> {
-    let items = list.as_array().ok_or("getMonitorData result is not an array")?;
-    items.iter().enumerate().map(|(i, p)| parse_process(p).map_err(|e| format!("process #{i}: {e}"))).collect()
+    parse_list_from(list).map_err(|e| e.to_string())
 }
 
-fn parse_process(p: &Value) -> Result<Process, String> {
-    let env = p.get("pm2_env").filter(|e| e.is_object()).ok_or("no pm2_env")?;
-    let pm_id = p.get("pm_id").and_then(number).ok_or("no pm_id")? as i64;
-    let name = p.get("name").and_then(Value::as_str).ok_or("no name")?.to_owned();
-    let text = |key: &str| env.get(key).and_then(as_text);
-    let instance_var = text("instance_var").unwrap_or_else(|| "NODE_APP_INSTANCE".into());
-    let monit = p.get("monit");
-    Ok(Process {
-        pm_id,
-        name,
-        pid: p.get("pid").and_then(number).unwrap_or(0.0).max(0.0) as u32,
-        status: text("status").unwrap_or_else(|| "unknown".into()),
-        exec_mode: text("exec_mode").unwrap_or_default(),
-        instances: env.get("instances").and_then(number),
-        instance: env.get(instance_var.as_str()).and_then(as_text).unwrap_or_default(),
-        restarts: env.get("restart_time").and_then(number).unwrap_or(0.0),
-        unstable_restarts: env.get("unstable_restarts").and_then(number).unwrap_or(0.0),
-        started_ms: env.get("pm_uptime").and_then(number),
-        created_ms: env.get("created_at").and_then(number),
-        exit_code: env.get("exit_code").and_then(number),
-        prev_restart_delay_ms: env.get("prev_restart_delay").and_then(number),
-        version: text("version").filter(|v| !v.is_empty()).unwrap_or_else(|| "N/A".into()),
-        interpreter: text("exec_interpreter").unwrap_or_default(),
-        node_version: text("node_version").unwrap_or_default(),
-        monit_cpu: monit.and_then(|m| m.get("cpu")).and_then(number).unwrap_or(0.0),
-        monit_memory: monit.and_then(|m| m.get("memory")).and_then(number).unwrap_or(0.0),
-        custom: env.get("axm_monitor").and_then(Value::as_object).map(parse_custom).unwrap_or_default(),
-    })
+/// [`parse_list`] straight from a reply's JSON text: no `serde_json::Value` tree is built,
+/// strings are borrowed from the reply, and what the collectors don't read (each app's
+/// environment, `pm2_env.env`, `axm_options`…) is skipped as it is parsed.
+pub fn parse_list_from<'de, D: Deserializer<'de>>(list: D) -> Result<Vec<Process>, D::Error> {
+    struct Entries;
+    impl<'de> Visitor<'de> for Entries {
+        type Value = Vec<Process>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("the getMonitorData process array")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Process>, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(8));
+            while let Some(entry) = seq.next_element::<Entry>()? {
+                let i = out.len();
+                out.push(entry.into_process().map_err(|e| A::Error::custom(format!("process #{i}: {e}")))?);
+            }
+            Ok(out)
+        }
+    }
+    list.deserialize_seq(Entries)
 }
 
-fn parse_custom(map: &serde_json::Map<String, Value>) -> Vec<Custom> {
-    map.iter()
-        .map(|(name, m)| Custom {
-            name: name.clone(),
-            id: m.get("type").and_then(Value::as_str).map(str::to_owned),
-            unit: m.get("unit").and_then(Value::as_str).map(str::to_owned),
-            value: m.get("value").and_then(|v| match v {
-                Value::Number(n) => n.as_f64(),
-                Value::String(s) => parse_float_prefix(s),
-                _ => None,
-            }),
-        })
-        .collect()
+/// A scalar as the reply has it; strings borrowed where they hold no escape.
+#[derive(Clone, Debug)]
+enum Scalar<'a> {
+    Str(Cow<'a, str>),
+    Num(serde_json::Number),
+    Bool(bool),
+    /// null, an object or an array.
+    Other,
 }
 
-/// A number, or a string holding one (an env var may have replaced the field).
-fn number(v: &Value) -> Option<f64> {
-    match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
+impl Scalar<'_> {
+    /// A number, or a string holding one (an env var may have replaced the field).
+    fn number(&self) -> Option<f64> {
+        match self {
+            Scalar::Num(n) => n.as_f64(),
+            Scalar::Str(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    fn text(&self) -> Option<String> {
+        match self {
+            Scalar::Str(s) => Some(s.to_string()),
+            Scalar::Num(n) => Some(n.to_string()),
+            Scalar::Bool(b) => Some(b.to_string()),
+            Scalar::Other => None,
+        }
+    }
+
+    /// A string as is (not a number turned to text).
+    fn str(&self) -> Option<&str> {
+        match self {
+            Scalar::Str(s) => Some(s),
+            _ => None,
+        }
     }
 }
 
-fn as_text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
+impl<'de> Deserialize<'de> for Scalar<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Scalar<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Str(Cow::Owned(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Num(v.into()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Num(v.into()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Scalar<'de>, E> {
+                Ok(serde_json::Number::from_f64(v).map_or(Scalar::Other, Scalar::Num))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Bool(v))
+            }
+            fn visit_unit<E>(self) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_none<E>(self) -> Result<Scalar<'de>, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Scalar<'de>, D::Error> {
+                Scalar::deserialize(d)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar<'de>, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar<'de>, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// One entry of the array, before the checks: anything that is not an object is `None`.
+struct Entry<'a>(Option<Fields<'a>>);
+
+#[derive(Default)]
+struct Fields<'a> {
+    pm_id: Option<Scalar<'a>>,
+    name: Option<Scalar<'a>>,
+    pid: Option<Scalar<'a>>,
+    monit: Option<Monit>,
+    env: Option<Env<'a>>,
+}
+
+#[derive(Default)]
+struct Monit {
+    cpu: Option<f64>,
+    memory: Option<f64>,
+}
+
+/// `pm2_env`: the keys we read, plus every other scalar (one may be the instance variable).
+#[derive(Default)]
+struct Env<'a> {
+    known: [Option<Scalar<'a>>; ENV_KEYS.len()],
+    axm_monitor: Option<Vec<Custom>>,
+    others: Vec<(Cow<'a, str>, Scalar<'a>)>,
+}
+
+const ENV_KEYS: [&str; 15] = [
+    "instance_var",
+    "status",
+    "exec_mode",
+    "instances",
+    "restart_time",
+    "unstable_restarts",
+    "pm_uptime",
+    "created_at",
+    "exit_code",
+    "prev_restart_delay",
+    "version",
+    "exec_interpreter",
+    "node_version",
+    "NODE_APP_INSTANCE",
+    "axm_monitor",
+];
+
+impl<'a> Env<'a> {
+    fn get(&self, key: &str) -> Option<&Scalar<'a>> {
+        match ENV_KEYS.iter().position(|k| *k == key) {
+            Some(at) => self.known[at].as_ref(),
+            None => self.others.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Entry<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Entry<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a process")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entry<'de>, A::Error> {
+                let mut f = Fields::default();
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    match &*key {
+                        "pm_id" => f.pm_id = Some(map.next_value()?),
+                        "name" => f.name = Some(map.next_value()?),
+                        "pid" => f.pid = Some(map.next_value()?),
+                        "monit" => f.monit = map.next_value::<Option<MonitDe>>()?.map(|m| m.0),
+                        "pm2_env" => f.env = map.next_value::<EnvDe>()?.0,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Entry(Some(f)))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Entry<'de>, E> {
+                Ok(Entry(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Entry<'de>, E> {
+                Ok(Entry(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Entry<'de>, E> {
+                Ok(Entry(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Entry<'de>, E> {
+                Ok(Entry(None))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Entry<'de>, E> {
+                Ok(Entry(None))
+            }
+            fn visit_unit<E>(self) -> Result<Entry<'de>, E> {
+                Ok(Entry(None))
+            }
+            fn visit_none<E>(self) -> Result<Entry<'de>, E> {
+                Ok(Entry(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Entry<'de>, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Entry(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `monit` when it is an object (else no figures).
+struct MonitDe(Monit);
+
+impl<'de> Deserialize<'de> for MonitDe {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = ObjectOf::<Scalar<'de>>::deserialize(d)?;
+        let mut m = Monit::default();
+        for (k, v) in map.0.unwrap_or_default() {
+            match &*k {
+                "cpu" => m.cpu = v.number(),
+                "memory" => m.memory = v.number(),
+                _ => {}
+            }
+        }
+        Ok(MonitDe(m))
+    }
+}
+
+/// `pm2_env` when it is an object, `None` otherwise.
+struct EnvDe<'a>(Option<Env<'a>>);
+
+impl<'de> Deserialize<'de> for EnvDe<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = EnvDe<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("pm2_env")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EnvDe<'de>, A::Error> {
+                let mut env = Env::default();
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    if key == "axm_monitor" {
+                        env.axm_monitor = map.next_value::<CustomDe>()?.0;
+                        env.known[ENV_KEYS.len() - 1] = Some(Scalar::Other);
+                    } else if key == "env" || key == "axm_options" || key == "axm_actions" {
+                        // The environment again, and @pm2/io's options: never read.
+                        map.next_value::<IgnoredAny>()?;
+                    } else if let Some(at) = ENV_KEYS.iter().position(|k| *k == key) {
+                        env.known[at] = Some(map.next_value()?);
+                    } else {
+                        let value: Scalar<'de> = map.next_value()?;
+                        if !matches!(value, Scalar::Other) {
+                            env.others.push((key, value));
+                        }
+                    }
+                }
+                Ok(EnvDe(Some(env)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<EnvDe<'de>, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(EnvDe(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<EnvDe<'de>, E> {
+                Ok(EnvDe(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<EnvDe<'de>, E> {
+                Ok(EnvDe(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<EnvDe<'de>, E> {
+                Ok(EnvDe(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<EnvDe<'de>, E> {
+                Ok(EnvDe(None))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<EnvDe<'de>, E> {
+                Ok(EnvDe(None))
+            }
+            fn visit_unit<E>(self) -> Result<EnvDe<'de>, E> {
+                Ok(EnvDe(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// An object as (key, value) pairs in reply order; anything else is `None`.
+struct ObjectOf<T>(Option<Vec<(String, T)>>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjectOf<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = ObjectOf<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ObjectOf<T>, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, T>()? {
+                    out.push((k, v));
+                }
+                Ok(ObjectOf(Some(out)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ObjectOf<T>, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(ObjectOf(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<ObjectOf<T>, E> {
+                Ok(ObjectOf(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<ObjectOf<T>, E> {
+                Ok(ObjectOf(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<ObjectOf<T>, E> {
+                Ok(ObjectOf(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<ObjectOf<T>, E> {
+                Ok(ObjectOf(None))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<ObjectOf<T>, E> {
+                Ok(ObjectOf(None))
+            }
+            fn visit_unit<E>(self) -> Result<ObjectOf<T>, E> {
+                Ok(ObjectOf(None))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// One `axm_monitor` value's fields we read.
+struct MetricDe<'a> {
+    id: Option<Scalar<'a>>,
+    unit: Option<Scalar<'a>>,
+    value: Option<Scalar<'a>>,
+}
+
+impl<'de> Deserialize<'de> for MetricDe<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = ObjectOf::<Scalar<'de>>::deserialize(d)?;
+        let mut m = MetricDe { id: None, unit: None, value: None };
+        for (k, v) in map.0.unwrap_or_default() {
+            match k.as_str() {
+                "type" => m.id = Some(v),
+                "unit" => m.unit = Some(v),
+                "value" => m.value = Some(v),
+                _ => {}
+            }
+        }
+        Ok(m)
+    }
+}
+
+/// `axm_monitor`, sorted by name with the last of a repeated name kept (as a JSON object
+/// map reads it); `None` when it is not an object.
+struct CustomDe(Option<Vec<Custom>>);
+
+impl<'de> Deserialize<'de> for CustomDe {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let Some(pairs) = ObjectOf::<MetricDe<'de>>::deserialize(d)?.0 else { return Ok(CustomDe(None)) };
+        let mut out: Vec<Custom> = Vec::with_capacity(pairs.len());
+        for (name, m) in pairs {
+            let custom = Custom {
+                name,
+                id: m.id.as_ref().and_then(Scalar::str).map(str::to_owned),
+                unit: m.unit.as_ref().and_then(Scalar::str).map(str::to_owned),
+                value: m.value.as_ref().and_then(|v| match v {
+                    Scalar::Num(n) => n.as_f64(),
+                    Scalar::Str(s) => parse_float_prefix(s),
+                    _ => None,
+                }),
+            };
+            match out.iter_mut().find(|c| c.name == custom.name) {
+                Some(old) => *old = custom,
+                None => out.push(custom),
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(CustomDe(Some(out)))
+    }
+}
+
+impl Entry<'_> {
+    fn into_process(self) -> Result<Process, &'static str> {
+        let f = self.0.ok_or("no pm2_env")?;
+        let env = f.env.ok_or("no pm2_env")?;
+        let pm_id = f.pm_id.as_ref().and_then(Scalar::number).ok_or("no pm_id")? as i64;
+        let name = f.name.as_ref().and_then(Scalar::str).ok_or("no name")?.to_owned();
+        let text = |key: &str| env.get(key).and_then(Scalar::text);
+        let num = |key: &str| env.get(key).and_then(Scalar::number);
+        let instance_var = text("instance_var").unwrap_or_else(|| "NODE_APP_INSTANCE".into());
+        let monit = f.monit.unwrap_or_default();
+        Ok(Process {
+            pm_id,
+            name,
+            pid: f.pid.as_ref().and_then(Scalar::number).unwrap_or(0.0).max(0.0) as u32,
+            status: text("status").unwrap_or_else(|| "unknown".into()),
+            exec_mode: text("exec_mode").unwrap_or_default(),
+            instances: num("instances"),
+            instance: text(&instance_var).unwrap_or_default(),
+            restarts: num("restart_time").unwrap_or(0.0),
+            unstable_restarts: num("unstable_restarts").unwrap_or(0.0),
+            started_ms: num("pm_uptime"),
+            created_ms: num("created_at"),
+            exit_code: num("exit_code"),
+            prev_restart_delay_ms: num("prev_restart_delay"),
+            version: text("version").filter(|v| !v.is_empty()).unwrap_or_else(|| "N/A".into()),
+            interpreter: text("exec_interpreter").unwrap_or_default(),
+            node_version: text("node_version").unwrap_or_default(),
+            monit_cpu: monit.cpu.unwrap_or(0.0),
+            monit_memory: monit.memory.unwrap_or(0.0),
+            custom: env.axm_monitor.unwrap_or_default(),
+        })
     }
 }
 

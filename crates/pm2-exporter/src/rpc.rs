@@ -44,6 +44,9 @@ pub enum Error {
     /// The daemon answered with an error.
     #[error("daemon error: {0}")]
     Daemon(String),
+    /// The reply parsed, but an entry of the process list lacks what every process has.
+    #[error("{0}")]
+    List(String),
 }
 
 /// The read-only methods this client may call: the allow-list.
@@ -117,8 +120,7 @@ pub fn decode_frame(buf: &[u8]) -> Result<Option<Frame>, Error> {
 
 /// The result of a reply frame: `args[0]` of the JSON, or the daemon's error.
 pub fn reply_result(args: &[Vec<u8>]) -> Result<serde_json::Value, Error> {
-    let first = args.first().ok_or_else(|| Error::Frame("reply with no arguments".into()))?;
-    let json = first.strip_prefix(b"j:").ok_or_else(|| Error::Frame("reply argument is not JSON".into()))?;
+    let json = reply_json(args)?;
     let mut value: serde_json::Value =
         serde_json::from_slice(json).map_err(|e| Error::Frame(format!("reply JSON: {e}")))?;
     if let Some(err) = value.get("error") {
@@ -133,6 +135,109 @@ pub fn reply_result(args: &[Vec<u8>]) -> Result<serde_json::Value, Error> {
 }
 
 /// One kept connection to the daemon, re-opened after any failure.
+/// The JSON text of a reply's first argument.
+fn reply_json(args: &[Vec<u8>]) -> Result<&[u8], Error> {
+    let first = args.first().ok_or_else(|| Error::Frame("reply with no arguments".into()))?;
+    first.strip_prefix(b"j:").ok_or_else(|| Error::Frame("reply argument is not JSON".into()))
+}
+
+/// [`reply_result`] of a `getMonitorData` reply, read straight into the process list
+/// ([`crate::model::parse_list_from`]): no JSON tree of every app's environment.
+pub fn reply_list(args: &[Vec<u8>]) -> Result<Vec<crate::model::Process>, Error> {
+    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    struct Reply {
+        error: Option<serde_json::Value>,
+        list: Option<Vec<crate::model::Process>>,
+    }
+    struct ListSeed;
+    impl<'de> DeserializeSeed<'de> for ListSeed {
+        type Value = Vec<crate::model::Process>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            crate::model::parse_list_from(d)
+        }
+    }
+    struct Top;
+    impl<'de> Visitor<'de> for Top {
+        type Value = Reply;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a reply object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Reply, A::Error> {
+            let mut reply = Reply { error: None, list: None };
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                match &*key {
+                    "error" => reply.error = Some(map.next_value()?),
+                    "args" => reply.list = map.next_value_seed(FirstArg)?,
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(reply)
+        }
+    }
+    /// `args`: the first element is the list; `None` when empty or not an array.
+    struct FirstArg;
+    impl<'de> DeserializeSeed<'de> for FirstArg {
+        type Value = Option<Vec<crate::model::Process>>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    impl<'de> Visitor<'de> for FirstArg {
+        type Value = Option<Vec<crate::model::Process>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("the reply's args")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let first = seq.next_element_seed(ListSeed)?;
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(first)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    let json = reply_json(args)?;
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let reply = match de.deserialize_map(Top).and_then(|r| de.end().map(|()| r)) {
+        Ok(reply) => reply,
+        Err(e) => {
+            let msg = e.to_string();
+            // An entry without pm_id, name or pm2_env: the reply itself was fine.
+            if let Some(list_error) = msg.strip_prefix("process #") {
+                let list_error = list_error.rsplit_once(" at line ").map_or(list_error, |(m, _)| m);
+                return Err(Error::List(format!("process #{list_error}")));
+            }
+            return Err(Error::Frame(format!("reply JSON: {msg}")));
+        }
+    };
+    if let Some(err) = reply.error {
+        let msg = err.as_str().unwrap_or("unknown error");
+        return Err(Error::Daemon(msg.chars().take(200).collect()));
+    }
+    reply.list.ok_or_else(|| Error::Frame("reply without args".into()))
+}
+
 pub struct Client {
     path: PathBuf,
     conn: Mutex<Option<Conn>>,
@@ -152,9 +257,20 @@ impl Client {
 
     /// Calls `method`, giving up at `deadline`. Any failure drops the connection, so the next
     /// call reconnects (the daemon may have restarted).
+    #[allow(dead_code)] // the unit tests and other methods read the reply as JSON
     pub async fn call(&self, method: Method, deadline: Instant) -> Result<serde_json::Value, Error> {
+        self.call_with(method, deadline, reply_result).await
+    }
+
+    /// [`Client::call`] with the reply frame's arguments read by `parse` (e.g. [`reply_list`]).
+    pub async fn call_with<R>(
+        &self,
+        method: Method,
+        deadline: Instant,
+        parse: fn(&[Vec<u8>]) -> Result<R, Error>,
+    ) -> Result<R, Error> {
         let mut slot = self.conn.lock().await;
-        let result = tokio::time::timeout_at(deadline.into(), self.call_on(&mut slot, method)).await;
+        let result = tokio::time::timeout_at(deadline.into(), self.call_on(&mut slot, method, parse)).await;
         let result = result.unwrap_or(Err(Error::Timeout));
         if matches!(result, Err(Error::Io(_) | Error::Timeout | Error::Frame(_) | Error::Connect { .. })) {
             *slot = None;
@@ -162,7 +278,12 @@ impl Client {
         result
     }
 
-    async fn call_on(&self, slot: &mut Option<Conn>, method: Method) -> Result<serde_json::Value, Error> {
+    async fn call_on<R>(
+        &self,
+        slot: &mut Option<Conn>,
+        method: Method,
+        parse: fn(&[Vec<u8>]) -> Result<R, Error>,
+    ) -> Result<R, Error> {
         if slot.is_none() {
             let stream = UnixStream::connect(&self.path)
                 .await
@@ -179,19 +300,18 @@ impl Client {
                 conn.buf.drain(..used);
                 // A reply to an earlier, abandoned call is skipped.
                 if args.last().map(Vec::as_slice) == Some(want.as_bytes()) {
-                    return reply_result(&args);
+                    return parse(&args);
                 }
                 continue;
             }
-            let mut chunk = [0u8; 64 << 10];
-            let n = conn.stream.read(&mut chunk).await?;
+            conn.buf.reserve(64 << 10);
+            let n = conn.stream.read_buf(&mut conn.buf).await?;
             if n == 0 {
                 return Err(Error::Io(std::io::Error::new(
                     std::io::ErrorKind::UnexpectedEof,
                     "daemon closed the socket",
                 )));
             }
-            conn.buf.extend_from_slice(&chunk[..n]);
         }
     }
 }
@@ -223,6 +343,22 @@ mod tests {
         let list = reply_result(&args).unwrap();
         assert_eq!(list.as_array().unwrap().len(), 7);
         assert_eq!(list[0]["name"], "web");
+    }
+
+    #[test]
+    fn the_typed_reading_equals_the_json_tree_reading() {
+        let bytes = fixture("getMonitorData.reply.bin");
+        let (args, _) = decode_frame(&bytes).unwrap().unwrap();
+        let typed = reply_list(&args).unwrap();
+        let tree = crate::model::parse_list(&reply_result(&args).unwrap()).unwrap();
+        assert_eq!(typed.len(), 7);
+        assert_eq!(typed, tree);
+        let bad = [br#"j:{"args":[[{"pm_id":0,"name":"a","pm2_env":{}},{"name":"b","pm2_env":{}}]]}"#.to_vec()];
+        let err = reply_list(&bad).unwrap_err();
+        assert!(matches!(&err, Error::List(m) if m == "process #1: no pm_id"), "{err:?}");
+        let daemon = [br#"j:{"error":"nope","args":[[]]}"#.to_vec()];
+        assert!(matches!(reply_list(&daemon), Err(Error::Daemon(m)) if m == "nope"));
+        assert!(matches!(reply_list(&[br#"j:{"args":[]}"#.to_vec()]), Err(Error::Frame(_))));
     }
 
     #[test]

@@ -88,7 +88,7 @@ impl SyncCollector<crate::Snapshot> for Processes {
             if p.pid > 0 {
                 // The process may have exited since the daemon answered: then no sample.
                 let path = cx.paths.proc(format!("{}/stat", p.pid));
-                if let Some(stat) = std::fs::read_to_string(&path).ok().as_deref().and_then(vigie_kit::process::parse_stat) {
+                if let Some(stat) = vigie_kit::collector::read_text(&path).ok().as_deref().and_then(vigie_kit::process::parse_stat) {
                     out.add(&CPU_SECONDS, &labels, stat.cpu_ticks as f64 / vigie_kit::process::USER_HZ);
                     out.add(&RSS, &labels, stat.rss_pages as f64 * page);
                 }
