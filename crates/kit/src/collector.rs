@@ -658,6 +658,26 @@ impl CollectorThread {
     }
 }
 
+/// Makes the calling thread the one that runs the sync collectors of every scrape
+/// (`run_target` gives it the main thread). Returns only if the thread got stuck in a
+/// collector and was replaced, once that collector returns. `then` runs once the thread is
+/// registered (it starts the server, so that no scrape comes before).
+pub fn collect_on_this_thread(then: impl FnOnce()) {
+    use std::sync::atomic::Ordering;
+    let (tx, rx) = std::sync::mpsc::channel::<Job>();
+    let busy = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    match COLLECTOR_THREAD.current.lock() {
+        Ok(mut current) => *current = Some((tx, busy.clone())),
+        Err(_) => return then(),
+    }
+    then();
+    while let Ok(job) = rx.recv() {
+        busy.store(true, Ordering::Release);
+        job();
+        busy.store(false, Ordering::Release);
+    }
+}
+
 /// One scrape's sync collectors, shared by the threads that run them.
 struct Batch {
     /// How many collectors were queued.

@@ -161,23 +161,45 @@ pub fn run_target<T: Send + Sync + 'static>(
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!(err = %e, "Cannot start the runtime.");
-            return ExitCode::FAILURE;
+    // The server runs on a thread of its own; this (main) thread runs the sync collectors.
+    // The collectors' allocations then reuse the main malloc arena, which start-up (flag
+    // parsing) has already grown and freed, instead of growing a second one.
+    let mut server = None;
+    collector::collect_on_this_thread(|| {
+        let spawned = std::thread::Builder::new().name("server".into()).spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(err = %e, "Cannot start the runtime.");
+                    std::process::exit(1);
+                }
+            };
+            let served = runtime.block_on(serve(exporter, settings, target, server::shutdown_signal()));
+            // A collector stuck in a read holds a thread (maybe this process's main
+            // thread): don't wait for it, exit from here.
+            runtime.shutdown_timeout(Duration::from_secs(1));
+            match served {
+                Ok(()) => std::process::exit(0),
+                Err(e) => {
+                    tracing::error!(err = %e, "Exiting.");
+                    std::process::exit(1);
+                }
+            }
+        });
+        match spawned {
+            Ok(handle) => server = Some(handle),
+            Err(e) => {
+                tracing::error!(err = %e, "Cannot start the server thread.");
+                std::process::exit(1);
+            }
         }
-    };
-    let served = runtime.block_on(serve(exporter, settings, target, server::shutdown_signal()));
-    // A collector stuck in a read holds a blocking thread; don't wait for it to exit.
-    runtime.shutdown_timeout(Duration::from_secs(1));
-    match served {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!(err = %e, "Exiting.");
-            ExitCode::FAILURE
-        }
+    });
+    // Reached only when a stuck collector made another thread the collector thread: wait
+    // for the server, which exits the process.
+    if let Some(server) = server {
+        let _ = server.join();
     }
+    ExitCode::FAILURE
 }
 
 /// The query parameters of a `/probe?target=…&auth_module=…` request.
