@@ -155,33 +155,38 @@ fn lookup<'a>(table: &'a [(&'static str, &'static str)], key: &str) -> Option<&'
 /// outside `[A-Za-z0-9_]` as one `_`, one trailing `_` dropped, runs of `_` collapsed, one
 /// leading `_` dropped, `mongodb_` in front.
 pub fn prometheusize(path: &str) -> String {
-    let shortened = PREFIXES.iter().find_map(|(long, to)| {
-        path.strip_prefix(long).filter(|rest| rest.starts_with('.')).map(|rest| format!("{to}{rest}"))
-    });
-    let s = shortened.as_deref().unwrap_or(path);
-    // Every run of other characters becomes one underscore.
-    let mut out = String::with_capacity(s.len());
+    let (short, rest) = PREFIXES
+        .iter()
+        .find_map(|(long, to)| path.strip_prefix(long).filter(|rest| rest.starts_with('.')).map(|rest| (*to, rest)))
+        .unwrap_or(("", path));
+    // Every run of other characters becomes one underscore. Byte-wise: the bytes of a
+    // non-ASCII character are all outside the set, so its run is the same; the result is
+    // ASCII.
+    let mut out = String::with_capacity(8 + short.len() + rest.len());
+    out.push_str("mongodb_");
     let mut in_run = false;
-    for c in s.chars() {
-        if c.is_ascii_alphanumeric() || c == '_' {
-            out.push(c);
+    for &b in short.as_bytes().iter().chain(rest.as_bytes()) {
+        if b.is_ascii_alphanumeric() || b == b'_' {
+            out.push(char::from(b));
             in_run = false;
         } else if !in_run {
             out.push('_');
             in_run = true;
         }
     }
-    if out.ends_with('_') {
+    // One trailing underscore goes (the prefix's own stays), then runs of underscores
+    // collapse and one leading underscore of the body goes.
+    if out.len() > 8 && out.ends_with('_') {
         out.pop();
     }
-    // Runs of underscores collapse, then one leading underscore goes.
-    let mut body = String::with_capacity(out.len());
-    for c in out.chars() {
-        if !(c == '_' && body.ends_with('_')) {
-            body.push(c);
-        }
+    if out.as_bytes()[8..].windows(2).any(|w| w == b"__") || out.as_bytes().get(8) == Some(&b'_') {
+        let mut body: Vec<u8> = out.as_bytes()[8..].to_vec();
+        body.dedup_by(|a, b| *a == b'_' && *b == b'_');
+        let body = body.strip_prefix(b"_").unwrap_or(&body);
+        out.truncate(8);
+        out.extend(body.iter().map(|&b| char::from(b)));
     }
-    format!("mongodb_{}", body.strip_prefix('_').unwrap_or(&body))
+    out
 }
 
 /// The value of a scalar: `Some(Ok(v))` a sample, `None` no sample (strings, ids, binary,
@@ -225,7 +230,9 @@ fn is_histogram_path(p: &str) -> bool {
 /// `prefix` ends with a dot, or is empty at the top level.
 fn walk(prefix: &str, doc: &Document, labels: &[(String, String)], histograms: bool, flat: &mut Flat) {
     for (k, v) in doc {
-        let mut next = format!("{prefix}{k}");
+        let mut next = String::with_capacity(prefix.len() + k.len() + 1);
+        next.push_str(prefix);
+        next.push_str(k);
         if !histograms && is_histogram_path(&next) {
             continue;
         }
@@ -241,7 +248,10 @@ fn walk(prefix: &str, doc: &Document, labels: &[(String, String)], histograms: b
             None => labels,
         };
         match v {
-            Bson::Document(d) => walk(&format!("{next}."), d, l, histograms, flat),
+            Bson::Document(d) => {
+                next.push('.');
+                walk(&next, d, l, histograms, flat)
+            }
             Bson::Array(items) => {
                 if is_histogram_path(&next) && is_bucket_list(items) {
                     for item in items {
@@ -307,7 +317,12 @@ fn scalar(prefix: &str, key: &str, v: &Bson, labels: &[(String, String)], flat: 
     let promoted = lookup(KEY_LABELS, prefix);
     let (name, help) = match promoted {
         Some(_) => (prometheusize(prefix), prefix.strip_suffix('.').unwrap_or(prefix).to_owned()),
-        None => (prometheusize(&format!("{prefix}{key}")), format!("{prefix}{key}")),
+        None => {
+            let mut help = String::with_capacity(prefix.len() + key.len());
+            help.push_str(prefix);
+            help.push_str(key);
+            (prometheusize(&help), help)
+        }
     };
     let value = match value_of(v) {
         None => return,
@@ -317,7 +332,9 @@ fn scalar(prefix: &str, key: &str, v: &Bson, labels: &[(String, String)], flat: 
         }
         Some(Ok(x)) => x,
     };
-    let counter = !NOT_COUNTERS.contains(&prefix) && key.to_ascii_lowercase().ends_with("count");
+    let counter = !NOT_COUNTERS.contains(&prefix)
+        && key.len() >= 5
+        && key.as_bytes()[key.len() - 5..].eq_ignore_ascii_case(b"count");
     let kind = if counter { Kind::Counter } else { Kind::Untyped };
     let mut all = labels.to_vec();
     if let Some(label) = promoted {

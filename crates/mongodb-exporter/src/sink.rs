@@ -4,9 +4,12 @@
 //! `vigie_mongodb_dropped_samples_total{reason}`; the scrape goes on. (Percona's exporter
 //! fails the whole scrape on the first two: its issues #675, #748, #913, #938.)
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
 
+use vigie_kit::exposition::Sample;
 use vigie_kit::{Kind, MetricSet};
 
 use crate::naming::{Flat, Invalid, Metric};
@@ -74,24 +77,62 @@ impl Drops {
     }
 }
 
-struct Shape {
-    help: String,
-    kind: Kind,
-    labels: Vec<String>,
-}
-
-/// Checks samples into one collector's [`MetricSet`].
+/// Checks samples into one collector's [`MetricSet`]. A family's shape is its first
+/// sample's (the set's own family record holds HELP and type); duplicates are found through
+/// a hash of name and labels, confirmed against the family's samples.
 pub struct Sink<'a> {
     out: &'a mut MetricSet,
     drops: &'a Drops,
-    shapes: HashMap<String, Shape>,
-    seen: HashSet<(String, Vec<(String, String)>)>,
+    seen: HashSet<u64, BuildHasherDefault<Prehashed>>,
+}
+
+/// The keys of `seen` are hashes already: used as they are.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A fast, non-keyed hash of a sample's name and labels (names the exporter builds itself:
+/// SipHash's guard against chosen keys buys nothing here). A collision only costs a scan of
+/// the family's samples.
+fn key_hash(name: &str, labels: &[(String, String)]) -> u64 {
+    fn mix(h: u64, bytes: &[u8]) -> u64 {
+        let mut h = h;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+        for &b in chunks.remainder() {
+            h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+        // The length ends the field, so ("ab", "c") and ("a", "bc") differ.
+        (h.rotate_left(5) ^ bytes.len() as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
+    }
+    let mut h = mix(0, name.as_bytes());
+    for (k, v) in labels {
+        h = mix(mix(h, k.as_bytes()), v.as_bytes());
+    }
+    h
 }
 
 impl<'a> Sink<'a> {
     /// A sink writing into `out`, counting into `drops`.
     pub fn new(out: &'a mut MetricSet, drops: &'a Drops) -> Sink<'a> {
-        Sink { out, drops, shapes: HashMap::new(), seen: HashSet::new() }
+        Sink { out, drops, seen: HashSet::default() }
     }
 
     /// Every sample and invalid value of a flattened document.
@@ -113,36 +154,41 @@ impl<'a> Sink<'a> {
     /// was kept.
     pub fn push(&mut self, mut m: Metric) -> bool {
         m.labels.sort();
-        let names: Vec<String> = m.labels.iter().map(|(k, _)| k.clone()).collect();
-        match self.shapes.get(&m.name) {
-            Some(s) if s.help != m.help || s.kind != m.kind || s.labels != names => {
+        let hash = key_hash(&m.name, &m.labels);
+        let repeated = self.seen.contains(&hash);
+        // HELP is moved in only for a new family (an existing one keeps its own).
+        let help = if self.out.contains(&m.name) { Cow::Borrowed("") } else { Cow::Owned(std::mem::take(&mut m.help)) };
+        let family = self.out.family(m.name, help, m.kind);
+        if let Some(first) = family.samples.first() {
+            let same_names = first.labels.len() == m.labels.len()
+                && first.labels.iter().zip(&m.labels).all(|((a, _), (b, _))| a.as_ref() == b.as_str());
+            if family.help != m.help || family.kind != m.kind || !same_names {
+                let names = |l: &mut dyn Iterator<Item = &str>| l.map(str::to_owned).collect::<Vec<_>>();
                 let why = format!(
                     "HELP {:?}, type {}, labels {:?} where the family has {:?}, {}, {:?}",
                     m.help,
                     m.kind.as_str(),
-                    names,
-                    s.help,
-                    s.kind.as_str(),
-                    s.labels
+                    names(&mut m.labels.iter().map(|(k, _)| k.as_str())),
+                    family.help,
+                    family.kind.as_str(),
+                    names(&mut first.labels.iter().map(|(k, _)| k.as_ref()))
                 );
-                self.drops.record(Reason::Inconsistent, &m.name, &why);
+                self.drops.record(Reason::Inconsistent, &family.name, &why);
                 return false;
             }
-            Some(_) => {}
-            None => {
-                self.shapes.insert(m.name.clone(), Shape { help: m.help.clone(), kind: m.kind, labels: names });
+            if repeated && family.samples.iter().any(|s| s.suffix.is_empty() && same_labels(&s.labels, &m.labels)) {
+                let why = format!("labels {:?} already have a sample", m.labels);
+                self.drops.record(Reason::Duplicate, &family.name, &why);
+                return false;
             }
         }
-        let key = (m.name, m.labels);
-        if self.seen.contains(&key) {
-            let why = format!("labels {:?} already have a sample", key.1);
-            self.drops.record(Reason::Duplicate, &key.0, &why);
-            return false;
-        }
-        let (name, labels) = key;
-        let pairs: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        self.out.family(name.clone(), m.help, m.kind).push(&pairs, m.value);
-        self.seen.insert((name, labels));
+        self.seen.insert(hash);
+        let labels = m.labels.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect();
+        family.samples.push(Sample { suffix: Cow::Borrowed(""), labels, value: m.value });
         true
     }
+}
+
+fn same_labels(a: &[(Cow<'static, str>, String)], b: &[(String, String)]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|((ak, av), (bk, bv))| ak.as_ref() == bk.as_str() && av == bv)
 }

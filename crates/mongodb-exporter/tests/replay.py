@@ -3,9 +3,16 @@ through mockupdb, a wire-protocol server: usage replay.py PORT FIXTURE.json [nam
 
 With `namespaces`, it also answers listDatabases (databases app and shop) and
 listCollections (two collections each), printing a line for every listCollections it
-answers, so a test can count how often the exporter enumerates collections."""
+answers, so a test can count how often the exporter enumerates collections.
+
+Every request gets an answer at once, as a real server gives one: the capture's replies,
+`find` results derived from it, or, for a command the capture cannot answer, the error a
+server without it gives (CommandNotFound), printed as `not in the capture: NAME`. A request
+left unanswered would stall the driver until its own timeout on every scrape.
+VIGIE_REPLAY_VERBOSE=1 prints every request and reply (mockupdb's verbose mode)."""
 import datetime
 import json
+import os
 import re
 import sys
 
@@ -35,12 +42,42 @@ hello = {"maxWireVersion": 17, "minWireVersion": 0, "ismaster": True, "isWritabl
          "helloOk": True, "maxBsonObjectSize": 16777216, "maxMessageSizeBytes": 48000000,
          "maxWriteBatchSize": 100000, "logicalSessionTimeoutMinutes": 30, "connectionId": 1,
          "readOnly": False}
-s = MockupDB(port=port, auto_ismaster=hello)
-# Commands the exporter sends that the capture does not hold: answered as a server
-# without them would (CommandNotFound), or with an empty result.
-for name in ("replSetGetConfig", "buildInfo", "top", "listDatabases"):
-    s.autoresponds(name, {"ok": 0, "errmsg": "not in the capture", "code": 59, "codeName": "CommandNotFound"})
-s.autoresponds(OpMsg("find"), cursor={"id": Int64(0), "ns": "x.y", "firstBatch": []})
+s = MockupDB(port=port, auto_ismaster=hello, verbose=os.environ.get("VIGIE_REPLAY_VERBOSE") == "1")
+NOT_FOUND = {"ok": 0, "errmsg": "not in the capture", "code": 59, "codeName": "CommandNotFound"}
+
+
+def last_resort(r):
+    # Any command nothing below answers (replSetGetConfig, buildInfo, top, listDatabases,
+    # endSessions…): the capture does not hold it; answered as a server without it would.
+    print("not in the capture:", r.command_name, flush=True)
+    return r.replies(NOT_FOUND)
+
+
+s.append_responder(last_resort)
+# The drivers' monitors poll with `hello` once the first isMaster reply says helloOk.
+s.autoresponds("hello", hello)
+
+# The oplog's newest and oldest entries, derived from the capture: the newest is the primary's
+# appliedOpTime; the oldest is the set's initiating entry (oplogTruncation.truncateCount 0: the
+# oplog never lost an entry), the op the member had last seen when it won the set's first
+# election (electionCandidateMetrics.lastSeenOpTimeAtElection, term -1).
+status = data.get("replSetGetStatus", {})
+oplog_ends = {-1: status.get("optimes", {}).get("appliedOpTime", {}).get("ts"),
+              1: status.get("electionCandidateMetrics", {}).get("lastSeenOpTimeAtElection", {}).get("ts")}
+
+
+def find(r):
+    # Collections the capture says nothing about (config.version on a replica set that is no
+    # shard: none) give an empty result, as a find on a missing collection does.
+    db, coll = r.doc.get("$db", ""), r.doc["find"]
+    batch = []
+    if (db, coll) == ("local", "oplog.rs"):
+        ts = oplog_ends.get((r.doc.get("sort") or {}).get("$natural", 1))
+        batch = [{"ts": ts}] if ts is not None else []
+    return r.ok(cursor={"id": Int64(0), "ns": f"{db}.{coll}", "firstBatch": batch})
+
+
+s.autoresponds(lambda r: r.command_name == "find" and find(r))
 s.autoresponds("ping")
 s.autoresponds("getDiagnosticData", data=data)
 s.autoresponds("serverStatus", **data.get("serverStatus", {}))

@@ -202,9 +202,9 @@ impl Collector<Arc<Conn>> for DiagnosticData {
             let compatible = conn.shared.opts.compatible;
             let mut sink = Sink::new(out, &conn.shared.drops);
             let result = match admin(client, doc! { "getDiagnosticData": 1 }).await {
-                Ok(reply) => match reply.get_document("data") {
-                    Ok(data) => {
-                        let data = merged(data.clone());
+                Ok(mut reply) => match reply.remove("data") {
+                    Some(Bson::Document(data)) => {
+                        let data = merged(data);
                         let flat = naming::flatten("", &data, &conn.topology, conn.shared.opts.histograms);
                         super::write(&mut sink, conn, flat);
                         locks(&mut sink, &data);
@@ -216,7 +216,7 @@ impl Collector<Arc<Conn>> for DiagnosticData {
                         }
                         Ok(())
                     }
-                    Err(_) => Err(vigie_kit::CollectError::Other(format!("{}: getDiagnosticData reply has no data document", conn.hosts))),
+                    _ => Err(vigie_kit::CollectError::Other(format!("{}: getDiagnosticData reply has no data document", conn.hosts))),
                 },
                 Err(e) => Err(super::fail(conn, "getDiagnosticData", &e)),
             };
