@@ -487,7 +487,7 @@ impl<T> Enabled<T> {
 /// Async collectors run concurrently on this (async) thread. Sync collectors — most `/proc`
 /// readers — run one after the other on a thread of the blocking pool, one batch per scrape
 /// (one thread hand-off, not one per collector). When the batch makes no progress for
-/// [`STALL`], another thread takes the collectors still queued, so one stuck read (a FIFO
+/// [`stall`], another thread takes the collectors still queued, so one stuck read (a FIFO
 /// under `--path.procfs`, a hung NFS sysfs file) delays the others by at most that. At the
 /// deadline the scrape answers with what finished; a collector still running reports
 /// success 0, and is not started again by later scrapes until its thread comes back.
@@ -545,7 +545,12 @@ pub async fn run<T: Send + Sync + 'static>(
 
 /// How long a batch of sync collectors may make no progress before another thread takes the
 /// rest of its queue.
-pub const STALL: Duration = Duration::from_millis(200);
+/// A quarter of the scrape's time, between 50 ms and 1 s: long enough that a busy machine
+/// descheduling the thread for a while does not start a helper thread (each thread grows a
+/// malloc arena of its own), short enough to leave the queued collectors most of the time.
+pub fn stall(budget: Duration) -> Duration {
+    (budget / 4).clamp(Duration::from_millis(50), Duration::from_secs(1))
+}
 
 type Done = (usize, MetricSet, Duration, CollectResult);
 
@@ -590,8 +595,9 @@ async fn run_sync<T: Send + Sync + 'static>(
     };
     let deadline = tokio::time::Instant::from_std(cx.deadline);
     let mut seen = 0;
+    let patience = stall(cx.deadline.saturating_duration_since(cx.started));
     loop {
-        let stall = tokio::time::Instant::now() + STALL;
+        let stall = tokio::time::Instant::now() + patience;
         // One wake-up when the batch is over, not one per collector.
         let over = tokio::time::timeout_at(stall.min(deadline), batch.all_done.notified()).await.is_ok();
         let finished = batch.finished.load(Ordering::Acquire);
@@ -599,7 +605,7 @@ async fn run_sync<T: Send + Sync + 'static>(
             break;
         }
         if finished == seen && batch.queue.lock().is_ok_and(|q| !q.is_empty()) {
-            // No collector ended for STALL: a thread is stuck in one; let another take
+            // No collector ended for the stall time: a thread is stuck in one; let another take
             // what is left of the queue.
             spawn_worker();
         }
@@ -833,7 +839,7 @@ mod tests {
             }
         }
         // "stuck" is first in the queue: the collectors after it run on another thread once
-        // the batch has made no progress for STALL.
+        // the batch has made no progress for the stall time.
         let collectors = Arc::new(vec![
             Enabled::new("stuck", Box::new(Shared(stuck.clone())) as Box<dyn Collector>),
             Enabled::new("fine", Box::new(Fine)),
@@ -844,7 +850,7 @@ mod tests {
             let cx = Arc::new(Scrape::new(Instant::now() + Duration::from_millis(ms), paths.clone(), ()));
             run(&collectors, |_| true, cx, &NAMES)
         };
-        let text = scrape(STALL.as_millis() as u64 * 3).await.encode();
+        let text = scrape(1000).await.encode();
         assert!(text.contains("t_success{collector=\"stuck\"} 0\n"), "{text}");
         assert!(text.contains("t_success{collector=\"fine\"} 1\n"), "{text}");
         assert!(text.contains("t_success{collector=\"broken\"} 0\n"), "{text}");
