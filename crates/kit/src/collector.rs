@@ -622,39 +622,77 @@ type Job = Box<dyn FnOnce() + Send>;
 /// collectors' allocations in one malloc arena: glibc gives each thread its own, and each
 /// arena grows to a whole scrape's worth of samples.
 struct CollectorThread {
-    /// Jobs for the current thread, and whether it is inside one.
-    current: Mutex<Option<(std::sync::mpsc::Sender<Job>, Arc<std::sync::atomic::AtomicBool>)>>,
+    /// Jobs for the current thread, and since when it has been inside one.
+    current: Mutex<Option<(std::sync::mpsc::Sender<Job>, Arc<InJob>)>>,
 }
 
 static COLLECTOR_THREAD: CollectorThread = CollectorThread { current: Mutex::new(None) };
 
+/// A collector thread in a job for longer than this is taken as stuck and replaced. A batch
+/// takes milliseconds; the next scrape's job may well arrive while the thread is still
+/// finishing the previous one, and must then wait its turn, not start a thread.
+const STUCK: Duration = Duration::from_secs(2);
+
+/// Since when a thread has been inside a job: milliseconds after [`InJob::anchor`], plus one;
+/// 0 when idle.
+#[derive(Default)]
+struct InJob(std::sync::atomic::AtomicU64);
+
+impl InJob {
+    fn anchor() -> Instant {
+        static ANCHOR: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        *ANCHOR.get_or_init(Instant::now)
+    }
+
+    fn enter(&self) {
+        let since = InJob::anchor().elapsed().as_millis() as u64 + 1;
+        self.0.store(since, std::sync::atomic::Ordering::Release);
+    }
+
+    fn leave(&self) {
+        self.0.store(0, std::sync::atomic::Ordering::Release);
+    }
+
+    fn stuck(&self) -> bool {
+        match self.0.load(std::sync::atomic::Ordering::Acquire) {
+            0 => false,
+            since => {
+                (InJob::anchor().elapsed().as_millis() as u64 + 1).saturating_sub(since) > STUCK.as_millis() as u64
+            }
+        }
+    }
+
+    /// Runs the jobs sent on `rx` until its sender is gone.
+    fn serve(&self, rx: &std::sync::mpsc::Receiver<Job>) {
+        while let Ok(job) = rx.recv() {
+            self.enter();
+            job();
+            self.leave();
+        }
+    }
+}
+
 impl CollectorThread {
     /// Runs `job` on the collector thread; starts one if there is none, or if the current one
-    /// is still inside an earlier job (stuck in a read: it is left to end on its own).
+    /// has been inside a job for longer than [`STUCK`] (stuck in a read: it is left to end on
+    /// its own, and exits then).
     fn run(&self, job: Job) {
-        use std::sync::atomic::Ordering;
         let Ok(mut current) = self.current.lock() else { return job() };
         let job = match current.as_ref() {
-            Some((tx, busy)) if !busy.load(Ordering::Acquire) => match tx.send(job) {
+            Some((tx, in_job)) if !in_job.stuck() => match tx.send(job) {
                 Ok(()) => return,
                 Err(std::sync::mpsc::SendError(job)) => job,
             },
             _ => job,
         };
         let (tx, rx) = std::sync::mpsc::channel::<Job>();
-        let busy = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let flag = busy.clone();
-        let started = std::thread::Builder::new().name("collectors".into()).spawn(move || {
-            while let Ok(job) = rx.recv() {
-                flag.store(true, Ordering::Release);
-                job();
-                flag.store(false, Ordering::Release);
-            }
-        });
+        let in_job = Arc::new(InJob::default());
+        let flag = in_job.clone();
+        let started = std::thread::Builder::new().name("collectors".into()).spawn(move || flag.serve(&rx));
         match started {
             Ok(_) => {
                 let _ = tx.send(job);
-                *current = Some((tx, busy));
+                *current = Some((tx, in_job));
             }
             Err(e) => {
                 tracing::error!(err = %e, "Cannot start the collector thread.");
@@ -669,19 +707,14 @@ impl CollectorThread {
 /// collector and was replaced, once that collector returns. `then` runs once the thread is
 /// registered (it starts the server, so that no scrape comes before).
 pub fn collect_on_this_thread(then: impl FnOnce()) {
-    use std::sync::atomic::Ordering;
     let (tx, rx) = std::sync::mpsc::channel::<Job>();
-    let busy = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let in_job = Arc::new(InJob::default());
     match COLLECTOR_THREAD.current.lock() {
-        Ok(mut current) => *current = Some((tx, busy.clone())),
+        Ok(mut current) => *current = Some((tx, in_job.clone())),
         Err(_) => return then(),
     }
     then();
-    while let Ok(job) = rx.recv() {
-        busy.store(true, Ordering::Release);
-        job();
-        busy.store(false, Ordering::Release);
-    }
+    in_job.serve(&rx);
 }
 
 /// One scrape's sync collectors, shared by the threads that run them.

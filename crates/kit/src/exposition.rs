@@ -81,6 +81,117 @@ impl Desc {
     }
 }
 
+/// A label value. Most are short (`0`, `idle`, `eth0`, a collector's name): up to
+/// [`LabelValue::INLINE`] bytes are kept in place, so a sample's values cost no allocation of
+/// their own; longer ones go to the heap.
+#[derive(Clone)]
+pub struct LabelValue(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Inline { len: u8, bytes: [u8; LabelValue::INLINE] },
+    Heap(Box<str>),
+}
+
+impl LabelValue {
+    /// The longest value kept in place.
+    pub const INLINE: usize = 22;
+
+    /// The value.
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            // Always whole UTF-8: it was copied from a `&str` (see `From<&str>`).
+            Repr::Inline { len, bytes } => std::str::from_utf8(&bytes[..*len as usize]).unwrap_or(""),
+            Repr::Heap(s) => s,
+        }
+    }
+}
+
+impl From<&str> for LabelValue {
+    fn from(s: &str) -> LabelValue {
+        if s.len() <= LabelValue::INLINE {
+            let mut bytes = [0u8; LabelValue::INLINE];
+            bytes[..s.len()].copy_from_slice(s.as_bytes());
+            LabelValue(Repr::Inline { len: s.len() as u8, bytes })
+        } else {
+            LabelValue(Repr::Heap(s.into()))
+        }
+    }
+}
+
+impl From<String> for LabelValue {
+    fn from(s: String) -> LabelValue {
+        if s.len() <= LabelValue::INLINE {
+            LabelValue::from(s.as_str())
+        } else {
+            LabelValue(Repr::Heap(s.into_boxed_str()))
+        }
+    }
+}
+
+impl std::ops::Deref for LabelValue {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for LabelValue {
+    fn eq(&self, other: &LabelValue) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for LabelValue {}
+
+impl PartialOrd for LabelValue {
+    fn partial_cmp(&self, other: &LabelValue) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for LabelValue {
+    fn cmp(&self, other: &LabelValue) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::hash::Hash for LabelValue {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.as_str().hash(h)
+    }
+}
+
+impl PartialEq<str> for LabelValue {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for LabelValue {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for LabelValue {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl std::fmt::Debug for LabelValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for LabelValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One sample: an optional name suffix (`_bucket`, `_sum`, `_count` for histograms and
 /// summaries), its label pairs and its value.
 #[derive(Clone, Debug, PartialEq)]
@@ -88,7 +199,7 @@ pub struct Sample {
     /// Appended to the family name (empty for plain counters and gauges).
     pub suffix: Cow<'static, str>,
     /// Label pairs, in the order they were given (the encoder sorts them by name).
-    pub labels: Vec<(Cow<'static, str>, String)>,
+    pub labels: Vec<(Cow<'static, str>, LabelValue)>,
     /// The value.
     pub value: f64,
 }
@@ -121,7 +232,7 @@ impl Family {
             "_bucket" => Cow::Borrowed("_bucket"),
             other => Cow::Owned(other.to_owned()),
         };
-        let labels = labels.iter().map(|(k, v)| (Cow::Owned((*k).to_owned()), (*v).to_owned())).collect();
+        let labels = labels.iter().map(|(k, v)| (Cow::Owned((*k).to_owned()), LabelValue::from(*v))).collect();
         self.samples.push(Sample { suffix, labels, value });
     }
 }
@@ -142,7 +253,7 @@ impl MetricSet {
     /// Adds one sample of a compile-time family; `values` pairs up with `desc.labels`.
     pub fn add(&mut self, desc: &'static Desc, values: &[&str], value: f64) {
         debug_assert_eq!(desc.labels.len(), values.len(), "label values for {}", desc.name);
-        let labels = desc.labels.iter().zip(values).map(|(k, v)| (Cow::Borrowed(*k), (*v).to_owned())).collect();
+        let labels = desc.labels.iter().zip(values).map(|(k, v)| (Cow::Borrowed(*k), LabelValue::from(*v))).collect();
         let family = self.family(desc.name, desc.help, desc.kind);
         family.samples.push(Sample { suffix: Cow::Borrowed(""), labels, value });
     }
@@ -150,7 +261,8 @@ impl MetricSet {
     /// Adds one sample of a compile-time family whose label values are already owned.
     pub fn add_owned(&mut self, desc: &'static Desc, values: Vec<String>, value: f64) {
         debug_assert_eq!(desc.labels.len(), values.len(), "label values for {}", desc.name);
-        let labels = desc.labels.iter().map(|k| Cow::Borrowed(*k)).zip(values).collect();
+        let labels =
+            desc.labels.iter().map(|k| Cow::Borrowed(*k)).zip(values.into_iter().map(LabelValue::from)).collect();
         let family = self.family(desc.name, desc.help, desc.kind);
         family.samples.push(Sample { suffix: Cow::Borrowed(""), labels, value });
     }

@@ -95,7 +95,7 @@ pub fn parse(text: &str) -> Result<Parsed, ParseError> {
             });
             out.families.len() - 1
         });
-        let labels = labels.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect();
+        let labels = labels.into_iter().map(|(k, v)| (Cow::Owned(k), v.into())).collect();
         out.families[at].samples.push(Sample { suffix: Cow::Owned(suffix.to_owned()), labels, value });
     }
     Ok(out)

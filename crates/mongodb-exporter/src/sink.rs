@@ -183,12 +183,12 @@ impl<'a> Sink<'a> {
             }
         }
         self.seen.insert(hash);
-        let labels = m.labels.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect();
+        let labels = m.labels.into_iter().map(|(k, v)| (Cow::Owned(k), v.into())).collect();
         family.samples.push(Sample { suffix: Cow::Borrowed(""), labels, value: m.value });
         true
     }
 }
 
-fn same_labels(a: &[(Cow<'static, str>, String)], b: &[(String, String)]) -> bool {
+fn same_labels(a: &[(Cow<'static, str>, vigie_kit::LabelValue)], b: &[(String, String)]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|((ak, av), (bk, bv))| ak.as_ref() == bk.as_str() && av == bv)
 }

@@ -94,7 +94,7 @@ fn samples(text: &str, family: &str) -> Vec<(HashMap<String, String>, f64)> {
         .iter()
         .filter(|f| f.name == family)
         .flat_map(|f| &f.samples)
-        .map(|s| (s.labels.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(), s.value))
+        .map(|s| (s.labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), s.value))
         .collect()
 }
 

@@ -101,7 +101,7 @@ impl SyncCollector for Textfile {
         let mtime = merged.family(MTIME, MTIME_HELP, Kind::Gauge);
         if let Some(fam) = mtime {
             for (file, t) in mtimes {
-                fam.add(Sample { suffix: "".into(), labels: vec![("file".into(), file)], value: t });
+                fam.add(Sample { suffix: "".into(), labels: vec![("file".into(), file.into())], value: t });
             }
         }
         if let Some(fam) = merged.family(SCRAPE_ERROR, SCRAPE_ERROR_HELP, Kind::Gauge) {
@@ -186,7 +186,7 @@ struct MergedFamily {
 impl MergedFamily {
     /// Adds a sample unless one with the same labels is there already.
     fn add(&mut self, sample: Sample) {
-        let mut key: Vec<(String, String)> = sample.labels.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        let mut key: Vec<(String, String)> = sample.labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         key.sort();
         if self.seen.insert(key) {
             self.family.samples.push(sample);
@@ -303,7 +303,7 @@ impl MergedFamily {
 /// A sample's labels less the bucket or quantile label, sorted by name.
 fn group_key(s: &Sample, bound: &str) -> Vec<(String, String)> {
     let mut key: Vec<(String, String)> =
-        s.labels.iter().filter(|(k, _)| k != bound).map(|(k, v)| (k.to_string(), v.clone())).collect();
+        s.labels.iter().filter(|(k, _)| k != bound).map(|(k, v)| (k.to_string(), v.to_string())).collect();
     key.sort();
     key
 }
@@ -332,7 +332,7 @@ fn fill_labels(mut samples: Vec<Sample>, kind: Kind) -> Vec<Sample> {
     for s in &mut samples {
         for n in &names {
             if !s.labels.iter().any(|(k, _)| k == n) {
-                s.labels.push((n.clone().into(), String::new()));
+                s.labels.push((n.clone().into(), "".into()));
             }
         }
     }
@@ -347,7 +347,7 @@ fn regroup(samples: Vec<Sample>, kind: Kind) -> Vec<Sample> {
     let bound = if kind == Kind::Histogram { "le" } else { "quantile" };
     struct Group {
         key: Vec<(String, String)>,
-        labels: Vec<(std::borrow::Cow<'static, str>, String)>,
+        labels: Vec<(std::borrow::Cow<'static, str>, vigie_kit::LabelValue)>,
         bounds: Vec<(f64, f64)>,
         sum: f64,
         count: f64,
@@ -390,7 +390,7 @@ fn regroup(samples: Vec<Sample>, kind: Kind) -> Vec<Sample> {
             let mut text = String::new();
             write_value(&mut text, b);
             let mut labels = g.labels.clone();
-            labels.push((bound.into(), text));
+            labels.push((bound.into(), text.into()));
             out.push(Sample { suffix: suffix.into(), labels, value: v });
         }
         out.push(Sample { suffix: "_sum".into(), labels: g.labels.clone(), value: g.sum });

@@ -85,6 +85,6 @@ pub fn collectors(text: &str) -> BTreeSet<String> {
         .iter()
         .filter(|f| f.name == "node_scrape_collector_success")
         .flat_map(|f| f.samples.iter())
-        .filter_map(|s| s.labels.iter().find(|(k, _)| k == "collector").map(|(_, v)| v.clone()))
+        .filter_map(|s| s.labels.iter().find(|(k, _)| k == "collector").map(|(_, v)| v.to_string()))
         .collect()
 }

@@ -271,7 +271,7 @@ impl Scrape {
         let mut samples = Vec::new();
         for f in parsed.families {
             for s in f.samples {
-                let labels = s.labels.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+                let labels = s.labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
                 samples.push((format!("{}{}", f.name, s.suffix), labels, s.value));
             }
         }
