@@ -7,7 +7,12 @@
 FROM rust:1.85-bookworm AS build
 WORKDIR /src
 COPY . .
-RUN cargo build --release --locked -p vigie-mongodb-exporter && cp target/release/vigie-mongodb-exporter /vigie-mongodb-exporter
+# As tests/bench/mongodb measures it: not position-independent and optimised for size (the
+# flags reach the final crate, where fat LTO generates all code): ~1 MiB less resident
+# memory. Dynamically linked: host names resolve through glibc's NSS.
+RUN cargo rustc --release --locked -p vigie-mongodb-exporter --bin vigie-mongodb-exporter -- \
+        -C relocation-model=static -C opt-level=s \
+    && cp target/release/vigie-mongodb-exporter /vigie-mongodb-exporter
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \

@@ -428,12 +428,31 @@ pub fn write_value(out: &mut String, v: f64) {
         let _ = write!(out, "{}", v as i64);
         return;
     }
-    // Shortest round-trip digits and decimal exponent, from Rust's `{:e}`.
-    let mut buf = String::with_capacity(32);
-    let _ = write!(buf, "{:e}", v.abs());
-    let (mantissa, exp) = buf.split_once('e').unwrap_or((&buf, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
+    // Shortest round-trip digits and decimal exponent. An integer below 2^53 is exact and
+    // its neighbours are at most 1 away, so its own digits without trailing zeros are the
+    // shortest that round-trip (byte counters, dates in ms: most large values); the rest
+    // come from Rust's `{:e}`.
+    let mut ibuf = [0u8; 20];
+    let mut ebuf = String::new();
+    let (digits, exp): (&str, i32) = if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
+        let mut n = v.abs() as u64;
+        let mut at = ibuf.len();
+        while n > 0 {
+            at -= 1;
+            ibuf[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        let all = &ibuf[at..];
+        let exp = all.len() as i32 - 1;
+        let end = all.iter().rposition(|&d| d != b'0').map_or(1, |i| i + 1);
+        (std::str::from_utf8(&all[..end]).unwrap_or("0"), exp)
+    } else {
+        let _ = write!(ebuf, "{:e}", v.abs());
+        let (mantissa, exp) = ebuf.split_once('e').unwrap_or((&ebuf, "0"));
+        let exp: i32 = exp.parse().unwrap_or(0);
+        ebuf = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
+        (ebuf.as_str(), exp)
+    };
     if v < 0.0 {
         out.push('-');
     }
@@ -450,11 +469,11 @@ pub fn write_value(out: &mut String, v: f64) {
         for _ in 0..(-exp - 1) {
             out.push('0');
         }
-        out.push_str(&digits);
+        out.push_str(digits);
     } else {
         let point = exp as usize + 1;
         if digits.len() <= point {
-            out.push_str(&digits);
+            out.push_str(digits);
             for _ in digits.len()..point {
                 out.push('0');
             }
@@ -498,6 +517,12 @@ mod tests {
         assert_eq!(go(f64::NEG_INFINITY), "-Inf");
         assert_eq!(go(f64::NAN), "NaN");
         assert_eq!(go(1e100), "1e+100");
+        assert_eq!(go(1e6), "1e+06");
+        assert_eq!(go(-1234567.0), "-1.234567e+06");
+        assert_eq!(go(1606389054000.0), "1.606389054e+12");
+        assert_eq!(go(9007199254740991.0), "9.007199254740991e+15");
+        assert_eq!(go(9007199254740992.0), "9.007199254740992e+15");
+        assert_eq!(go(123456789012345680000.0), "1.2345678901234568e+20");
     }
 
     const LOAD: Desc = Desc::gauge("node_load1", "1m load average.", &[]);

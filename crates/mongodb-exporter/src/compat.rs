@@ -2,6 +2,9 @@
 //! (its `v1_compatibility.go` table), which dashboards and alert rules of that era use. Only
 //! rows that can match a generic name are here; the README lists the dead rows left out.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use crate::naming::Metric;
 
 /// old ← new, same value; label names and values renamed as listed.
@@ -245,10 +248,50 @@ fn find<'a>(table: &'a [(&'static str, &'static str)], key: &str) -> Option<&'a 
     table.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
 }
 
+/// The rows that can match a generic name, found by that name: the [`DIRECT`] rows whose
+/// `new` it is, and the [`SUFFIX`] rows with a map entry it spells (`<prefix>_<suffix>` or
+/// `<prefix><suffix>`), each in table order. Built once: a scrape looks up every sample.
+struct Index {
+    direct: HashMap<&'static str, Vec<&'static Direct>>,
+    suffix: HashMap<String, Vec<(&'static Suffix, &'static str)>>,
+}
+
+fn index() -> &'static Index {
+    static INDEX: OnceLock<Index> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut direct: HashMap<&'static str, Vec<&'static Direct>> = HashMap::new();
+        for c in DIRECT {
+            direct.entry(c.new).or_default().push(c);
+        }
+        let mut suffix: HashMap<String, Vec<(&'static Suffix, &'static str)>> = HashMap::new();
+        for c in SUFFIX {
+            for (s, v) in c.map {
+                // What `strip_prefix(prefix)` then an optional `_` accepts; a map key that
+                // itself starts with `_` matches only with the separator.
+                let mut names = vec![format!("{}_{s}", c.prefix)];
+                if !s.starts_with('_') {
+                    names.push(format!("{}{s}", c.prefix));
+                }
+                for name in names {
+                    let rows = suffix.entry(name).or_default();
+                    if !rows.iter().any(|(r, _)| std::ptr::eq(*r, c)) {
+                        rows.push((c, v));
+                    }
+                }
+            }
+        }
+        for rows in suffix.values_mut() {
+            rows.sort_by_key(|(r, _)| SUFFIX.iter().position(|x| std::ptr::eq(x, *r)));
+        }
+        Index { direct, suffix }
+    })
+}
+
 /// The old-style samples `m` also yields in compatible mode (often none).
 pub fn old_samples(m: &Metric) -> Vec<Metric> {
     let mut out = Vec::new();
-    for c in DIRECT.iter().filter(|c| c.new == m.name) {
+    let index = index();
+    for c in index.direct.get(m.name.as_str()).into_iter().flatten() {
         let labels = m
             .labels
             .iter()
@@ -260,18 +303,14 @@ pub fn old_samples(m: &Metric) -> Vec<Metric> {
             .collect();
         out.push(Metric { name: c.old.to_owned(), help: m.help.clone(), kind: m.kind, labels, value: m.value });
     }
-    for c in SUFFIX {
-        let Some(rest) = m.name.strip_prefix(c.prefix) else { continue };
-        let rest = rest.strip_prefix('_').unwrap_or(rest);
-        if let Some(v) = find(c.map, rest) {
-            out.push(Metric {
-                name: c.old.to_owned(),
-                help: c.old.to_owned(),
-                kind: m.kind,
-                labels: vec![(c.label.to_owned(), v.to_owned())],
-                value: m.value,
-            });
-        }
+    for (c, v) in index.suffix.get(m.name.as_str()).into_iter().flatten() {
+        out.push(Metric {
+            name: c.old.to_owned(),
+            help: c.old.to_owned(),
+            kind: m.kind,
+            labels: vec![(c.label.to_owned(), (*v).to_owned())],
+            value: m.value,
+        });
     }
     out
 }

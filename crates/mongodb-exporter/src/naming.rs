@@ -9,6 +9,9 @@
 //! A value of a type the incumbent cannot handle (null, decimal128, regex…) is not a sample
 //! but an [`Invalid`] entry, which the caller counts and drops.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use mongodb::bson::{Bson, Document};
 use vigie_kit::Kind;
 
@@ -147,7 +150,7 @@ const RENAMES: &[Rename] = &[
     ),
 ];
 
-fn lookup<'a>(table: &'a [(&'static str, &'static str)], key: &str) -> Option<&'a str> {
+fn lookup(table: &[(&'static str, &'static str)], key: &str) -> Option<&'static str> {
     table.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
 }
 
@@ -229,6 +232,9 @@ fn is_histogram_path(p: &str) -> bool {
 
 /// `prefix` ends with a dot, or is empty at the top level.
 fn walk(prefix: &str, doc: &Document, labels: &[(String, String)], histograms: bool, flat: &mut Flat) {
+    // Both tables are keyed by the parent path: looked up once per document.
+    let node_label = lookup(NODE_LABELS, prefix);
+    let promoted = Promoted::of(prefix);
     for (k, v) in doc {
         let mut next = String::with_capacity(prefix.len() + k.len() + 1);
         next.push_str(prefix);
@@ -237,7 +243,7 @@ fn walk(prefix: &str, doc: &Document, labels: &[(String, String)], histograms: b
             continue;
         }
         let own;
-        let l: &[(String, String)] = match lookup(NODE_LABELS, prefix) {
+        let l: &[(String, String)] = match node_label {
             Some(label) => {
                 let mut copy = labels.to_vec();
                 set(&mut copy, label, k);
@@ -260,7 +266,8 @@ fn walk(prefix: &str, doc: &Document, labels: &[(String, String)], histograms: b
                             let lower = b.get("lowerBound").map(bson_display).unwrap_or_default();
                             set(&mut bl, "lower_bound", &lower);
                             if let Some(c) = b.get("count") {
-                                scalar(&format!("{next}."), "count", c, &bl, flat);
+                                let p = format!("{next}.");
+                                scalar(&p, &Promoted::of(&p), "count", c, &bl, flat);
                             }
                         }
                     }
@@ -283,7 +290,7 @@ fn walk(prefix: &str, doc: &Document, labels: &[(String, String)], histograms: b
                     walk(&format!("{next}."), m, &member, histograms, flat);
                 }
             }
-            other => scalar(prefix, k, other, l, flat),
+            other => scalar(prefix, &promoted, k, other, l, flat),
         }
     }
 }
@@ -312,11 +319,31 @@ fn set(labels: &mut Vec<(String, String)>, name: &str, value: &str) {
     }
 }
 
+/// A parent path's promoted-key label, with the family name and HELP its children share.
+struct Promoted {
+    label: Option<&'static str>,
+    name: String,
+    help: String,
+}
+
+impl Promoted {
+    fn of(prefix: &str) -> Promoted {
+        match lookup(KEY_LABELS, prefix) {
+            Some(label) => Promoted {
+                label: Some(label),
+                name: prometheusize(prefix),
+                help: prefix.strip_suffix('.').unwrap_or(prefix).to_owned(),
+            },
+            None => Promoted { label: None, name: String::new(), help: String::new() },
+        }
+    }
+}
+
 /// One scalar `key` under `prefix` (with its trailing dot, or empty).
-fn scalar(prefix: &str, key: &str, v: &Bson, labels: &[(String, String)], flat: &mut Flat) {
-    let promoted = lookup(KEY_LABELS, prefix);
+fn scalar(prefix: &str, p: &Promoted, key: &str, v: &Bson, labels: &[(String, String)], flat: &mut Flat) {
+    let promoted = p.label;
     let (name, help) = match promoted {
-        Some(_) => (prometheusize(prefix), prefix.strip_suffix('.').unwrap_or(prefix).to_owned()),
+        Some(_) => (p.name.clone(), p.help.clone()),
         None => {
             let mut help = String::with_capacity(prefix.len() + key.len());
             help.push_str(prefix);
@@ -347,21 +374,45 @@ fn scalar(prefix: &str, key: &str, v: &Bson, labels: &[(String, String)], flat: 
     }
 }
 
+/// Old name → `(new name, label, label value)` rows.
+type Renamed = HashMap<String, Vec<(&'static str, &'static str, &'static str)>>;
+
+/// The names [`RENAMES`] replace (`<prefix>_<suffix>` or `<prefix><suffix>`), each with
+/// its rows in table order: built once, looked up for every sample.
+fn renamed() -> &'static Renamed {
+    static MAP: OnceLock<Renamed> = OnceLock::new();
+    MAP.get_or_init(|| {
+        let mut map = Renamed::new();
+        for (new, prefix, label, suffixes) in RENAMES {
+            for (s, v) in *suffixes {
+                let mut names = vec![format!("{prefix}_{s}")];
+                if !s.starts_with('_') {
+                    names.push(format!("{prefix}{s}"));
+                }
+                for name in names {
+                    let rows = map.entry(name).or_default();
+                    if !rows.iter().any(|(n, _, _)| n == new) {
+                        rows.push((new, label, v));
+                    }
+                }
+            }
+        }
+        map
+    })
+}
+
 /// The always-on renames: the sample is replaced by one carrying only the rename's label.
 fn rename(m: &Metric) -> Option<Vec<Metric>> {
+    let rows = renamed().get(m.name.as_str())?;
     let mut out = Vec::new();
-    for (new, prefix, label, map) in RENAMES {
-        let Some(rest) = m.name.strip_prefix(prefix) else { continue };
-        let rest = rest.strip_prefix('_').unwrap_or(rest);
-        if let Some((_, v)) = map.iter().find(|(s, _)| *s == rest) {
-            out.push(Metric {
-                name: (*new).to_owned(),
-                help: (*new).to_owned(),
-                kind: m.kind,
-                labels: vec![((*label).to_owned(), (*v).to_owned())],
-                value: m.value,
-            });
-        }
+    for (new, label, v) in rows {
+        out.push(Metric {
+            name: (*new).to_owned(),
+            help: (*new).to_owned(),
+            kind: m.kind,
+            labels: vec![((*label).to_owned(), (*v).to_owned())],
+            value: m.value,
+        });
     }
     (!out.is_empty()).then_some(out)
 }
