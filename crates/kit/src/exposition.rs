@@ -105,6 +105,15 @@ impl LabelValue {
             Repr::Heap(s) => s,
         }
     }
+
+    /// The value's bytes, without the UTF-8 check of [`LabelValue::as_str`]: comparing
+    /// bytes orders UTF-8 text as comparing the text does, and sorting compares a lot.
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Inline { len, bytes } => &bytes[..*len as usize],
+            Repr::Heap(s) => s.as_bytes(),
+        }
+    }
 }
 
 impl From<&str> for LabelValue {
@@ -138,7 +147,7 @@ impl std::ops::Deref for LabelValue {
 
 impl PartialEq for LabelValue {
     fn eq(&self, other: &LabelValue) -> bool {
-        self.as_str() == other.as_str()
+        self.as_bytes() == other.as_bytes()
     }
 }
 
@@ -152,7 +161,7 @@ impl PartialOrd for LabelValue {
 
 impl Ord for LabelValue {
     fn cmp(&self, other: &LabelValue) -> std::cmp::Ordering {
-        self.as_str().cmp(other.as_str())
+        self.as_bytes().cmp(other.as_bytes())
     }
 }
 
@@ -164,19 +173,19 @@ impl std::hash::Hash for LabelValue {
 
 impl PartialEq<str> for LabelValue {
     fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl PartialEq<&str> for LabelValue {
     fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl PartialEq<String> for LabelValue {
     fn eq(&self, other: &String) -> bool {
-        self.as_str() == other
+        self.as_bytes() == other.as_bytes()
     }
 }
 
@@ -575,6 +584,22 @@ node_cpu_seconds_total{cpu=\"1\",mode=\"user\"} 10\n\
         assert_eq!(a.sample_count(), 2);
         let text = a.encode();
         assert!(text.contains("node_load1 1\n") && !text.contains("42") && !text.contains(" 7\n"), "{text}");
+    }
+
+    #[test]
+    fn label_values_inline_or_not_compare_as_their_text() {
+        let texts = ["", "0", "idle", "é", "ab", "a\u{10FFFF}", &"x".repeat(22), &"x".repeat(23), &"é".repeat(12)];
+        let values: Vec<LabelValue> = texts.iter().map(|t| LabelValue::from(*t)).collect();
+        for (t, v) in texts.iter().zip(&values) {
+            assert_eq!(v.as_str(), *t);
+            assert_eq!(LabelValue::from(t.to_string()).as_str(), *t);
+            assert!(*v == *t && v == &t.to_string());
+        }
+        for (a, x) in texts.iter().zip(&values) {
+            for (b, y) in texts.iter().zip(&values) {
+                assert_eq!(x.cmp(y), a.cmp(b), "{a:?} vs {b:?}");
+            }
+        }
     }
 
     #[test]
