@@ -72,7 +72,7 @@ pub fn gauge(sink: &mut Sink<'_>, name: &str, help: &str, kind: Kind, labels: &[
         name: name.to_owned(),
         help: help.to_owned(),
         kind,
-        labels: labels.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        labels: labels.iter().map(|(k, v)| (std::borrow::Cow::Owned((*k).to_owned()), (*v).into())).collect(),
         value,
     });
 }
@@ -204,9 +204,9 @@ pub async fn aggregate(
 }
 
 /// `labels` plus the topology labels.
-pub fn with_topology(conn: &Conn, labels: &[(&str, &str)]) -> Vec<(String, String)> {
+pub fn with_topology(conn: &Conn, labels: &[(&'static str, &str)]) -> Vec<vigie_mongodb_exporter::naming::Label> {
     let mut l = conn.topology.clone();
-    l.extend(labels.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    l.extend(labels.iter().map(|(k, v)| (std::borrow::Cow::Borrowed(*k), (*v).into())));
     l
 }
 

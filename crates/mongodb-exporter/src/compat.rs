@@ -2,10 +2,12 @@
 //! (its `v1_compatibility.go` table), which dashboards and alert rules of that era use. Only
 //! rows that can match a generic name are here; the README lists the dead rows left out.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use crate::naming::Metric;
+use vigie_kit::LabelValue;
+
+use crate::naming::{FastMap, Metric};
 
 /// old ← new, same value; label names and values renamed as listed.
 struct Direct {
@@ -244,7 +246,7 @@ const SUFFIX: &[Suffix] = &[
     },
 ];
 
-fn find<'a>(table: &'a [(&'static str, &'static str)], key: &str) -> Option<&'a str> {
+fn find(table: &[(&'static str, &'static str)], key: &str) -> Option<&'static str> {
     table.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
 }
 
@@ -252,18 +254,18 @@ fn find<'a>(table: &'a [(&'static str, &'static str)], key: &str) -> Option<&'a 
 /// `new` it is, and the [`SUFFIX`] rows with a map entry it spells (`<prefix>_<suffix>` or
 /// `<prefix><suffix>`), each in table order. Built once: a scrape looks up every sample.
 struct Index {
-    direct: HashMap<&'static str, Vec<&'static Direct>>,
-    suffix: HashMap<String, Vec<(&'static Suffix, &'static str)>>,
+    direct: FastMap<&'static str, Vec<&'static Direct>>,
+    suffix: FastMap<String, Vec<(&'static Suffix, &'static str)>>,
 }
 
 fn index() -> &'static Index {
     static INDEX: OnceLock<Index> = OnceLock::new();
     INDEX.get_or_init(|| {
-        let mut direct: HashMap<&'static str, Vec<&'static Direct>> = HashMap::new();
+        let mut direct: FastMap<&'static str, Vec<&'static Direct>> = FastMap::default();
         for c in DIRECT {
             direct.entry(c.new).or_default().push(c);
         }
-        let mut suffix: HashMap<String, Vec<(&'static Suffix, &'static str)>> = HashMap::new();
+        let mut suffix: FastMap<String, Vec<(&'static Suffix, &'static str)>> = FastMap::default();
         for c in SUFFIX {
             for (s, v) in c.map {
                 // What `strip_prefix(prefix)` then an optional `_` accepts; a map key that
@@ -296,9 +298,9 @@ pub fn old_samples(m: &Metric) -> Vec<Metric> {
             .labels
             .iter()
             .map(|(k, v)| {
-                let k = find(c.label_names, k).unwrap_or(k);
-                let v = find(c.label_values, v).unwrap_or(v);
-                (k.to_owned(), v.to_owned())
+                let k = find(c.label_names, k).map_or_else(|| k.clone(), Cow::Borrowed);
+                let v = find(c.label_values, v).map_or_else(|| v.clone(), LabelValue::from);
+                (k, v)
             })
             .collect();
         out.push(Metric { name: c.old.to_owned(), help: m.help.clone(), kind: m.kind, labels, value: m.value });
@@ -308,7 +310,7 @@ pub fn old_samples(m: &Metric) -> Vec<Metric> {
             name: c.old.to_owned(),
             help: c.old.to_owned(),
             kind: m.kind,
-            labels: vec![(c.label.to_owned(), (*v).to_owned())],
+            labels: vec![(Cow::Borrowed(c.label), LabelValue::from(*v))],
             value: m.value,
         });
     }

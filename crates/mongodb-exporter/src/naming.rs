@@ -10,10 +10,18 @@
 //! but an [`Invalid`] entry, which the caller counts and drops.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use mongodb::bson::{Bson, Document};
-use vigie_kit::Kind;
+use std::borrow::Cow;
+
+use vigie_kit::{Kind, LabelValue};
+
+/// A label pair: the name is almost always one of the exporter's own (`rs_nm`,
+/// `member_idx`…), borrowed; the value short enough to live in place (see [`LabelValue`]).
+/// Copying the topology labels into every sample so costs no allocation.
+pub type Label = (Cow<'static, str>, LabelValue);
 
 /// One generic sample before it meets the others (see [`crate::sink`]).
 #[derive(Clone, Debug, PartialEq)]
@@ -25,7 +33,7 @@ pub struct Metric {
     /// `untyped`, or `counter` when the last key ends in "count".
     pub kind: Kind,
     /// Label pairs, unsorted.
-    pub labels: Vec<(String, String)>,
+    pub labels: Vec<Label>,
     /// The value.
     pub value: f64,
 }
@@ -216,7 +224,7 @@ pub fn value_of(v: &Bson) -> Option<Result<f64, &'static str>> {
 
 /// Flattens `doc` under `prefix` (`""`, `dbstats`, `collstats`, `top`…) with `labels` on
 /// every sample (topology, database…); `histograms` keeps `…histograms…` paths.
-pub fn flatten(prefix: &str, doc: &Document, labels: &[(String, String)], histograms: bool) -> Flat {
+pub fn flatten(prefix: &str, doc: &Document, labels: &[Label], histograms: bool) -> Flat {
     let mut flat = Flat::default();
     let mut prefix = prefix.to_owned();
     if !prefix.is_empty() {
@@ -231,7 +239,7 @@ fn is_histogram_path(p: &str) -> bool {
 }
 
 /// `prefix` ends with a dot, or is empty at the top level.
-fn walk(prefix: &str, doc: &Document, labels: &[(String, String)], histograms: bool, flat: &mut Flat) {
+fn walk(prefix: &str, doc: &Document, labels: &[Label], histograms: bool, flat: &mut Flat) {
     // Both tables are keyed by the parent path: looked up once per document.
     let node_label = lookup(NODE_LABELS, prefix);
     let promoted = Promoted::of(prefix);
@@ -243,7 +251,7 @@ fn walk(prefix: &str, doc: &Document, labels: &[(String, String)], histograms: b
             continue;
         }
         let own;
-        let l: &[(String, String)] = match node_label {
+        let l: &[Label] = match node_label {
             Some(label) => {
                 let mut copy = labels.to_vec();
                 set(&mut copy, label, k);
@@ -312,10 +320,10 @@ fn bson_display(v: &Bson) -> String {
     }
 }
 
-fn set(labels: &mut Vec<(String, String)>, name: &str, value: &str) {
+fn set(labels: &mut Vec<Label>, name: &'static str, value: &str) {
     match labels.iter_mut().find(|(k, _)| k == name) {
-        Some(pair) => value.clone_into(&mut pair.1),
-        None => labels.push((name.to_owned(), value.to_owned())),
+        Some(pair) => pair.1 = LabelValue::from(value),
+        None => labels.push((Cow::Borrowed(name), LabelValue::from(value))),
     }
 }
 
@@ -340,7 +348,7 @@ impl Promoted {
 }
 
 /// One scalar `key` under `prefix` (with its trailing dot, or empty).
-fn scalar(prefix: &str, p: &Promoted, key: &str, v: &Bson, labels: &[(String, String)], flat: &mut Flat) {
+fn scalar(prefix: &str, p: &Promoted, key: &str, v: &Bson, labels: &[Label], flat: &mut Flat) {
     let promoted = p.label;
     let (name, help) = match promoted {
         Some(_) => (p.name.clone(), p.help.clone()),
@@ -374,15 +382,41 @@ fn scalar(prefix: &str, p: &Promoted, key: &str, v: &Bson, labels: &[(String, St
     }
 }
 
+/// A `HashMap` with a fast, non-keyed hash (multiply-rotate, a word at a time): its keys are
+/// the exporter's own tables, looked up once or twice per sample, where SipHash's guard
+/// against chosen keys buys nothing.
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
+/// See [`FastMap`].
+#[derive(Default)]
+pub(crate) struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Old name → `(new name, label, label value)` rows.
-type Renamed = HashMap<String, Vec<(&'static str, &'static str, &'static str)>>;
+type Renamed = FastMap<String, Vec<(&'static str, &'static str, &'static str)>>;
 
 /// The names [`RENAMES`] replace (`<prefix>_<suffix>` or `<prefix><suffix>`), each with
 /// its rows in table order: built once, looked up for every sample.
 fn renamed() -> &'static Renamed {
     static MAP: OnceLock<Renamed> = OnceLock::new();
     MAP.get_or_init(|| {
-        let mut map = Renamed::new();
+        let mut map = Renamed::default();
         for (new, prefix, label, suffixes) in RENAMES {
             for (s, v) in *suffixes {
                 let mut names = vec![format!("{prefix}_{s}")];
@@ -410,7 +444,7 @@ fn rename(m: &Metric) -> Option<Vec<Metric>> {
             name: (*new).to_owned(),
             help: (*new).to_owned(),
             kind: m.kind,
-            labels: vec![((*label).to_owned(), (*v).to_owned())],
+            labels: vec![(Cow::Borrowed(*label), LabelValue::from(*v))],
             value: m.value,
         });
     }

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use vigie_kit::exposition::Sample;
 use vigie_kit::{Kind, MetricSet};
 
-use crate::naming::{Flat, Invalid, Metric};
+use crate::naming::{Flat, Invalid, Label, Metric};
 
 /// Why a sample was dropped: the `reason` label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -107,7 +107,7 @@ impl Hasher for Prehashed {
 /// A fast, non-keyed hash of a sample's name and labels (names the exporter builds itself:
 /// SipHash's guard against chosen keys buys nothing here). A collision only costs a scan of
 /// the family's samples.
-fn key_hash(name: &str, labels: &[(String, String)]) -> u64 {
+fn key_hash(name: &str, labels: &[Label]) -> u64 {
     fn mix(h: u64, bytes: &[u8]) -> u64 {
         let mut h = h;
         let mut chunks = bytes.chunks_exact(8);
@@ -161,14 +161,14 @@ impl<'a> Sink<'a> {
         let family = self.out.family(m.name, help, m.kind);
         if let Some(first) = family.samples.first() {
             let same_names = first.labels.len() == m.labels.len()
-                && first.labels.iter().zip(&m.labels).all(|((a, _), (b, _))| a.as_ref() == b.as_str());
+                && first.labels.iter().zip(&m.labels).all(|((a, _), (b, _))| a == b);
             if family.help != m.help || family.kind != m.kind || !same_names {
                 let names = |l: &mut dyn Iterator<Item = &str>| l.map(str::to_owned).collect::<Vec<_>>();
                 let why = format!(
                     "HELP {:?}, type {}, labels {:?} where the family has {:?}, {}, {:?}",
                     m.help,
                     m.kind.as_str(),
-                    names(&mut m.labels.iter().map(|(k, _)| k.as_str())),
+                    names(&mut m.labels.iter().map(|(k, _)| k.as_ref())),
                     family.help,
                     family.kind.as_str(),
                     names(&mut first.labels.iter().map(|(k, _)| k.as_ref()))
@@ -183,12 +183,11 @@ impl<'a> Sink<'a> {
             }
         }
         self.seen.insert(hash);
-        let labels = m.labels.into_iter().map(|(k, v)| (Cow::Owned(k), v.into())).collect();
-        family.samples.push(Sample { suffix: Cow::Borrowed(""), labels, value: m.value });
+        family.samples.push(Sample { suffix: Cow::Borrowed(""), labels: m.labels, value: m.value });
         true
     }
 }
 
-fn same_labels(a: &[(Cow<'static, str>, vigie_kit::LabelValue)], b: &[(String, String)]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|((ak, av), (bk, bv))| ak.as_ref() == bk.as_str() && av == bv)
+fn same_labels(a: &[Label], b: &[Label]) -> bool {
+    a == b
 }

@@ -74,7 +74,7 @@ pub struct Conn {
     /// `mongod`, `mongos`, `arbiter`.
     pub node: NodeType,
     /// `cl_role`, `cl_id`, `rs_nm`, `rs_state`, as known.
-    pub topology: Vec<(String, String)>,
+    pub topology: Vec<vigie_mongodb_exporter::naming::Label>,
     /// Options and counters.
     pub shared: Arc<Shared>,
     /// Host part of the target, for logs.
@@ -274,7 +274,7 @@ pub fn walk<'a>(d: &'a Document, path: &[&str]) -> Option<&'a Bson> {
 /// What one scrape learns about the server before the collectors run.
 struct Topology {
     node: NodeType,
-    labels: Vec<(String, String)>,
+    labels: Vec<vigie_mongodb_exporter::naming::Label>,
     hello: Option<Document>,
     cmdline: Option<Document>,
 }
@@ -318,9 +318,9 @@ async fn topology(client: &Client) -> Topology {
         },
         None => String::new(),
     };
-    let mut labels = vec![("cl_role".to_owned(), role)];
+    let mut labels = vec![("cl_role".into(), role.into())];
     if let Some(id) = config.as_ref().and_then(|c| walk(c, &["config", "_id"])).and_then(Bson::as_str) {
-        labels.push(("rs_nm".to_owned(), id.to_owned()));
+        labels.push(("rs_nm".into(), id.into()));
     }
     let from_version = version.and_then(|v| v.get_object_id("clusterId").ok());
     let from_config =
@@ -329,9 +329,9 @@ async fn topology(client: &Client) -> Topology {
             _ => None,
         });
     let cl_id = from_version.or(from_config).map(|o| o.to_hex()).unwrap_or_default();
-    labels.push(("cl_id".to_owned(), cl_id));
+    labels.push(("cl_id".into(), cl_id.into()));
     if let Some(state) = status.and_then(|s| s.get("myState").and_then(number)) {
-        labels.push(("rs_state".to_owned(), format!("{}", state as i64)));
+        labels.push(("rs_state".into(), format!("{}", state as i64).into()));
     }
     Topology { node, labels, hello, cmdline: opts }
 }

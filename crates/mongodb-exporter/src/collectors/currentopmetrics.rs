@@ -62,7 +62,7 @@ pub fn write_reply(sink: &mut Sink<'_>, conn: &Conn, reply: &Document, slow_micr
                 conn,
                 &[("opid", &opid), ("op", kind), ("desc", desc), ("database", db), ("collection", coll), ("ns", ns)],
             );
-            let labels: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let labels: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (k.as_ref(), v.as_str())).collect();
             super::gauge(
                 sink,
                 "mongodb_currentop_query_uptime",

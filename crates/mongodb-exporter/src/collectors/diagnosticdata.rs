@@ -198,7 +198,7 @@ impl Collector<Arc<Conn>> for DiagnosticData {
             let started = Instant::now();
             let conn = &cx.target;
             let Some(client) = super::client(conn) else { return Ok(()) };
-            let set = conn.topology.iter().find(|(k, _)| k == "rs_nm").map(|(_, v)| v.clone()).unwrap_or_default();
+            let set = conn.topology.iter().find(|(k, _)| k == "rs_nm").map(|(_, v)| v.to_string()).unwrap_or_default();
             let compatible = conn.shared.opts.compatible;
             let mut sink = Sink::new(out, &conn.shared.drops);
             let result = match admin(client, doc! { "getDiagnosticData": 1 }).await {

@@ -103,9 +103,9 @@ impl Collector<Arc<Conn>> for Shards {
                             for r in rows {
                                 let (Ok(shard), Some(n)) = (r.get_str("_id"), r.get("cnt").and_then(number)) else { continue };
                                 let labels = vec![
-                                    ("collection".to_owned(), coll.to_owned()),
-                                    ("database".to_owned(), db.clone()),
-                                    ("shard".to_owned(), shard.to_owned()),
+                                    ("collection".into(), coll.into()),
+                                    ("database".into(), db.as_str().into()),
+                                    ("shard".into(), shard.into()),
                                 ];
                                 let d = doc! { "count": n };
                                 super::write(&mut sink, conn, naming::flatten("shards collection chunks", &d, &labels, false));

@@ -59,7 +59,7 @@ fn prometheusize_as_percona() {
 #[test]
 fn diagnostic_data_4_2_8_names_labels_values() {
     let data = fixture("getDiagnosticData.data-4.2.8-rs-primary.json").unwrap();
-    let topo = vec![("rs_nm".to_owned(), "rs1".to_owned())];
+    let topo = vec![("rs_nm".into(), "rs1".into())];
     let flat = flatten("", &data, &topo, false);
     assert!(flat.invalid.is_empty(), "{:?}", flat.invalid);
     let ours = names(&flat);
