@@ -40,8 +40,16 @@ pub fn write(sink: &mut Sink<'_>, conn: &Conn, flat: Flat) {
     for inv in &flat.invalid {
         sink.invalid(inv);
     }
-    for m in vigie_mongodb_exporter::compat::with_old(flat.metrics, conn.shared.opts.compatible) {
+    sink.reserve(flat.metrics.len());
+    let compatible = conn.shared.opts.compatible;
+    // Each sample then its old-style ones (what `compat::with_old` lists), without
+    // collecting them first.
+    for m in flat.metrics {
+        let old = if compatible { vigie_mongodb_exporter::compat::old_samples(&m) } else { Vec::new() };
         sink.push(m);
+        for o in old {
+            sink.push(o);
+        }
     }
 }
 

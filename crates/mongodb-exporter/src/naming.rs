@@ -173,31 +173,32 @@ pub fn prometheusize(path: &str) -> String {
     // Every run of other characters becomes one underscore. Byte-wise: the bytes of a
     // non-ASCII character are all outside the set, so its run is the same; the result is
     // ASCII.
-    let mut out = String::with_capacity(8 + short.len() + rest.len());
-    out.push_str("mongodb_");
+    let mut out: Vec<u8> = Vec::with_capacity(8 + short.len() + rest.len());
+    out.extend_from_slice(b"mongodb_");
     let mut in_run = false;
     for &b in short.as_bytes().iter().chain(rest.as_bytes()) {
         if b.is_ascii_alphanumeric() || b == b'_' {
-            out.push(char::from(b));
+            out.push(b);
             in_run = false;
         } else if !in_run {
-            out.push('_');
+            out.push(b'_');
             in_run = true;
         }
     }
     // One trailing underscore goes (the prefix's own stays), then runs of underscores
     // collapse and one leading underscore of the body goes.
-    if out.len() > 8 && out.ends_with('_') {
+    if out.len() > 8 && out.ends_with(b"_") {
         out.pop();
     }
-    if out.as_bytes()[8..].windows(2).any(|w| w == b"__") || out.as_bytes().get(8) == Some(&b'_') {
-        let mut body: Vec<u8> = out.as_bytes()[8..].to_vec();
+    if out[8..].windows(2).any(|w| w == b"__") || out.get(8) == Some(&b'_') {
+        let mut body: Vec<u8> = out[8..].to_vec();
         body.dedup_by(|a, b| *a == b'_' && *b == b'_');
         let body = body.strip_prefix(b"_").unwrap_or(&body);
         out.truncate(8);
-        out.extend(body.iter().map(|&b| char::from(b)));
+        out.extend_from_slice(body);
     }
-    out
+    // Only ASCII was pushed.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// The value of a scalar: `Some(Ok(v))` a sample, `None` no sample (strings, ids, binary,
@@ -230,7 +231,7 @@ pub fn flatten(prefix: &str, doc: &Document, labels: &[Label], histograms: bool)
     if !prefix.is_empty() {
         prefix.push('.');
     }
-    walk(&prefix, doc, labels, histograms, &mut flat);
+    walk(&mut prefix, doc, labels, histograms, &mut flat);
     flat
 }
 
@@ -239,15 +240,17 @@ fn is_histogram_path(p: &str) -> bool {
 }
 
 /// `prefix` ends with a dot, or is empty at the top level.
-fn walk(prefix: &str, doc: &Document, labels: &[Label], histograms: bool, flat: &mut Flat) {
+fn walk(path: &mut String, doc: &Document, labels: &[Label], histograms: bool, flat: &mut Flat) {
+    // `path` is this document's prefix on entry and on return; each key is appended to it
+    // in turn (one buffer for the whole walk, not one string per key).
+    let base = path.len();
     // Both tables are keyed by the parent path: looked up once per document.
-    let node_label = lookup(NODE_LABELS, prefix);
-    let promoted = Promoted::of(prefix);
+    let node_label = lookup(NODE_LABELS, path);
+    let promoted = Promoted::of(path);
     for (k, v) in doc {
-        let mut next = String::with_capacity(prefix.len() + k.len() + 1);
-        next.push_str(prefix);
-        next.push_str(k);
-        if !histograms && is_histogram_path(&next) {
+        path.truncate(base);
+        path.push_str(k);
+        if !histograms && is_histogram_path(path) {
             continue;
         }
         let own;
@@ -255,7 +258,8 @@ fn walk(prefix: &str, doc: &Document, labels: &[Label], histograms: bool, flat: 
             Some(label) => {
                 let mut copy = labels.to_vec();
                 set(&mut copy, label, k);
-                next = format!("{prefix}{label}");
+                path.truncate(base);
+                path.push_str(label);
                 own = copy;
                 &own
             }
@@ -263,18 +267,18 @@ fn walk(prefix: &str, doc: &Document, labels: &[Label], histograms: bool, flat: 
         };
         match v {
             Bson::Document(d) => {
-                next.push('.');
-                walk(&next, d, l, histograms, flat)
+                path.push('.');
+                walk(path, d, l, histograms, flat)
             }
             Bson::Array(items) => {
-                if is_histogram_path(&next) && is_bucket_list(items) {
+                if is_histogram_path(path) && is_bucket_list(items) {
+                    let p = format!("{path}.");
                     for item in items {
                         if let Bson::Document(b) = item {
                             let mut bl = l.to_vec();
                             let lower = b.get("lowerBound").map(bson_display).unwrap_or_default();
                             set(&mut bl, "lower_bound", &lower);
                             if let Some(c) = b.get("count") {
-                                let p = format!("{next}.");
                                 scalar(&p, &Promoted::of(&p), "count", c, &bl, flat);
                             }
                         }
@@ -284,6 +288,7 @@ fn walk(prefix: &str, doc: &Document, labels: &[Label], histograms: bool, flat: 
                 // The label set is shared along the array: a member without `name` keeps
                 // the previous member's.
                 let mut member = l.to_vec();
+                let at = path.len();
                 for item in items {
                     let Bson::Document(m) = item else { continue };
                     if let Ok(name) = m.get_str("name") {
@@ -295,12 +300,15 @@ fn walk(prefix: &str, doc: &Document, labels: &[Label], histograms: bool, flat: 
                     if let Ok(host) = m.get_str("host") {
                         set(&mut member, "member_idx", host);
                     }
-                    walk(&format!("{next}."), m, &member, histograms, flat);
+                    path.truncate(at);
+                    path.push('.');
+                    walk(path, m, &member, histograms, flat);
                 }
             }
-            other => scalar(prefix, &promoted, k, other, l, flat),
+            other => scalar(&path[..base], &promoted, k, other, l, flat),
         }
     }
+    path.truncate(base);
 }
 
 fn is_bucket_list(items: &[Bson]) -> bool {

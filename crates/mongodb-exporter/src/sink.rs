@@ -135,6 +135,11 @@ impl<'a> Sink<'a> {
         Sink { out, drops, seen: HashSet::default() }
     }
 
+    /// Room for `n` more samples' checks.
+    pub fn reserve(&mut self, n: usize) {
+        self.seen.reserve(n);
+    }
+
     /// Every sample and invalid value of a flattened document.
     pub fn flat(&mut self, flat: Flat) {
         for inv in flat.invalid {
