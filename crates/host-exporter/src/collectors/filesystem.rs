@@ -448,8 +448,29 @@ mod tests {
         assert!(err.contains("mounts") && err.contains("line 1"), "{err}");
     }
 
+    /// Waits for `cond`, at most 30 s; then fails naming `what` (a test must not hang).
+    fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+        let end = Instant::now() + Duration::from_secs(30);
+        while !cond() {
+            assert!(Instant::now() < end, "gave up after 30 s waiting for {what}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Sets the flag when dropped: a failed assertion releases the hung statfs, else the
+    /// runtime's drop would wait for that blocking task for ever.
+    struct Release(Arc<AtomicBool>);
+    impl Drop for Release {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
     /// A statfs that hangs (a closure sleeping until released) marks its mount stuck: later
     /// scrapes report device_error 1 without calling statfs again, until the call returns.
+    /// Nothing depends on how soon a thread is scheduled: the mount timeout is long enough
+    /// for a loaded machine to run the healthy mount's call, and each step waits for the
+    /// state it needs (bounded) rather than assuming it.
     #[test]
     fn a_hung_statfs_marks_the_mount_stuck_until_it_returns() {
         let dir = tempfile::tempdir().unwrap();
@@ -461,15 +482,19 @@ mod tests {
         let hanging: StatFn = Arc::new(move |p: &Path| {
             if p.ends_with("mnt/nfs") {
                 c.fetch_add(1, Ordering::SeqCst);
-                while !r.load(Ordering::SeqCst) {
+                // Hangs until released, and in any case not past a minute.
+                let end = Instant::now() + Duration::from_secs(60);
+                while !r.load(Ordering::SeqCst) && Instant::now() < end {
                     std::thread::sleep(Duration::from_millis(5));
                 }
             }
             fake(p)
         });
-        let f = Filesystem::new(hanging, Duration::from_millis(30));
+        let f = Filesystem::new(hanging, Duration::from_secs(1));
         let paths = Arc::new(vigie_kit::Paths { procfs: dir.path().into(), ..crate::collectors::fixtures() });
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        // Dropped before `rt` (reverse order of declaration).
+        let _release = Release(released.clone());
         let scrape = || {
             let cx = Scrape::new(Instant::now() + Duration::from_secs(60), paths.clone(), ());
             let mut out = MetricSet::new();
@@ -480,6 +505,9 @@ mod tests {
         let text = scrape();
         assert!(text.contains(&format!("{nfs_error}1\n")), "{text}");
         assert!(text.contains("node_filesystem_size_bytes{device=\"/dev/vda\""), "{text}");
+        // The hung call may have started late, but it starts once.
+        wait_for("the hung statfs to start", || calls.load(Ordering::SeqCst) > 0);
+        wait_for("the mount to count as stuck", || f.stuck("/mnt/nfs"));
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         // Still hung: skipped, not called again.
         let text = scrape();
@@ -487,9 +515,7 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         // The call returns: the mount is statfs'd again on the next scrape.
         released.store(true, Ordering::SeqCst);
-        while f.in_flight.lock().unwrap().contains_key("/mnt/nfs") {
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        wait_for("the hung statfs to return", || !lock(&f.in_flight).contains_key("/mnt/nfs"));
         let text = scrape();
         assert!(text.contains(&format!("{nfs_error}0\n")), "{text}");
         assert!(text.contains("node_filesystem_size_bytes{device=\"srv:/x\""), "{text}");
