@@ -250,7 +250,11 @@ impl Family {
 #[derive(Debug, Default)]
 pub struct MetricSet {
     families: Vec<Family>,
-    index: crate::fasthash::FastMap<Cow<'static, str>, usize>,
+    /// Family position by the hash of its name ([`name_hash`]): a family created costs no
+    /// copy of its name, and growing the map rehashes numbers, not names. Two names of one
+    /// hash (never seen in practice) put the second in `collided`.
+    index: crate::fasthash::FastMap<u64, usize>,
+    collided: Vec<usize>,
 }
 
 impl MetricSet {
@@ -285,21 +289,40 @@ impl MetricSet {
         kind: Kind,
     ) -> &mut Family {
         let name = name.into();
-        let at = match self.index.get(&name) {
-            Some(&at) => at,
+        let at = match self.find(&name) {
+            Some(at) => at,
             None => {
                 let at = self.families.len();
-                self.index.insert(name.clone(), at);
                 self.families.push(Family { name, help: help.into(), kind, samples: Vec::new() });
+                self.note(at);
                 at
             }
         };
         &mut self.families[at]
     }
 
+    /// The position of the family called `name`.
+    fn find(&self, name: &str) -> Option<usize> {
+        let at = *self.index.get(&name_hash(name))?;
+        if self.families[at].name == name {
+            return Some(at);
+        }
+        self.collided.iter().copied().find(|&i| self.families[i].name == name)
+    }
+
+    /// Indexes the family just pushed at `at`.
+    fn note(&mut self, at: usize) {
+        match self.index.entry(name_hash(&self.families[at].name)) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(at);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => self.collided.push(at),
+        }
+    }
+
     /// Whether a family of that name exists.
     pub fn contains(&self, name: &str) -> bool {
-        self.index.contains_key(name)
+        self.find(name).is_some()
     }
 
     /// The families, in insertion order.
@@ -318,7 +341,7 @@ impl MetricSet {
     /// from the family's first (a textfile redefining `node_load1`, say).
     pub fn merge(&mut self, other: MetricSet) {
         for family in other.families {
-            if let Some(&at) = self.index.get(&family.name) {
+            if let Some(at) = self.find(&family.name) {
                 let first = &mut self.families[at];
                 if first.kind != family.kind || first.help != family.help {
                     if !family.samples.is_empty() {
@@ -338,8 +361,8 @@ impl MetricSet {
                 }
                 first.samples.extend(family.samples);
             } else {
-                self.index.insert(family.name.clone(), self.families.len());
                 self.families.push(family);
+                self.note(self.families.len() - 1);
             }
         }
     }
@@ -372,6 +395,14 @@ impl MetricSet {
         }
         out
     }
+}
+
+/// The index key of a family name.
+fn name_hash(name: &str) -> u64 {
+    use std::hash::Hasher as _;
+    let mut h = crate::fasthash::FxHasher::default();
+    h.write(name.as_bytes());
+    h.finish()
 }
 
 fn encode_family(out: &mut String, family: &Family) {
