@@ -1,5 +1,6 @@
 """Replays real captured MongoDB replies (Percona's Go-JSON test data, turned back into BSON)
-through mockupdb, a wire-protocol server: usage replay.py PORT FIXTURE.json [namespaces].
+through mockupdb, a wire-protocol server: usage replay.py PORT FIXTURE.json [namespaces]
+(PORT 0: a free port, which the "listening on port N" line names).
 
 With `namespaces`, it also answers listDatabases (databases app and shop) and
 listCollections (two collections each), printing a line for every listCollections it
@@ -96,8 +97,8 @@ if sys.argv[3:] == ["namespaces"]:
         return r.ok(cursor={"id": Int64(0), "ns": db + ".$cmd.listCollections", "firstBatch": batch})
 
     s.autoresponds("listCollections", list_collections)
-s.run()
-print("listening", flush=True)
+# Port 0: the kernel picks a free one; the line below says which.
+print("listening on port", s.run(), flush=True)
 import time
 while True:
     time.sleep(3600)
