@@ -8,16 +8,9 @@ vigie_kit::collectors! { crate::Snapshot;
 /// Labels of every pm2-metrics family, in its order.
 pub const COMPAT_LABELS: &[&str] = &["id", "name", "instance", "version", "interpreter", "node_version"];
 
-/// The pm2-metrics label values of a process.
-pub fn compat_values(p: &crate::model::Process) -> Vec<String> {
-    vec![
-        p.pm_id.to_string(),
-        p.name.clone(),
-        p.instance.clone(),
-        p.version.clone(),
-        p.interpreter.clone(),
-        p.node_version.clone(),
-    ]
+/// The pm2-metrics label values of a process whose pm_id reads `id`, borrowed from it.
+pub fn compat_values<'a>(p: &'a crate::model::Process, id: &'a str) -> [&'a str; 6] {
+    [id, &p.name, &p.instance, &p.version, &p.interpreter, &p.node_version]
 }
 
 #[cfg(test)]

@@ -187,6 +187,39 @@ impl<'de> Deserialize<'de> for Scalar<'de> {
     }
 }
 
+/// An object key, borrowed from the reply when it holds no escape. (serde's own `Cow<str>`
+/// always copies: one allocation per key of every app's environment, on every scrape.)
+pub struct Key<'a>(pub Cow<'a, str>);
+
+impl std::ops::Deref for Key<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
 /// One entry of the array, before the checks: anything that is not an object is `None`.
 struct Entry<'a>(Option<Fields<'a>>);
 
@@ -250,7 +283,7 @@ impl<'de> Deserialize<'de> for Entry<'de> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entry<'de>, A::Error> {
                 let mut f = Fields::default();
-                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                while let Some(key) = map.next_key::<Key<'de>>()? {
                     match &*key {
                         "pm_id" => f.pm_id = Some(map.next_value()?),
                         "name" => f.name = Some(map.next_value()?),
@@ -325,19 +358,19 @@ impl<'de> Deserialize<'de> for EnvDe<'de> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EnvDe<'de>, A::Error> {
                 let mut env = Env::default();
-                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                    if key == "axm_monitor" {
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    if &*key == "axm_monitor" {
                         env.axm_monitor = map.next_value::<CustomDe>()?.0;
                         env.known[ENV_KEYS.len() - 1] = Some(Scalar::Other);
-                    } else if key == "env" || key == "axm_options" || key == "axm_actions" {
+                    } else if matches!(&*key, "env" | "axm_options" | "axm_actions") {
                         // The environment again, and @pm2/io's options: never read.
                         map.next_value::<IgnoredAny>()?;
-                    } else if let Some(at) = ENV_KEYS.iter().position(|k| *k == key) {
+                    } else if let Some(at) = ENV_KEYS.iter().position(|k| *k == &*key) {
                         env.known[at] = Some(map.next_value()?);
                     } else {
                         let value: Scalar<'de> = map.next_value()?;
                         if !matches!(value, Scalar::Other) {
-                            env.others.push((key, value));
+                            env.others.push((key.0, value));
                         }
                     }
                 }
@@ -371,43 +404,43 @@ impl<'de> Deserialize<'de> for EnvDe<'de> {
 }
 
 /// An object as (key, value) pairs in reply order; anything else is `None`.
-struct ObjectOf<T>(Option<Vec<(String, T)>>);
+struct ObjectOf<'a, T>(Option<Vec<(Cow<'a, str>, T)>>);
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjectOf<T> {
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjectOf<'de, T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V<T>(std::marker::PhantomData<T>);
         impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
-            type Value = ObjectOf<T>;
+            type Value = ObjectOf<'de, T>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("an object")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ObjectOf<T>, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ObjectOf<'de, T>, A::Error> {
                 let mut out = Vec::new();
-                while let Some((k, v)) = map.next_entry::<String, T>()? {
-                    out.push((k, v));
+                while let Some((k, v)) = map.next_entry::<Key<'de>, T>()? {
+                    out.push((k.0, v));
                 }
                 Ok(ObjectOf(Some(out)))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ObjectOf<T>, A::Error> {
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ObjectOf<'de, T>, A::Error> {
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
                 Ok(ObjectOf(None))
             }
-            fn visit_bool<E>(self, _: bool) -> Result<ObjectOf<T>, E> {
+            fn visit_bool<E>(self, _: bool) -> Result<ObjectOf<'de, T>, E> {
                 Ok(ObjectOf(None))
             }
-            fn visit_i64<E>(self, _: i64) -> Result<ObjectOf<T>, E> {
+            fn visit_i64<E>(self, _: i64) -> Result<ObjectOf<'de, T>, E> {
                 Ok(ObjectOf(None))
             }
-            fn visit_u64<E>(self, _: u64) -> Result<ObjectOf<T>, E> {
+            fn visit_u64<E>(self, _: u64) -> Result<ObjectOf<'de, T>, E> {
                 Ok(ObjectOf(None))
             }
-            fn visit_f64<E>(self, _: f64) -> Result<ObjectOf<T>, E> {
+            fn visit_f64<E>(self, _: f64) -> Result<ObjectOf<'de, T>, E> {
                 Ok(ObjectOf(None))
             }
-            fn visit_str<E>(self, _: &str) -> Result<ObjectOf<T>, E> {
+            fn visit_str<E>(self, _: &str) -> Result<ObjectOf<'de, T>, E> {
                 Ok(ObjectOf(None))
             }
-            fn visit_unit<E>(self) -> Result<ObjectOf<T>, E> {
+            fn visit_unit<E>(self) -> Result<ObjectOf<'de, T>, E> {
                 Ok(ObjectOf(None))
             }
         }
@@ -427,7 +460,7 @@ impl<'de> Deserialize<'de> for MetricDe<'de> {
         let map = ObjectOf::<Scalar<'de>>::deserialize(d)?;
         let mut m = MetricDe { id: None, unit: None, value: None };
         for (k, v) in map.0.unwrap_or_default() {
-            match k.as_str() {
+            match &*k {
                 "type" => m.id = Some(v),
                 "unit" => m.unit = Some(v),
                 "value" => m.value = Some(v),
@@ -448,7 +481,7 @@ impl<'de> Deserialize<'de> for CustomDe {
         let mut out: Vec<Custom> = Vec::with_capacity(pairs.len());
         for (name, m) in pairs {
             let custom = Custom {
-                name,
+                name: name.into_owned(),
                 id: m.id.as_ref().and_then(Scalar::str).map(str::to_owned),
                 unit: m.unit.as_ref().and_then(Scalar::str).map(str::to_owned),
                 value: m.value.as_ref().and_then(|v| match v {

@@ -164,7 +164,7 @@ pub fn reply_list(args: &[Vec<u8>]) -> Result<Vec<crate::model::Process>, Error>
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Reply, A::Error> {
             let mut reply = Reply { error: None, list: None };
-            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            while let Some(key) = map.next_key::<crate::model::Key<'de>>()? {
                 match &*key {
                     "error" => reply.error = Some(map.next_value()?),
                     "args" => reply.list = map.next_value_seed(FirstArg)?,

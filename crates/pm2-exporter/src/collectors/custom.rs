@@ -9,7 +9,8 @@
 
 use std::borrow::Cow;
 
-use vigie_kit::{CollectResult, Desc, Kind, MetricSet, Registration, Scrape, SyncCollector};
+use vigie_kit::{CollectResult, Desc, Kind, MetricSet, Registration, Scrape};
+use vigie_kit::{BoxFuture, Collector};
 
 use crate::collectors::{compat_values, COMPAT_LABELS};
 
@@ -46,11 +47,24 @@ const RESERVED: &[&str] =
 /// Exposes every process's `axm_monitor`.
 pub struct CustomMetrics;
 
-impl SyncCollector<crate::Snapshot> for CustomMetrics {
-    fn collect_sync(&self, cx: &Scrape<crate::Snapshot>, out: &mut MetricSet) -> CollectResult {
+// Not a SyncCollector: the kit would hand the batch to its collector thread and back, which
+// costs more than the work itself (a few /proc/PID/stat reads that never block, and no I/O
+// at all for the custom metrics); this runs on the scrape's own thread instead.
+impl Collector<crate::Snapshot> for CustomMetrics {
+    fn collect<'a>(&'a self, cx: &'a Scrape<crate::Snapshot>, out: &'a mut MetricSet) -> BoxFuture<'a, CollectResult> {
+        Box::pin(std::future::ready(self.collect_now(cx, out)))
+    }
+}
+
+impl CustomMetrics {
+    fn collect_now(&self, cx: &Scrape<crate::Snapshot>, out: &mut MetricSet) -> CollectResult {
         for p in cx.target.iter() {
-            let values = compat_values(p);
-            let labels: Vec<(&str, &str)> = COMPAT_LABELS.iter().copied().zip(values.iter().map(String::as_str)).collect();
+            let id = p.pm_id.to_string();
+            let values = compat_values(p, &id);
+            let mut labels = [("", ""); 6];
+            for (pair, (k, v)) in labels.iter_mut().zip(COMPAT_LABELS.iter().zip(values)) {
+                *pair = (k, v);
+            }
             for m in &p.custom {
                 let Some(value) = m.value else {
                     tracing::debug!(metric = %m.name, "Custom metric value is not a number; sample dropped.");
@@ -61,14 +75,19 @@ impl SyncCollector<crate::Snapshot> for CustomMetrics {
                     tracing::debug!(metric = %m.name, "Custom metric name collides with a fixed family; sample dropped.");
                     continue;
                 }
-                let help = match &m.unit {
-                    Some(unit) => format!("@pm2/io metric \"{}\" (unit: {unit}).", m.name),
-                    None => format!("@pm2/io metric \"{}\".", m.name),
+                // Every instance of an app has the same metrics: the help text is written once.
+                let help = if out.contains(&name) {
+                    Cow::Borrowed("")
+                } else {
+                    Cow::Owned(match &m.unit {
+                        Some(unit) => format!("@pm2/io metric \"{}\" (unit: {unit}).", m.name),
+                        None => format!("@pm2/io metric \"{}\".", m.name),
+                    })
                 };
-                let family = out.family(Cow::Owned(name), Cow::Owned(help), Kind::Gauge);
+                let family = out.family(Cow::Owned(name), help, Kind::Gauge);
                 family.push(&labels, value);
                 if let Some((desc, scheme, v)) = slo(m.id.as_deref(), m.unit.as_deref(), value) {
-                    out.add(desc, &[&values[0], &values[1], &values[2], scheme], v);
+                    out.add(desc, &[values[0], values[1], values[2], scheme], v);
                 }
             }
         }
