@@ -367,6 +367,9 @@ impl<'de> Deserialize<'de> for EnvDe<'de> {
                         map.next_value::<IgnoredAny>()?;
                     } else if let Some(at) = ENV_KEYS.iter().position(|k| *k == &*key) {
                         env.known[at] = Some(map.next_value()?);
+                    } else if env.known[0].as_ref().and_then(Scalar::str).is_some_and(|var| var != &*key) {
+                        // Once `instance_var` is known, only its key is worth keeping.
+                        map.next_value::<IgnoredAny>()?;
                     } else {
                         let value: Scalar<'de> = map.next_value()?;
                         if !matches!(value, Scalar::Other) {
@@ -624,6 +627,19 @@ mod tests {
         reply[0]["pm2_env"]["version"] = 7.into();
         let p = &parse_list(&reply).unwrap()[0];
         assert_eq!((p.instances, p.version.as_str()), (Some(3.0), "7"));
+    }
+
+    #[test]
+    fn a_custom_instance_var_is_found_before_or_after_its_name() {
+        // From the reply text (keys borrowed, the path a scrape takes), in both orders.
+        for text in [
+            r#"[{"pm_id":0,"name":"a","pm2_env":{"WORKER":"7","instance_var":"WORKER","OTHER":"x"}}]"#,
+            r#"[{"pm_id":0,"name":"a","pm2_env":{"instance_var":"WORKER","OTHER":"x","WORKER":"8"}}]"#,
+        ] {
+            let list = parse_list_from(&mut serde_json::Deserializer::from_str(text)).unwrap();
+            let want = if text.contains(r#""WORKER":"7""#) { "7" } else { "8" };
+            assert_eq!(list[0].instance, want, "{text}");
+        }
     }
 
     #[test]
