@@ -74,6 +74,11 @@ pub fn data_client(conn: &Conn) -> Option<&Client> {
     client(conn)
 }
 
+/// [`data_client`], but `None` on a mongos too: for the commands only a mongod answers.
+pub fn mongod_client(conn: &Conn) -> Option<&Client> {
+    data_client(conn).filter(|_| conn.node != NodeType::Mongos)
+}
+
 /// Writes one hand-built sample through the checks.
 pub fn gauge(sink: &mut Sink<'_>, name: &str, help: &str, kind: Kind, labels: &[(&str, &str)], value: f64) {
     sink.push(vigie_mongodb_exporter::naming::Metric {

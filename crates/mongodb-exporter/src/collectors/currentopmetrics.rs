@@ -11,7 +11,7 @@ use mongodb::bson::{doc, Bson, Document};
 use vigie_kit::{BoxFuture, CollectResult, Collector, Kind, MetricSet, Registration, Scrape};
 use vigie_mongodb_exporter::sink::Sink;
 
-use crate::target::{admin, number, Conn, NodeType};
+use crate::target::{admin, number, Conn};
 
 /// Registration.
 pub const REG: Registration<Arc<Conn>> = Registration {
@@ -89,10 +89,7 @@ impl Collector<Arc<Conn>> for CurrentOp {
         Box::pin(async move {
             let started = Instant::now();
             let conn = &cx.target;
-            let Some(client) = super::data_client(conn) else { return Ok(()) };
-            if conn.node == NodeType::Mongos {
-                return Ok(());
-            }
+            let Some(client) = super::mongod_client(conn) else { return Ok(()) };
             let slow = conn.shared.opts.currentop_slow_micros;
             let reply = admin(client, command(slow)).await.map_err(|e| super::fail(conn, "currentOp", &e))?;
             write_reply(&mut Sink::new(out, &conn.shared.drops), conn, &reply, slow);

@@ -9,7 +9,7 @@ use mongodb::bson::{doc, Bson, Document};
 use vigie_kit::{BoxFuture, CollectError, CollectResult, Collector, Kind, MetricSet, Registration, Scrape};
 use vigie_mongodb_exporter::sink::Sink;
 
-use crate::target::{admin, walk, Conn, NodeType};
+use crate::target::{admin, walk, Conn};
 
 /// Registration.
 pub const REG: Registration<Arc<Conn>> = Registration {
@@ -37,10 +37,7 @@ impl Collector<Arc<Conn>> for Fcv {
         Box::pin(async move {
             let started = Instant::now();
             let conn = &cx.target;
-            let Some(client) = super::data_client(conn) else { return Ok(()) };
-            if conn.node == NodeType::Mongos {
-                return Ok(());
-            }
+            let Some(client) = super::mongod_client(conn) else { return Ok(()) };
             let reply = admin(client, doc! { "getParameter": 1, "featureCompatibilityVersion": 1 })
                 .await
                 .map_err(|e| super::fail(conn, "getParameter featureCompatibilityVersion", &e))?;

@@ -8,7 +8,7 @@ use std::time::Instant;
 use vigie_kit::{BoxFuture, CollectResult, Collector, MetricSet, Registration, Scrape};
 use vigie_mongodb_exporter::{naming, sink::Sink};
 
-use crate::target::{admin, Conn, NodeType};
+use crate::target::{admin, Conn};
 
 /// Registration.
 pub const REG: Registration<Arc<Conn>> = Registration {
@@ -26,10 +26,7 @@ impl Collector<Arc<Conn>> for ReplicaSetStatus {
         Box::pin(async move {
             let started = Instant::now();
             let conn = &cx.target;
-            let Some(client) = super::data_client(conn) else { return Ok(()) };
-            if conn.node == NodeType::Mongos {
-                return Ok(());
-            }
+            let Some(client) = super::mongod_client(conn) else { return Ok(()) };
             let status = match admin(client, super::cmd("replSetGetStatus")).await {
                 Ok(s) => s,
                 Err(e) => match &*e.kind {
