@@ -174,6 +174,7 @@ pub async fn perform(state: &State, act: Act) -> Result<Acted, StoreError> {
         }
         tracing::info!(incident, actor = %actor, via = %via, "Incident action recorded.");
         state.engine.notify_one();
+        state.deliver.notify_one();
     }
     Ok(r)
 }

@@ -75,6 +75,22 @@ pub enum Kind {
     NewAlerts,
     /// The incident is resolved.
     Resolved,
+    /// Someone acknowledged: updates Slack messages in place (queued for Slack targets only).
+    Acked,
+    /// The acknowledgement ended (withdrawn, expired, reassigned): the ack button is back
+    /// (queued for Slack targets only).
+    Unacked,
+}
+
+/// Who acknowledged, how, and until when.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AckView {
+    /// Actor, as recorded (`api:NAME`, `slack:U123 (name)`, `sms:alice`…).
+    pub by: String,
+    /// `link`, `api`, `slack`, `sms`, `web`.
+    pub via: String,
+    /// When it expires, ms since the epoch.
+    pub until_ms: i64,
 }
 
 /// One alert as shown in a notification.
@@ -130,6 +146,9 @@ pub struct Notification {
     /// public URL is configured. Absent in outbox rows written before acks existed.
     #[serde(default)]
     pub ack_url: Option<String>,
+    /// The acknowledgement, on `Kind::Acked`.
+    #[serde(default)]
+    pub ack: Option<AckView>,
 }
 
 impl Notification {
@@ -158,6 +177,10 @@ impl Notification {
         let what = if extra.is_empty() { name.to_owned() } else { format!("{name} {}", extra.join(" ")) };
         match self.kind {
             Kind::Resolved => format!("[RESOLVED] {what}"),
+            Kind::Acked => format!("[ACKNOWLEDGED] {what} (level {})", self.level),
+            Kind::Unacked => {
+                format!("[FIRING:{}] {what} (level {}, no longer acknowledged)", self.firing(), self.level)
+            }
             Kind::NewAlerts => format!("[FIRING:{}] {what}: new alerts (level {})", self.firing(), self.level),
             Kind::Page if self.repeat => format!("[FIRING:{}] {what} (level {}, repeat)", self.firing(), self.level),
             Kind::Page => format!("[FIRING:{}] {what} (level {})", self.firing(), self.level),
@@ -223,6 +246,7 @@ pub(crate) mod tests {
             note: None,
             repeat: false,
             ack_url: Some("https://router.example/ack?t=abc".into()),
+            ack: None,
         }
     }
 }

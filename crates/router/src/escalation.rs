@@ -70,6 +70,7 @@ fn notification(
         note: None,
         repeat,
         ack_url: if kind == Kind::Resolved { None } else { ack_url(cfg, inc.id, &t.contact, now) },
+        ack: None,
     }
 }
 
@@ -211,6 +212,14 @@ fn resume(cfg: &Config, inc: &Incident, p: &Policy, mut step: Step, now: Millis)
         let mut note_n = notification(cfg, inc, p, Kind::Page, level, t, true, now);
         note_n.note = Some(note.to_owned());
         push(&mut step, note_n, t);
+    }
+    // Slack messages of the targets not paged again still say "acknowledged": the ack
+    // button comes back on them (an update, nobody is notified).
+    let highest = inc.paged.iter().map(|(_, l)| *l).max().unwrap_or(level);
+    for (t, _) in inc.paged.iter().filter(|(t, _)| t.channel == ChannelKind::Slack && !targets.contains(t)) {
+        let mut n = notification(cfg, inc, p, Kind::Unacked, highest, t, false, now);
+        n.note = Some(note.to_owned());
+        push(&mut step, n, t);
     }
     step.events.push(Event::new(kind, Some(level), what));
     step.level = level;

@@ -34,6 +34,9 @@ pub struct State {
     pub store: Arc<dyn Store>,
     /// Woken after each stored webhook.
     pub engine: Arc<Notify>,
+    /// The delivery queue, woken after an action queued notifications itself (an ack's
+    /// Slack updates).
+    pub deliver: Arc<Notify>,
     /// Metrics.
     pub metrics: Arc<Metrics>,
 }

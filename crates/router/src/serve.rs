@@ -57,7 +57,7 @@ pub async fn run(
         store.clone(),
         Arc::new(channels),
         config.delivery.clone(),
-        deliver_wake,
+        deliver_wake.clone(),
         engine_wake.clone(),
         metrics.clone(),
     ));
@@ -67,7 +67,7 @@ pub async fn run(
         policies = config.policies.len(),
         "Starting vigie-router."
     );
-    let state = Arc::new(ingest::State { config, store, engine: engine_wake, metrics });
+    let state = Arc::new(ingest::State { config, store, engine: engine_wake, deliver: deliver_wake, metrics });
     listeners.serve(Arc::new(web), ingest::handler(state), shutdown).await;
     engine.abort();
     delivery.abort();

@@ -225,7 +225,7 @@ pub(crate) fn state_line(n: &Notification) -> String {
     }
 }
 
-fn ms_to_time(ms: i64) -> std::time::SystemTime {
+pub(crate) fn ms_to_time(ms: i64) -> std::time::SystemTime {
     std::time::UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
 }
 

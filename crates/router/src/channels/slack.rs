@@ -30,7 +30,7 @@ use vigie_kit::{BoxFuture, Secret};
 
 use super::email::{alert_links, state_line};
 use super::http::{Client, Response, Url};
-use super::{Channel, ChannelKind, Kind, Notification, Receipt, SendError};
+use super::{AckView, Channel, ChannelKind, Kind, Notification, Receipt, SendError};
 use crate::config::{Dur, SecretRef};
 use crate::store::Store;
 
@@ -229,7 +229,9 @@ impl Slack {
 
     async fn webhook(&self, url: &Url, n: &Notification) -> Result<Receipt, SendError> {
         self.turn(&n.address).await;
-        let body = serde_json::to_vec(&message(n)).map_err(|e| SendError::Reject(e.to_string()))?;
+        // A webhook cannot edit what it posted: an ack (or its end) is one short line instead.
+        let msg = if is_update_only(n.kind) { json!({"text": short_line(n)}) } else { message(n) };
+        let body = serde_json::to_vec(&msg).map_err(|e| SendError::Reject(e.to_string()))?;
         let headers = [("Content-Type".to_owned(), "application/json".to_owned())];
         let r = self.settings.client.send("POST", url, &headers, body).await?;
         match self.http_outcome(&n.address, "webhook", &r) {
@@ -317,11 +319,44 @@ impl Slack {
         } else {
             msg["channel"] = json!(n.address);
         }
+        if is_update_only(n.kind) {
+            // Nothing to edit (never posted, or gone): a new message for an ack would be noise.
+            return Ok(Receipt("no slack message to update".into()));
+        }
         let v =
             self.api(key, "chat.postMessage", &msg).await.map_err(|e| self.api_error(key, "chat.postMessage", e))?;
         let channel = v["channel"].as_str().unwrap_or(&n.address);
         let ts = v["ts"].as_str().unwrap_or_default();
         Ok(Receipt(format!("{RECEIPT}{channel}:{ts}")))
+    }
+}
+
+/// Kinds that only change a message already posted.
+fn is_update_only(k: Kind) -> bool {
+    matches!(k, Kind::Acked | Kind::Unacked)
+}
+
+/// "Acknowledged by api:ops via api, until 2026-11-22T11:00:00.000Z".
+fn ack_line(a: &AckView) -> String {
+    format!(
+        "Acknowledged by {} via {}, until {}",
+        a.by,
+        a.via,
+        vigie_kit::log::rfc3339_millis(super::email::ms_to_time(a.until_ms))
+    )
+}
+
+/// The one line a webhook gets for an ack or its end.
+fn short_line(n: &Notification) -> String {
+    let what = n.subject();
+    match (&n.ack, n.kind) {
+        (Some(a), Kind::Acked) => format!("{} — incident #{}: {}", esc(&what), n.incident, esc(&ack_line(a))),
+        _ => format!(
+            "{} — incident #{}: {}",
+            esc(&what),
+            n.incident,
+            esc(n.note.as_deref().unwrap_or("the acknowledgement ended: escalation resumes"))
+        ),
     }
 }
 
@@ -405,12 +440,15 @@ pub fn message(n: &Notification) -> Value {
     if let Some(note) = &n.note {
         head.push_str(&format!("*{}*\n", esc(note)));
     }
+    if let (Kind::Acked, Some(a)) = (n.kind, &n.ack) {
+        head.push_str(&format!(":white_check_mark: *{}*\n", esc(&ack_line(a))));
+    }
     head.push_str(&esc(&state_line(n)));
     let mut blocks = vec![
         json!({"type": "header", "text": {"type": "plain_text", "text": cut(&subject, 150), "emoji": false}}),
         json!({"type": "section", "text": mrkdwn(head)}),
     ];
-    if firing {
+    if firing && n.kind != Kind::Acked {
         let mut buttons = vec![json!({
             "type": "button", "action_id": ACK_ACTION, "style": "primary",
             "text": {"type": "plain_text", "text": "Acknowledge"}, "value": n.incident.to_string()
@@ -489,6 +527,19 @@ mod tests {
         let r = message(&notification(Kind::Resolved));
         assert_eq!(r["attachments"][0]["color"], "#2eb67d");
         assert!(!r.to_string().contains(ACK_ACTION), "no ack button once resolved");
+    }
+
+    #[test]
+    fn acked_drops_the_button_and_says_who() {
+        let mut n = notification(Kind::Acked);
+        n.ack = Some(AckView { by: "api:dora".into(), via: "api".into(), until_ms: 1_700_003_600_000 });
+        let m = message(&n).to_string();
+        assert!(m.contains("Acknowledged by api:dora via api, until 2023-11-14T23:13:20.000Z"), "{m}");
+        assert!(!m.contains(ACK_ACTION) && !m.contains(ACK_LINK_ACTION), "{m}");
+        assert!(short_line(&n).contains("Acknowledged by api:dora"), "{}", short_line(&n));
+        let u = message(&notification(Kind::Unacked)).to_string();
+        assert!(u.contains(ACK_ACTION) && !u.contains("Acknowledged by"), "button back: {u}");
+        assert!(is_update_only(Kind::Unacked) && !is_update_only(Kind::Page));
     }
 
     #[test]

@@ -453,6 +453,9 @@ pub fn text(n: &Notification) -> String {
     let what = if extra.is_empty() { name.to_owned() } else { format!("{name} {}", extra.join(" ")) };
     let state = match n.kind {
         Kind::Resolved => "RESOLVED".to_owned(),
+        // Queued for Slack only; a readable text all the same.
+        Kind::Acked => "ACKNOWLEDGED".to_owned(),
+        Kind::Unacked => format!("FIRING L{} (ack ended)", n.level),
         Kind::NewAlerts => format!("NEW ALERTS L{}", n.level),
         Kind::Page if n.repeat => format!("FIRING L{} again", n.level),
         Kind::Page => format!("FIRING L{}", n.level),

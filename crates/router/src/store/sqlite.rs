@@ -26,7 +26,7 @@ type Job = Box<dyn FnOnce(&Connection) -> (bool, Finish) + Send>;
 
 /// Most alerts of an incident put in a notification (firing first): bounds the work per
 /// step and the size of a mail for groups of thousands of alerts.
-const MAX_ALERTS_SHOWN: i64 = 50;
+pub(super) const MAX_ALERTS_SHOWN: i64 = 50;
 
 /// Most jobs in one transaction.
 const MAX_BATCH: usize = 1024;
@@ -418,7 +418,7 @@ fn json_kv(s: &str) -> KV {
 }
 
 /// An incident's alerts, firing ones first, at most `limit`.
-fn alert_views(conn: &Connection, incident: i64, limit: i64) -> Result<Vec<AlertView>, StoreError> {
+pub(super) fn alert_views(conn: &Connection, incident: i64, limit: i64) -> Result<Vec<AlertView>, StoreError> {
     let mut s = conn
         .prepare_cached(
             "SELECT status, labels, annotations, starts_at, generator_url FROM alerts
@@ -501,11 +501,13 @@ fn due(conn: &Connection, now: Millis, limit: usize) -> Result<Vec<Incident>, St
     Ok(out)
 }
 
-fn kind_str(k: Kind) -> &'static str {
+pub(super) fn kind_str(k: Kind) -> &'static str {
     match k {
         Kind::Page => "page",
         Kind::NewAlerts => "new_alerts",
         Kind::Resolved => "resolved",
+        Kind::Acked => "acked",
+        Kind::Unacked => "unacked",
     }
 }
 

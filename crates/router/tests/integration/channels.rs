@@ -138,12 +138,11 @@ fn am_post(am_port: u16, ends_at: Option<&str>, starts_at: &str) {
 
 #[test]
 fn alertmanager_to_slack_bot_posts_then_updates_in_place() {
-    let Some(am) = alertmanager_bin() else {
-        skip("no Alertmanager (apt prometheus-alertmanager, or VIGIE_TEST_ALERTMANAGER)");
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
+    // Alertmanager, and an SMTP server to show that an ack mails nobody.
+    let Some(Setup { am, py, dir, smtp_port }) = setup() else { return };
     let d = dir.path();
+    let _smtp = smtpd(&py, d, smtp_port, "plain");
+    let maildir = d.join("maildir");
     let ts = "1700000000.000100";
     let slack = MockHttp::start(move |r, n| match r.path.as_str() {
         "/api/chat.postMessage" => Reply::new(
@@ -157,6 +156,7 @@ fn alertmanager_to_slack_bot_posts_then_updates_in_place() {
         _ => Reply::new(404, r#"{"ok":false,"error":"unknown_method"}"#),
     });
     write(d, "slack-bot-token", "xoxb-SECRETBOT\n");
+    write(d, "api-token", API_TOKEN);
     let cfg = write_config(
         d,
         &format!(
@@ -164,13 +164,15 @@ fn alertmanager_to_slack_bot_posts_then_updates_in_place() {
   bot_token: {{file: slack-bot-token}}
   api_url: {}/api
   min_interval: 100ms
+email: {{smarthost: '127.0.0.1:{smtp_port}', from: vigie@example.org, tls: none, timeout: 5s}}
+api: {{bearer_token: {{file: api-token}}}}
 delivery: {{initial_backoff: 200ms, max_backoff: 1s, max_attempts: 100}}
 contacts:
-  - {{name: ops, slack: C0TESTCHAN}}
+  - {{name: ops, slack: C0TESTCHAN, email: ops@example.org}}
 policies:
   - name: p
     levels:
-      - {{targets: [ops], channels: [slack]}}
+      - {{targets: [ops], channels: [slack, email]}}
       - {{targets: [ops], channels: [slack], delay: 2s}}
 route: {{policy: p}}
 ",
@@ -205,6 +207,23 @@ route: {{policy: p}}
     let reply = all.iter().filter(|x| x.path == "/api/chat.postMessage").nth(1).unwrap().json();
     assert_eq!((reply["thread_ts"].as_str(), reply["reply_broadcast"].as_bool()), (Some(ts), Some(true)), "{reply}");
 
+    // Ack through the API: the same message updated in place, saying who, how and until
+    // when, without the ack button; no thread reply, and no mail (a sent mail cannot change).
+    let (st, v) = api(&r, "POST", &format!("/api/v1/incidents/{id}/ack"), r#"{"by": "dora"}"#);
+    assert_eq!(st, 200, "{v}");
+    let all = slack.wait(15, "ack: chat.update", |a| {
+        a.iter().any(|x| x.path == "/api/chat.update" && x.body.contains("Acknowledged by"))
+    });
+    let ack = all.iter().find(|x| x.path == "/api/chat.update" && x.body.contains("Acknowledged by")).unwrap();
+    let aj = ack.json();
+    assert_eq!((aj["channel"].as_str(), aj["ts"].as_str()), (Some("C0TESTCHAN"), Some(ts)), "{aj}");
+    let blocks = aj["blocks"].to_string();
+    assert!(blocks.contains("Acknowledged by") && blocks.contains("via api, until"), "{blocks}");
+    assert!(!ack.body.contains("vigie_ack"), "no ack button while acknowledged: {}", ack.body);
+    assert_eq!(all.iter().filter(|x| x.path == "/api/chat.postMessage").count(), 2, "no reply for an ack");
+    let m = wait_mails(&maildir, 15, "level 1 mail", |m| count(m, "ops@", "(level 1)") == 1);
+    assert_eq!(m.len(), 1, "only level 1 mailed: {:?}", m.iter().map(|m| &m.subject).collect::<Vec<_>>());
+
     // Resolve: the same message again, green, without the ack button.
     am_post(am_port, Some(&now_rfc3339()), &start);
     let all = slack.wait(15, "resolve: chat.update", |a| {
@@ -222,7 +241,10 @@ route: {{policy: p}}
     let all = slack.all();
     let top = all.iter().filter(|x| x.path == "/api/chat.postMessage" && !x.body.contains("thread_ts")).count();
     assert_eq!(top, 1, "{:?}", all.iter().map(|x| &x.path).collect::<Vec<_>>());
-    assert_no_secrets(&r, d, &["SECRETBOT"]);
+    let m = wait_mails(&maildir, 15, "resolve mail", |m| count(m, "ops@", "[RESOLVED]") == 1);
+    assert!(m.iter().all(|m| !m.subject.contains("ACKNOWLEDGED")), "an ack was mailed");
+    assert_eq!(m.len(), 2, "{:?}", m.iter().map(|m| &m.subject).collect::<Vec<_>>());
+    assert_no_secrets(&r, d, &["SECRETBOT", API_TOKEN]);
 }
 
 #[test]

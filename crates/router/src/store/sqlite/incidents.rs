@@ -9,7 +9,8 @@ use std::path::Path;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
-use super::{alert_views, db, json_kv};
+use super::{alert_views, db, json_kv, kind_str, MAX_ALERTS_SHOWN};
+use crate::channels::{AckView, Kind, Notification};
 use crate::store::*;
 
 /// Most alerts an incident's detail lists.
@@ -125,6 +126,8 @@ pub(super) fn act(conn: &Connection, a: &Act, now: Millis) -> Result<Acted, Stor
             }
             let what = with_note(format!("acknowledged via {} until {}", a.via, rfc3339(*until)));
             record(conn, a.incident, now, EventKind::Acked, actor, None, None, level, &what)?;
+            let ack = AckView { by: a.actor.clone(), via: a.via.clone(), until_ms: *until };
+            queue_acked(conn, a.incident, ack, now)?;
         }
         What::Unack => {
             if !firing || !acked {
@@ -174,6 +177,42 @@ pub(super) fn act(conn: &Connection, a: &Act, now: Millis) -> Result<Acted, Stor
         }
     }
     Ok(Acted::Done { first_ack_after })
+}
+
+/// Queues a `Kind::Acked` update for every Slack target paged in the incident (the last
+/// page each got, with the acknowledgement and the current alerts), in the same transaction
+/// as the ack. Email and SMS get nothing: a sent mail or text cannot change.
+fn queue_acked(conn: &Connection, id: i64, ack: AckView, now: Millis) -> Result<(), StoreError> {
+    let rows: Vec<(String, String, String)> = conn
+        .prepare_cached(
+            "SELECT contact, address, body FROM outbox WHERE id IN (SELECT max(id) FROM outbox
+               WHERE incident_id = ?1 AND kind = 'page' AND channel = 'slack' GROUP BY contact, address)",
+        )
+        .and_then(|mut s| {
+            s.query_map(params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(db)?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let alerts = alert_views(conn, id, MAX_ALERTS_SHOWN)?;
+    for (contact, address, body) in rows {
+        // Our own JSON; a row that no longer parses (older version) is skipped, not fatal.
+        let Ok(mut n) = serde_json::from_str::<Notification>(&body) else { continue };
+        n.kind = Kind::Acked;
+        n.ack = Some(ack.clone());
+        n.note = None;
+        n.repeat = false;
+        n.alerts = alerts.clone();
+        let Ok(body) = serde_json::to_string(&n) else { continue };
+        conn.prepare_cached(
+            "INSERT INTO outbox(incident_id, kind, level, channel, contact, address, body, next_attempt_at, created_at)
+             VALUES (?1, ?2, ?3, 'slack', ?4, ?5, ?6, ?7, ?7)",
+        )
+        .and_then(|mut s| s.execute(params![id, kind_str(Kind::Acked), n.level as i64, contact, address, body, now]))
+        .map_err(db)?;
+    }
+    Ok(())
 }
 
 const SUMMARY_COLS: &str = "id, firing, acked, policy, level, receiver, group_key, group_labels, started_at,
