@@ -165,3 +165,25 @@ fn pages_carry_a_signed_ack_link_when_configured() {
     let plain = plan(&small(), &incident(0, Some(0)), 0).unwrap();
     assert!(plain.outbox.iter().all(|o| !o.body.contains("/ack/")));
 }
+
+#[test]
+fn ack_expiry_gives_slack_targets_not_paged_again_their_button_back() {
+    let cfg = small();
+    // Level 2 (dora, email) acked; a Slack channel paged at level 1 still shows "acknowledged".
+    let mut i = incident(2, Some(60_000));
+    i.acked = true;
+    let slack = crate::config::Target {
+        contact: "ops-chan".into(),
+        channel: crate::channels::ChannelKind::Slack,
+        address: "C0OPS".into(),
+    };
+    let mail = crate::config::Target {
+        contact: "alice".into(),
+        channel: crate::channels::ChannelKind::Email,
+        address: "alice@x".into(),
+    };
+    i.paged = vec![(slack, 1), (mail, 1)];
+    let s = plan(&cfg, &i, 60_000).unwrap();
+    let kinds: Vec<(&str, Kind)> = s.outbox.iter().map(|o| (o.target.contact.as_str(), o.kind)).collect();
+    assert_eq!(kinds, vec![("dora", Kind::Page), ("ops-chan", Kind::Unacked)], "no mail for the ack's end");
+}
