@@ -17,7 +17,7 @@
 pub mod collector;
 pub mod config;
 pub mod exposition;
-mod fasthash;
+pub mod fasthash;
 pub mod flags;
 pub mod log;
 pub mod parse;

@@ -9,8 +9,6 @@
 //! A value of a type the incumbent cannot handle (null, decimal128, regex…) is not a sample
 //! but an [`Invalid`] entry, which the caller counts and drops.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use mongodb::bson::{Bson, Document};
@@ -390,31 +388,9 @@ fn scalar(prefix: &str, p: &Promoted, key: &str, v: &Bson, labels: &[Label], fla
     }
 }
 
-/// A `HashMap` with a fast, non-keyed hash (multiply-rotate, a word at a time): its keys are
-/// the exporter's own tables, looked up once or twice per sample, where SipHash's guard
-/// against chosen keys buys nothing.
-pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
-
-/// See [`FastMap`].
-#[derive(Default)]
-pub(crate) struct FastHasher(u64);
-
-impl Hasher for FastHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
+/// The kit's fast, non-keyed map: its keys are the exporter's own tables, looked up once or
+/// twice per sample, where SipHash's guard against chosen keys buys nothing.
+pub(crate) use vigie_kit::fasthash::FastMap;
 
 /// Old name → `(new name, label, label value)` rows.
 type Renamed = FastMap<String, Vec<(&'static str, &'static str, &'static str)>>;

@@ -108,25 +108,13 @@ impl Hasher for Prehashed {
 /// SipHash's guard against chosen keys buys nothing here). A collision only costs a scan of
 /// the family's samples.
 fn key_hash(name: &str, labels: &[Label]) -> u64 {
-    fn mix(h: u64, bytes: &[u8]) -> u64 {
-        let mut h = h;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-        for &b in chunks.remainder() {
-            h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
+    let mut h = vigie_kit::fasthash::FxHasher::default();
+    for field in std::iter::once(name).chain(labels.iter().flat_map(|(k, v)| [&**k, &**v])) {
+        h.write(field.as_bytes());
         // The length ends the field, so ("ab", "c") and ("a", "bc") differ.
-        (h.rotate_left(5) ^ bytes.len() as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
+        h.write_usize(field.len());
     }
-    let mut h = mix(0, name.as_bytes());
-    for (k, v) in labels {
-        h = mix(mix(h, k.as_bytes()), v.as_bytes());
-    }
-    h
+    h.finish()
 }
 
 impl<'a> Sink<'a> {
