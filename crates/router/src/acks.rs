@@ -183,7 +183,7 @@ pub fn twilio_sign(token: &[u8], url: &str, params: &[(String, String)]) -> Stri
     }
     // Twilio signs with SHA-1; ring names it "for legacy use only", which this is.
     let key = hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, token);
-    crate::ingest::b64(hmac::sign(&key, msg.as_bytes()).as_ref())
+    vigie_kit::web_config::base64_encode(hmac::sign(&key, msg.as_bytes()).as_ref())
 }
 
 /// Checks `X-Twilio-Signature` in constant time.

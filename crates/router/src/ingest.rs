@@ -15,6 +15,7 @@ use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use tokio::sync::Notify;
 use vigie_kit::server::{self, Body};
+use vigie_kit::web_config::base64_encode;
 use vigie_kit::MetricSet;
 
 use crate::config::{Config, IngestAuth};
@@ -87,23 +88,6 @@ pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
     diff == 0
 }
 
-pub(crate) fn b64(input: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
-    for chunk in input.chunks(3) {
-        let b = [chunk[0], chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(T[(n >> (18 - 6 * i)) as usize & 63]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 /// Whether the `Authorization` header satisfies the configured auth (none configured: yes).
 pub fn authorised(auth: &IngestAuth, header: Option<&str>) -> bool {
     if auth.bearer.is_none() && auth.basic.is_none() {
@@ -119,7 +103,7 @@ pub fn authorised(auth: &IngestAuth, header: Option<&str>) -> bool {
     }
     if scheme.eq_ignore_ascii_case("basic") {
         if let Some((u, p)) = &auth.basic {
-            let expected = b64(format!("{u}:{}", p.expose()).as_bytes());
+            let expected = base64_encode(format!("{u}:{}", p.expose()).as_bytes());
             return same(value.as_bytes(), expected.as_bytes());
         }
     }
@@ -222,9 +206,9 @@ mod tests {
     #[test]
     fn base64_matches_alertmanager_header() {
         // From testenv/router.md: basic_auth am / s3cret → "Basic YW06czNjcmV0".
-        assert_eq!(b64(b"am:s3cret"), "YW06czNjcmV0");
-        assert_eq!(b64(b"a"), "YQ==");
-        assert_eq!(b64(b"ab"), "YWI=");
+        assert_eq!(base64_encode(b"am:s3cret"), "YW06czNjcmV0");
+        assert_eq!(base64_encode(b"a"), "YQ==");
+        assert_eq!(base64_encode(b"ab"), "YWI=");
     }
 
     #[test]
