@@ -229,11 +229,18 @@ impl Netclass {
             }
         }
         if running {
-            if let Some(speed) = dir.int("speed")? {
-                if speed >= 0 || !self.ignore_invalid_speed {
-                    // Mbit/s to bytes/s, in integers as node_exporter computes it.
-                    out.add(&SPEED, &[name], (speed.saturating_mul(1_000_000) / 8) as f64);
-                }
+            self.speed(name, &mut dir, out)?;
+        }
+        Ok(())
+    }
+
+    /// `node_network_speed_bytes` of a running device, from sysfs in both variants (netlink
+    /// does not carry the speed).
+    fn speed(&self, name: &str, dir: &mut DeviceDir, out: &mut MetricSet) -> CollectResult {
+        if let Some(speed) = dir.int("speed")? {
+            if speed >= 0 || !self.ignore_invalid_speed {
+                // Mbit/s to bytes/s, in integers as node_exporter computes it.
+                out.add(&SPEED, &[name], (speed.saturating_mul(1_000_000) / 8) as f64);
             }
         }
         Ok(())

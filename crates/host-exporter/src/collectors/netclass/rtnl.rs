@@ -3,7 +3,7 @@
 
 use vigie_kit::{CollectError, CollectResult, MetricSet, Scrape};
 
-use super::{DeviceDir, Netclass, IFF_UP, INFO, NUMERIC, SPEED, UP};
+use super::{DeviceDir, Netclass, IFF_UP, INFO, NUMERIC, UP};
 
 /// sysfs `operstate` words, by IF_OPER_* value.
 const OPERSTATES: [&str; 7] = ["unknown", "notpresent", "down", "lowerlayerdown", "testing", "dormant", "up"];
@@ -99,11 +99,7 @@ impl Netclass {
                 }
             }
             if running {
-                if let Some(speed) = dir.int("speed")? {
-                    if speed >= 0 || !self.ignore_invalid_speed {
-                        out.add(&SPEED, &[name], (speed.saturating_mul(1_000_000) / 8) as f64);
-                    }
-                }
+                self.speed(name, &mut dir, out)?;
             }
         }
         Ok(())
