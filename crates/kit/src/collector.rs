@@ -215,6 +215,8 @@ pub struct Scrape<T = ()> {
     /// The exporter's per-scrape target (a connection, a URL); `()` for the host exporter.
     pub target: T,
     files: Mutex<crate::fasthash::FastMap<PathBuf, Arc<str>>>,
+    /// Values made once per scrape for several collectors ([`Scrape::shared`]).
+    shared: Mutex<Vec<(&'static str, Arc<dyn std::any::Any + Send + Sync>)>>,
     /// This scrape's number in `paths.missing`.
     scrape: u64,
     /// When the scrape started.
@@ -225,7 +227,38 @@ impl<T> Scrape<T> {
     /// A scrape context ending at `deadline`.
     pub fn new(deadline: Instant, paths: Arc<Paths>, target: T) -> Scrape<T> {
         let scrape = paths.missing.next_scrape();
-        Scrape { deadline, paths, target, files: Mutex::default(), scrape, started: Instant::now() }
+        Scrape {
+            deadline,
+            paths,
+            target,
+            files: Mutex::default(),
+            shared: Mutex::default(),
+            scrape,
+            started: Instant::now(),
+        }
+    }
+
+    /// A value made once per scrape and shared by every collector that asks for it under
+    /// `key` (one netlink dump for two collectors), as [`Scrape::read`] shares a file. Two
+    /// collectors asking at the same moment may each make it; the first one kept wins.
+    pub fn shared<V: Send + Sync + 'static>(&self, key: &'static str, make: impl FnOnce() -> V) -> Arc<V> {
+        let find = |all: &[(&'static str, Arc<dyn std::any::Any + Send + Sync>)]| {
+            all.iter().find(|(k, _)| *k == key).and_then(|(_, v)| v.clone().downcast::<V>().ok())
+        };
+        if let Some(v) = self.shared.lock().ok().and_then(|all| find(&all)) {
+            return v;
+        }
+        let made = Arc::new(make());
+        match self.shared.lock() {
+            Ok(mut all) => match find(&all) {
+                Some(first) => first,
+                None => {
+                    all.push((key, made.clone()));
+                    made
+                }
+            },
+            Err(_) => made,
+        }
     }
 
     /// Runs `look` on `path` unless `path` was found missing at a recent scrape (then: a
@@ -262,23 +295,29 @@ impl<T> Scrape<T> {
     /// Reads a whole file as text, once per scrape: a second call for the same path returns
     /// the first call's content.
     pub fn read(&self, path: impl AsRef<Path>) -> Result<Arc<str>, CollectError> {
-        self.read_with(path.as_ref(), false)
+        self.read_with(path.as_ref(), false, Shape::Plain)
+    }
+
+    /// [`Scrape::read`] of a kernel file whose [`Shape`] is known: its last read, the one
+    /// that would return nothing, is skipped where a shorter read already got all of it.
+    pub fn read_shaped(&self, path: impl AsRef<Path>, shape: Shape) -> Result<Arc<str>, CollectError> {
+        self.read_with(path.as_ref(), false, shape)
     }
 
     /// [`Scrape::read`] of a file that belongs to a subsystem this host may lack (ZFS, md,
     /// NFS): one found missing is not opened again before [`Missing::RECHECK`] scrapes.
     /// Not for files that come and go with processes (`/proc/PID`): a PID is reused.
     pub fn probe(&self, path: impl AsRef<Path>) -> Result<Arc<str>, CollectError> {
-        self.read_with(path.as_ref(), true)
+        self.read_with(path.as_ref(), true, Shape::Plain)
     }
 
-    fn read_with(&self, path: &Path, remember_missing: bool) -> Result<Arc<str>, CollectError> {
+    fn read_with(&self, path: &Path, remember_missing: bool, shape: Shape) -> Result<Arc<str>, CollectError> {
         if let Some(text) = self.files.lock().ok().and_then(|files| files.get(path).cloned()) {
             return Ok(text);
         }
         let open = || std::fs::File::open(path);
         let file = if remember_missing { self.unless_missing(path, open) } else { open() };
-        let text: Arc<str> = file_text(path, file.map_err(|e| CollectError::io(path, e))?, |t| Arc::from(t))?;
+        let text: Arc<str> = file_text(path, file.map_err(|e| CollectError::io(path, e))?, shape, |t| Arc::from(t))?;
         if let Ok(mut files) = self.files.lock() {
             files.insert(path.to_path_buf(), text.clone());
         }
@@ -301,6 +340,45 @@ pub fn read_text(path: &Path) -> Result<String, CollectError> {
     with_file_text(path, str::to_owned)
 }
 
+/// How the kernel hands out a file, which says when a read shorter than asked has reached
+/// the end. Without it a reader must read until read(2) returns 0: one more system call per
+/// file, and for a seq_file over a table (`/proc/net/udp`) one more walk of the whole table,
+/// as the kernel looks for the record after the last one from the start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// A regular file, or a kernel file of unknown shape: read until read(2) returns 0.
+    Plain,
+    /// Printed whole into one buffer and handed out from it: a `single_open` seq_file
+    /// (`/proc/meminfo`, `/proc/net/snmp`) or a sysfs attribute. A read that returns less
+    /// than asked has returned all of it.
+    OneRecord,
+    /// A sysctl under `/proc/sys`: as [`Shape::OneRecord`], but the kernel allocates and
+    /// zeroes a buffer as large as each read asks for, so it is read with a small one.
+    Sysctl,
+    /// A seq_file of records of at most this many bytes (`/proc/net/udp`: 128). The kernel
+    /// fills a buffer of at least a page with whole records and stops at the first that
+    /// does not fit, or at the end: a read that left room for one more reached the end.
+    Records(usize),
+}
+
+/// The smallest buffer the kernel fills for one read of a seq_file: a page.
+const SEQ_BUFFER: usize = 4096;
+
+/// The first read of a [`Shape::Sysctl`] file: more than any value the exporters read.
+const SYSCTL_READ: usize = 1024;
+
+impl Shape {
+    /// Whether a read that asked for `asked` bytes and got `got` (> 0) reached the end.
+    fn ends_at(self, asked: usize, got: usize) -> bool {
+        got < asked
+            && match self {
+                Shape::Plain => false,
+                Shape::OneRecord | Shape::Sysctl => true,
+                Shape::Records(max) => got.saturating_add(max) < SEQ_BUFFER,
+            }
+    }
+}
+
 /// What a thread keeps of its read buffer between reads; a larger file's buffer is dropped.
 const KEEP_BUFFER: usize = 256 * 1024;
 
@@ -318,11 +396,16 @@ thread_local! {
 /// buffer kept (zeroed once) from one read to the next.
 pub(crate) fn with_file_text<R>(path: &Path, f: impl FnOnce(&str) -> R) -> Result<R, CollectError> {
     let file = std::fs::File::open(path).map_err(|e| CollectError::io(path, e))?;
-    file_text(path, file, f)
+    file_text(path, file, Shape::Plain, f)
 }
 
-/// [`with_file_text`] of a file already open.
-fn file_text<R>(path: &Path, mut file: std::fs::File, f: impl FnOnce(&str) -> R) -> Result<R, CollectError> {
+/// [`with_file_text`] of a file already open, of the given shape.
+fn file_text<R>(
+    path: &Path,
+    mut file: std::fs::File,
+    shape: Shape,
+    f: impl FnOnce(&str) -> R,
+) -> Result<R, CollectError> {
     use std::io::Read as _;
     READ_BUFFER.with(|cell| {
         // A re-entrant call (none today) gets a buffer of its own rather than a panic.
@@ -340,9 +423,16 @@ fn file_text<R>(path: &Path, mut file: std::fs::File, f: impl FnOnce(&str) -> R)
             if filled == buf.len() {
                 buf.resize(buf.len() * 2, 0);
             }
-            match file.read(&mut buf[filled..]) {
+            let end = if filled == 0 && shape == Shape::Sysctl { SYSCTL_READ } else { buf.len() };
+            match file.read(&mut buf[filled..end]) {
                 Ok(0) => break Ok(()),
-                Ok(n) => filled += n,
+                Ok(n) => {
+                    let asked = end - filled;
+                    filled += n;
+                    if shape.ends_at(asked, n) {
+                        break Ok(());
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => break Err(CollectError::io(path, e)),
             }
@@ -926,6 +1016,36 @@ mod tests {
         assert_eq!(&*cx.read(&file).unwrap(), "one");
         let err = cx.read(dir.path().join("missing")).unwrap_err();
         assert!(err.is_not_found() && err.to_string().contains("missing"), "{err}");
+    }
+
+    #[test]
+    fn shared_values_are_made_once_per_scrape() {
+        let made = std::sync::atomic::AtomicUsize::new(0);
+        let make = || made.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        let cx = Scrape::new(Instant::now(), Arc::new(Paths::default()), ());
+        assert_eq!((*cx.shared("links", make), *cx.shared("links", make)), (1, 1));
+        assert_eq!(*cx.shared("addrs", make), 2);
+        let next = Scrape::new(Instant::now(), cx.paths.clone(), ());
+        assert_eq!(*next.shared("links", make), 3);
+    }
+
+    #[test]
+    fn a_short_read_ends_a_file_only_where_its_shape_says_so() {
+        assert!(!Shape::Plain.ends_at(16384, 10));
+        assert!(Shape::OneRecord.ends_at(16384, 16383) && !Shape::OneRecord.ends_at(16384, 16384));
+        assert!(Shape::Sysctl.ends_at(1024, 3) && !Shape::Sysctl.ends_at(1024, 1024));
+        // Room for one more 128-byte record in the kernel's page: the end; no room: read on.
+        assert!(Shape::Records(128).ends_at(16384, 3967));
+        assert!(!Shape::Records(128).ends_at(16384, 3968) && !Shape::Records(128).ends_at(16384, 4064));
+        // Whatever the shape, a file longer than one read is read whole.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("long");
+        let text: String = (0..3000).map(|i| format!("{i:>9}\n")).collect();
+        std::fs::write(&file, &text).unwrap();
+        for shape in [Shape::Plain, Shape::OneRecord, Shape::Sysctl, Shape::Records(10)] {
+            let cx = Scrape::new(Instant::now(), Arc::new(Paths::default()), ());
+            assert_eq!(&*cx.read_shaped(&file, shape).unwrap(), text, "{shape:?}");
+        }
     }
 
     #[test]

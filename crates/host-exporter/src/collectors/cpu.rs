@@ -12,6 +12,7 @@ use std::sync::{Mutex, OnceLock};
 use regex::Regex;
 
 use crate::collectors::{bool_arg, get_bool};
+use vigie_kit::collector::Shape;
 use vigie_kit::{CollectError, CollectResult, Desc, MetricSet, Registration, Scrape, SyncCollector};
 
 /// The registration.
@@ -116,7 +117,7 @@ impl SyncCollector for Cpu {
             self.collect_info(cx, out)?;
         }
         let path = cx.paths.proc("stat");
-        let text = cx.read(&path)?;
+        let text = cx.read_shaped(&path, Shape::OneRecord)?;
         let now = parse_stat(&text).map_err(|msg| CollectError::parse(&path, msg))?;
         let shown = {
             let mut last = self.last.lock().map_err(|_| CollectError::Other("cpu state poisoned".into()))?;

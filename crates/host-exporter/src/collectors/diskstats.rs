@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use clap::parser::ValueSource;
 use clap::{Arg, ArgMatches, Command};
 use regex::Regex;
+use vigie_kit::collector::Shape;
 use vigie_kit::{CollectError, CollectResult, Desc, MetricSet, Registration, Scrape, SyncCollector};
 
 /// The registration.
@@ -209,7 +210,7 @@ pub fn parse_udev(text: &str) -> HashMap<&str, &str> {
 impl SyncCollector for Diskstats {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let path = cx.paths.proc("diskstats");
-        let text = cx.read(&path)?;
+        let text = cx.read_shaped(&path, Shape::Records(512))?;
         let disks = parse(&text).map_err(|msg| CollectError::parse(&path, msg))?;
         let mut udev_file = String::new();
         for disk in disks.iter().filter(|d| !self.filter.ignored(d.name)) {

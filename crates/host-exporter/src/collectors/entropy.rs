@@ -1,6 +1,7 @@
 //! /proc/sys/kernel/random/{entropy_avail,poolsize} → node_entropy_available_bits,
 //! node_entropy_pool_size_bits (node_exporter "entropy").
 
+use vigie_kit::collector::Shape;
 use vigie_kit::{CollectError, CollectResult, Desc, MetricSet, Registration, Scrape, SyncCollector};
 
 /// The registration.
@@ -22,7 +23,7 @@ impl SyncCollector for Entropy {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         for (file, desc) in [("entropy_avail", &AVAILABLE), ("poolsize", &POOL_SIZE)] {
             let path = cx.paths.proc(format!("sys/kernel/random/{file}"));
-            let text = cx.read(&path)?;
+            let text = cx.read_shaped(&path, Shape::Sysctl)?;
             let bits: u64 = text.trim().parse().map_err(|_| CollectError::parse(&path, format!("not an integer: {:?}", text.trim())))?;
             out.add(desc, &[], bits as f64);
         }

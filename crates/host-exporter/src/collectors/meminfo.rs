@@ -4,6 +4,7 @@
 //! has a unit, `node_memory_<Field>` when it has none (`HugePages_Total`). A parenthesised
 //! part becomes an underscore suffix: `Active(anon)` → `node_memory_Active_anon_bytes`.
 
+use vigie_kit::collector::Shape;
 use vigie_kit::{CollectError, CollectResult, Kind, MetricSet, Registration, Scrape, SyncCollector};
 
 /// The registration.
@@ -21,7 +22,7 @@ pub struct Meminfo;
 impl SyncCollector for Meminfo {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let path = cx.paths.proc("meminfo");
-        let text = cx.read(&path)?;
+        let text = cx.read_shaped(&path, Shape::OneRecord)?;
         for field in parse(&text).map_err(|msg| CollectError::parse(&path, msg))? {
             let name = format!("node_memory_{}", field.name);
             let help = format!("Memory field {} of /proc/meminfo.", field.name);

@@ -229,21 +229,20 @@ impl Netclass {
             }
         }
         if running {
-            self.speed(name, &mut dir, out)?;
+            self.speed(name, dir.int("speed")?, out);
         }
         Ok(())
     }
 
-    /// `node_network_speed_bytes` of a running device, from sysfs in both variants (netlink
-    /// does not carry the speed).
-    fn speed(&self, name: &str, dir: &mut DeviceDir, out: &mut MetricSet) -> CollectResult {
-        if let Some(speed) = dir.int("speed")? {
+    /// `node_network_speed_bytes` of a running device from its sysfs `speed` (Mbit/s), in
+    /// both variants (netlink does not carry the speed).
+    fn speed(&self, name: &str, speed: Option<i64>, out: &mut MetricSet) {
+        if let Some(speed) = speed {
             if speed >= 0 || !self.ignore_invalid_speed {
                 // Mbit/s to bytes/s, in integers as node_exporter computes it.
                 out.add(&SPEED, &[name], (speed.saturating_mul(1_000_000) / 8) as f64);
             }
         }
-        Ok(())
     }
 }
 

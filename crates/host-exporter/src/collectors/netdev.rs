@@ -181,9 +181,13 @@ const PROC_DETAILED: [&str; 16] = [
 const ADDRESS_INFO: Desc =
     Desc::gauge("node_network_address_info", "An address of the interface; always 1.", &["device", "address", "netmask", "scope"]);
 
-fn link_dump() -> Result<Vec<netlink::Link>, CollectError> {
-    let raw = netlink::dump_links().map_err(|e| CollectError::Other(format!("rtnetlink link dump: {e}")))?;
-    netlink::parse_links(&raw).map_err(|e| CollectError::parse("rtnetlink RTM_GETLINK", e))
+/// This scrape's rtnetlink link dump: made once, for netdev and netclass both.
+pub fn link_dump(cx: &Scrape) -> Result<std::sync::Arc<Vec<netlink::Link>>, CollectError> {
+    let dump = cx.shared("rtnetlink links", || {
+        let raw = netlink::dump_links().map_err(|e| format!("rtnetlink link dump: {e}"))?;
+        netlink::parse_links(&raw).map(std::sync::Arc::new).map_err(|e| format!("rtnetlink RTM_GETLINK: {e}"))
+    });
+    dump.as_ref().clone().map_err(CollectError::Other)
 }
 
 /// node_exporter's scope of an address (Go's `net.IP` classification).
@@ -215,8 +219,8 @@ impl SyncCollector for Netdev {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let mut links = None;
         if self.netlink {
-            let dump = link_dump()?;
-            for link in &dump {
+            let dump = link_dump(cx)?;
+            for link in dump.iter() {
                 // The kernel sends IFLA_STATS64 for every link; skip one without.
                 let (name, Some(stats)) = (&link.name, &link.stats) else { continue };
                 if self.filter.ignored(name) {
@@ -254,7 +258,7 @@ impl SyncCollector for Netdev {
             // Every interface's addresses, unfiltered, as node_exporter's net.Interfaces().
             let links = match links {
                 Some(links) => links,
-                None => link_dump()?,
+                None => link_dump(cx)?,
             };
             let raw = netlink::dump_addrs().map_err(|e| CollectError::Other(format!("rtnetlink address dump: {e}")))?;
             let addrs = netlink::parse_addrs(&raw).map_err(|e| CollectError::parse("rtnetlink RTM_GETADDR", e))?;

@@ -1,10 +1,10 @@
 //! `/proc/net/netstat`, `/proc/net/snmp`, `/proc/net/snmp6` → `node_netstat_<Proto>_<Field>`
 //! (node_exporter "netstat" names, untyped, filtered by `--collector.netstat.fields`).
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 
 use regex::Regex;
+use vigie_kit::collector::Shape;
 use vigie_kit::{CollectError, CollectResult, Kind, MetricSet, Registration, Scrape, SyncCollector};
 
 /// node_exporter 1.5's default for `--collector.netstat.fields`.
@@ -36,78 +36,103 @@ pub const REG: Registration = Registration {
 /// Reads the three protocol counter files.
 pub struct Netstat {
     fields: Regex,
-    /// `Proto_Field` → the family name if the pattern selects it. The kernel's field set is
-    /// fixed, so after the first scrape no pattern is matched again.
-    names: Mutex<HashMap<Box<str>, Option<&'static str>>>,
+    /// The family of every column the pattern selects, learnt at the first scrape: the
+    /// kernel's field set is fixed, so no pattern is matched again, and no name is looked up.
+    names: Mutex<Names>,
+}
+
+/// A family name, leaked once per selected kernel field (a bounded set).
+type Name = Option<&'static str>;
+
+/// A header line's protocol and columns, and each column's family.
+type Learnt = (Box<str>, Box<str>, Box<[Name]>);
+
+#[derive(Default)]
+struct Names {
+    /// Per header line of `netstat` and `snmp` ("Tcp: RtoAlgorithm …"; `Udp` and `UdpLite`
+    /// have the same columns): its protocol, columns, and each column's family.
+    rows: Vec<Learnt>,
+    /// `snmp6`, line by line: its field name and family.
+    snmp6: Vec<(Box<str>, Name)>,
 }
 
 impl Netstat {
     /// With the field pattern.
     pub fn new(fields: Regex) -> Netstat {
-        Netstat { fields, names: Mutex::new(HashMap::new()) }
+        Netstat { fields, names: Mutex::new(Names::default()) }
     }
 
-    fn emit(&self, names: &mut HashMap<Box<str>, Option<&'static str>>, key: &str, value: &str, out: &mut MetricSet) -> Result<(), String> {
-        let name = match names.get(key) {
-            Some(name) => *name,
+    /// The family of `proto`_`field`, if the pattern selects it.
+    fn name(&self, proto: &str, field: &str) -> Name {
+        let key = format!("{proto}_{field}");
+        // Bounded by the kernel's field set: leaked once, reused every scrape.
+        self.fields.is_match(&key).then(|| &*Box::leak(format!("node_netstat_{key}").into_boxed_str()))
+    }
+
+    /// The families of a header line's columns, from the cache or learnt now.
+    fn row<'n>(&self, rows: &'n mut Vec<Learnt>, proto: &str, header: &str) -> &'n [Name] {
+        let at = match rows.iter().position(|(p, h, _)| **p == *proto && **h == *header) {
+            Some(at) => at,
             None => {
-                // Bounded by the kernel's field set: leaked once, reused every scrape.
-                let name = self
-                    .fields
-                    .is_match(key)
-                    .then(|| &*Box::leak(format!("node_netstat_{key}").into_boxed_str()));
-                names.insert(key.into(), name);
-                name
+                let names = header.split(' ').map(|field| self.name(proto, field)).collect();
+                rows.push((proto.into(), header.into(), names));
+                rows.len() - 1
             }
         };
-        if let Some(name) = name {
-            let v: f64 = value.parse().map_err(|_| format!("invalid value {value:?} for {key}"))?;
-            out.family(name, HELP, Kind::Untyped).push(&[], v);
-        }
-        Ok(())
+        &rows[at].2
     }
+}
+
+fn push(out: &mut MetricSet, name: Name, value: &str) -> Result<(), String> {
+    if let Some(name) = name {
+        let v: f64 = value.parse().map_err(|_| format!("invalid value {value:?} for {}", &name["node_netstat_".len()..]))?;
+        out.family(name, HELP, Kind::Untyped).push(&[], v);
+    }
+    Ok(())
 }
 
 impl SyncCollector for Netstat {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let mut names = self.names.lock().unwrap_or_else(|e| e.into_inner());
-        let mut key = String::with_capacity(64);
+        let Names { rows, snmp6 } = &mut *names;
         for file in ["net/netstat", "net/snmp"] {
             let path = cx.paths.proc(file);
-            let text = cx.read(&path)?;
+            let text = cx.read_shaped(&path, Shape::OneRecord)?;
             for row in parse_pairs(&text) {
-                let (proto, fields) = row.map_err(|e| CollectError::parse(&path, e))?;
-                for (field, value) in fields {
-                    key.clear();
-                    key.push_str(proto);
-                    key.push('_');
-                    key.push_str(field);
-                    self.emit(&mut names, &key, value, out).map_err(|e| CollectError::parse(&path, e))?;
+                let (proto, header, values) = row.map_err(|e| CollectError::parse(&path, e))?;
+                for (name, value) in self.row(rows, proto, header).iter().zip(values.split(' ')) {
+                    push(out, *name, value).map_err(|e| CollectError::parse(&path, e))?;
                 }
             }
         }
         let path = cx.paths.proc("net/snmp6");
-        let text = match cx.read(&path) {
+        let text = match cx.read_shaped(&path, Shape::OneRecord) {
             Ok(text) => text,
             // No IPv6: node_exporter goes on without it.
             Err(e) if e.is_not_found() => return Ok(()),
             Err(e) => return Err(e),
         };
-        for (proto, field, value) in parse_snmp6(&text) {
-            key.clear();
-            key.push_str(proto);
-            key.push('_');
-            key.push_str(field);
-            self.emit(&mut names, &key, value, out).map_err(|e| CollectError::parse(&path, e))?;
+        for (i, (proto, field, value)) in parse_snmp6(&text).enumerate() {
+            let name = match snmp6.get(i) {
+                Some((known, name)) if known.len() == proto.len() + field.len() && known.starts_with(proto) && known.ends_with(field) => *name,
+                _ => {
+                    let name = self.name(proto, field);
+                    snmp6.truncate(i);
+                    snmp6.push((format!("{proto}{field}").into(), name));
+                    name
+                }
+            };
+            push(out, name, value).map_err(|e| CollectError::parse(&path, e))?;
         }
         Ok(())
     }
 }
 
-type Row<'a> = (&'a str, std::iter::Zip<std::str::Split<'a, char>, std::str::Split<'a, char>>);
+/// One header/value line pair: protocol, the header's field names, the values (both
+/// space-separated, as many of each).
+type Row<'a> = (&'a str, &'a str, &'a str);
 
-/// The header/value line pairs of `/proc/net/netstat` and `/proc/net/snmp`: each pair's
-/// protocol and its (field, value) columns.
+/// The header/value line pairs of `/proc/net/netstat` and `/proc/net/snmp`.
 pub fn parse_pairs(text: &str) -> impl Iterator<Item = Result<Row<'_>, String>> {
     let mut lines = text.lines().enumerate().filter(|(_, l)| !l.is_empty());
     std::iter::from_fn(move || {
@@ -119,7 +144,7 @@ pub fn parse_pairs(text: &str) -> impl Iterator<Item = Result<Row<'_>, String>> 
             if proto != vproto || names.split(' ').count() != values.split(' ').count() {
                 return Err(format!("line {}: field count mismatch for {proto}", n + 2));
             }
-            Ok((proto, names.split(' ').zip(values.split(' '))))
+            Ok((proto, names, values))
         })();
         Some(row)
     })
@@ -146,7 +171,8 @@ mod tests {
     #[test]
     fn parses_pairs() {
         let text = "Tcp: RtoAlgorithm MaxConn ActiveOpens\nTcp: 1 -1 20\nUdp: InDatagrams\nUdp: 29\n";
-        let rows: Vec<_> = parse_pairs(text).map(|r| r.map(|(p, f)| (p, f.collect::<Vec<_>>()))).collect::<Result<_, _>>().unwrap();
+        let zip = |(p, h, v): Row<'static>| (p, h.split(' ').zip(v.split(' ')).collect::<Vec<_>>());
+        let rows: Vec<_> = parse_pairs(text).map(|r| r.map(zip)).collect::<Result<_, _>>().unwrap();
         assert_eq!(rows[0], ("Tcp", vec![("RtoAlgorithm", "1"), ("MaxConn", "-1"), ("ActiveOpens", "20")]));
         assert_eq!(rows[1], ("Udp", vec![("InDatagrams", "29")]));
         let err = parse_pairs("Tcp: A B\nTcp: 1\n").next().unwrap().err().unwrap();

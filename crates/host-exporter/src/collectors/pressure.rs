@@ -1,5 +1,6 @@
 //! /proc/pressure/{cpu,io,memory} → node_pressure_* (node_exporter "pressure" names).
 
+use vigie_kit::collector::Shape;
 use vigie_kit::{CollectError, CollectResult, Desc, MetricSet, Registration, Scrape, SyncCollector};
 
 /// The registration.
@@ -40,7 +41,7 @@ impl SyncCollector for Pressure {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         for (resource, some, full) in [("cpu", &CPU, None), ("io", &IO, Some(&IO_FULL)), ("memory", &MEM, Some(&MEM_FULL))] {
             let path = cx.paths.proc(format!("pressure/{resource}"));
-            let text = match cx.read(&path) {
+            let text = match cx.read_shaped(&path, Shape::OneRecord) {
                 Ok(text) => text,
                 Err(CollectError::Io { source, .. })
                     if source.kind() == std::io::ErrorKind::NotFound || source.raw_os_error() == Some(EOPNOTSUPP) =>

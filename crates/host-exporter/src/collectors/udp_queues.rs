@@ -1,6 +1,7 @@
 //! `/proc/net/udp`, `/proc/net/udp6` → `node_udp_queues{ip,queue}` (node_exporter
 //! "udp_queues" names): bytes queued for sending and receiving, summed over sockets.
 
+use vigie_kit::collector::Shape;
 use vigie_kit::{CollectError, CollectResult, Desc, MetricSet, Registration, Scrape, SyncCollector};
 
 /// The registration.
@@ -14,7 +15,16 @@ pub const REG: Registration = Registration {
 
 const QUEUES: Desc = Desc::gauge("node_udp_queues", "Bytes of UDP datagrams the kernel holds in socket queues.", &["ip", "queue"]);
 
-/// Reads the two UDP socket tables.
+/// The longest line of `/proc/net/udp`: the kernel pads each one to 127 characters.
+const UDP_RECORD: usize = 128;
+
+/// The longest line of `/proc/net/udp6` (not padded): its fixed-width fields, and every
+/// number at its widest, fit in 210 bytes.
+const UDP6_RECORD: usize = 256;
+
+/// Reads the two UDP socket tables. Each read of one walks the kernel's whole UDP hash
+/// table (65,536 slots on a large host) from its first slot, empty or not: the end is
+/// taken from the length of the last read ([`Shape::Records`]), not from one more read.
 pub struct UdpQueues;
 
 /// The summed `tx_queue` and `rx_queue` columns (hex `tx:rx`, the fifth field) of a UDP
@@ -37,9 +47,9 @@ pub fn parse(text: &str) -> Result<(u64, u64), String> {
 impl SyncCollector for UdpQueues {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let mut missing = 0;
-        for (file, ip) in [("net/udp", "v4"), ("net/udp6", "v6")] {
+        for (file, ip, record) in [("net/udp", "v4", UDP_RECORD), ("net/udp6", "v6", UDP6_RECORD)] {
             let path = cx.paths.proc(file);
-            let text = match cx.read(&path) {
+            let text = match cx.read_shaped(&path, Shape::Records(record)) {
                 Ok(text) => text,
                 Err(e) if e.is_not_found() => {
                     missing += 1;
@@ -86,6 +96,27 @@ mod tests {
         for line in ["{ip=\"v4\",queue=\"rx\"} 0\n", "{ip=\"v4\",queue=\"tx\"} 0\n", "{ip=\"v6\",queue=\"rx\"} 0\n", "{ip=\"v6\",queue=\"tx\"} 0\n"] {
             assert!(text.contains(&format!("node_udp_queues{line}")), "{text}");
         }
+    }
+
+    #[test]
+    fn a_long_live_table_is_read_whole() {
+        // 300 sockets: ~38 KiB of /proc/net/udp, handed out a page at a time; reads that end
+        // with a full page must not be taken for the end. One socket holds a datagram.
+        let v4: Vec<_> = (0..300).map(|_| std::net::UdpSocket::bind("127.0.0.1:0").unwrap()).collect();
+        v4[0].send_to(&[7; 100], v4[299].local_addr().unwrap()).unwrap();
+        let v6: Vec<_> = (0..300).filter_map(|_| std::net::UdpSocket::bind("[::1]:0").ok()).collect();
+        let cx = Scrape::new(std::time::Instant::now(), std::sync::Arc::new(vigie_kit::Paths::default()), ());
+        for (file, record, sockets) in [("net/udp", UDP_RECORD, &v4), ("net/udp6", UDP6_RECORD, &v6)] {
+            let text = cx.read_shaped(cx.paths.proc(file), Shape::Records(record)).unwrap();
+            for s in sockets {
+                let port = format!(":{:04X} ", s.local_addr().unwrap().port());
+                assert!(text.lines().any(|l| l.split_ascii_whitespace().nth(1).is_some_and(|a| a.ends_with(&port[..5]))), "{file}: no {port} in\n{text}");
+            }
+            assert!(text.lines().all(|l| l.len() < record), "{file}");
+        }
+        // The datagram's buffer, as the kernel counts it (its size plus overhead).
+        let (_, rx) = parse(&std::fs::read_to_string("/proc/net/udp").unwrap()).unwrap();
+        assert!(rx >= 100, "{rx}");
     }
 
     #[test]

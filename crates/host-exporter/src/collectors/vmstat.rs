@@ -4,6 +4,7 @@
 use std::sync::Mutex;
 
 use regex::Regex;
+use vigie_kit::collector::Shape;
 use vigie_kit::{CollectError, CollectResult, Kind, MetricSet, Registration, Scrape, SyncCollector};
 
 const DEFAULT_FIELDS: &str = "^(oom_kill|pgpg|pswp|pg.*fault).*";
@@ -46,7 +47,7 @@ struct Chosen {
 impl SyncCollector for Vmstat {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let path = cx.paths.proc("vmstat");
-        let text = cx.read(&path)?;
+        let text = cx.read_shaped(&path, Shape::Records(128))?;
         let lines = parse(&text).map_err(|msg| CollectError::parse(&path, msg))?;
         let mut chosen = self.chosen.lock().map_err(|_| CollectError::Other("vmstat state poisoned".into()))?;
         if chosen.names.len() != lines.len() || chosen.names.iter().zip(&lines).any(|(a, (b, _))| a != b) {

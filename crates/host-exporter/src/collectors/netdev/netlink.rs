@@ -28,10 +28,12 @@ const IFLA_LINKMODE: u16 = 17;
 const IFLA_IFALIAS: u16 = 20;
 const IFLA_STATS64: u16 = 23;
 const IFLA_GROUP: u16 = 27;
+const IFLA_PROMISCUITY: u16 = 30;
 const IFLA_CARRIER: u16 = 33;
 const IFLA_CARRIER_CHANGES: u16 = 35;
 const IFLA_CARRIER_UP_COUNT: u16 = 47;
 const IFLA_CARRIER_DOWN_COUNT: u16 = 48;
+const IFLA_ALLMULTI: u16 = 61;
 const IFA_ADDRESS: u16 = 1;
 const IFA_LOCAL: u16 = 2;
 const SEQ: u32 = 1;
@@ -199,6 +201,44 @@ pub struct Link {
     pub carrier_up: Option<u32>,
     /// Carrier down events.
     pub carrier_down: Option<u32>,
+    /// `ifi_flags`: the device's flags as `dev_get_flags()` reports them.
+    pub flags: u32,
+    /// How many users asked for promiscuous mode (IFLA_PROMISCUITY).
+    pub promiscuity: Option<u32>,
+    /// How many users asked for all-multicast mode (IFLA_ALLMULTI, Linux 6.6 and later).
+    pub allmulti: Option<u32>,
+}
+
+const IFF_UP: u32 = 0x1;
+const IFF_RUNNING: u32 = 0x40;
+const IFF_PROMISC: u32 = 0x100;
+const IFF_ALLMULTI: u32 = 0x200;
+const IFF_LOWER_UP: u32 = 0x1_0000;
+const IFF_DORMANT: u32 = 0x2_0000;
+
+impl Link {
+    /// The flags sysfs prints (`dev->flags`), where the dump says enough to rebuild them.
+    /// `dev_get_flags()` takes `dev->flags` without PROMISC, ALLMULTI and the operational
+    /// bits (RUNNING, LOWER_UP, DORMANT), which `dev->flags` never holds, adds PROMISC and
+    /// ALLMULTI only as users asked for them, and the operational bits of an open device.
+    /// `dev->flags` has PROMISC exactly while the promiscuity count is above 0, ALLMULTI
+    /// while the allmulti count is: both counts are in the dump (ALLMULTI's since 6.6).
+    pub fn sysfs_flags(&self) -> Option<u32> {
+        let mut flags = self.flags & !(IFF_PROMISC | IFF_ALLMULTI | IFF_RUNNING | IFF_LOWER_UP | IFF_DORMANT);
+        if self.promiscuity? > 0 {
+            flags |= IFF_PROMISC;
+        }
+        if self.allmulti? > 0 {
+            flags |= IFF_ALLMULTI;
+        }
+        Some(flags)
+    }
+
+    /// sysfs `dormant` of an open device (`ifi_flags` has DORMANT only when the device is
+    /// open and dormant); `None` for a closed one, whose sysfs `dormant` cannot be read.
+    pub fn dormant(&self) -> Option<bool> {
+        (self.flags & IFF_UP != 0).then_some(self.flags & IFF_DORMANT != 0)
+    }
 }
 
 /// The interfaces of a link dump, in the kernel's order.
@@ -212,6 +252,7 @@ pub fn parse_links(raw: &[u8]) -> Result<Vec<Link>, String> {
         let mut link = Link {
             index: u32::from_ne_bytes([hdr[4], hdr[5], hdr[6], hdr[7]]),
             kind: u16::from_ne_bytes([hdr[2], hdr[3]]),
+            flags: u32::from_ne_bytes([hdr[8], hdr[9], hdr[10], hdr[11]]),
             ..Link::default()
         };
         let (mut name, mut stats) = (None, None);
@@ -236,6 +277,8 @@ pub fn parse_links(raw: &[u8]) -> Result<Vec<Link>, String> {
                 IFLA_CARRIER_CHANGES => link.carrier_changes = u32_of(data),
                 IFLA_CARRIER_UP_COUNT => link.carrier_up = u32_of(data),
                 IFLA_CARRIER_DOWN_COUNT => link.carrier_down = u32_of(data),
+                IFLA_PROMISCUITY => link.promiscuity = u32_of(data),
+                IFLA_ALLMULTI => link.allmulti = u32_of(data),
                 IFLA_STATS64 => {
                     let mut s = [0u64; 24];
                     for (v, chunk) in s.iter_mut().zip(data.chunks_exact(8)) {
@@ -311,6 +354,23 @@ pub fn legacy(s: &Stats64) -> [u64; 17] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sysfs_flags_from_the_dump() {
+        // eth0 here: sysfs 0x1003; the dump adds RUNNING and LOWER_UP.
+        let up = Link { flags: 0x1_1043, promiscuity: Some(0), allmulti: Some(0), ..Link::default() };
+        assert_eq!(up.sysfs_flags(), Some(0x1003));
+        assert_eq!(up.dormant(), Some(false));
+        // A bridge port: promiscuous for the bridge, not by a user's request, so ifi_flags
+        // lacks PROMISC; and asked for all-multicast by a user.
+        let port = Link { flags: 0x1_1243, promiscuity: Some(1), allmulti: Some(2), ..Link::default() };
+        assert_eq!(port.sysfs_flags(), Some(0x1303));
+        let dormant = Link { flags: 0x2_1003, ..up };
+        assert_eq!((dormant.sysfs_flags(), dormant.dormant()), (Some(0x1003), Some(true)));
+        // Closed: no dormant; a kernel without IFLA_ALLMULTI: flags from sysfs.
+        assert_eq!(Link { flags: 0x1002, ..Link::default() }.dormant(), None);
+        assert_eq!(Link { allmulti: None, ..port }.sysfs_flags(), None);
+    }
 
     fn attr(kind: u16, data: &[u8]) -> Vec<u8> {
         let mut a = Vec::new();
