@@ -50,6 +50,40 @@ vigie_kit::collectors! { ();
     zfs: on,
 }
 
+/// A name filter's regex, with its answers remembered: device names, mount points and file
+/// system types come back at every scrape, and a lookup is cheaper than a match (the regex
+/// crate is built without its DFA engines, to keep the binary small). At most
+/// [`Remembered::KEEP`] answers are kept; past that the memory starts over.
+#[derive(Debug)]
+pub struct Remembered {
+    re: regex::Regex,
+    seen: std::sync::Mutex<vigie_kit::fasthash::FastMap<Box<str>, bool>>,
+}
+
+impl Remembered {
+    /// Answers kept before the memory is cleared (containers come and go with their mounts).
+    pub const KEEP: usize = 1024;
+
+    /// Remembers `re`'s answers.
+    pub fn new(re: regex::Regex) -> Remembered {
+        Remembered { re, seen: Default::default() }
+    }
+
+    /// Whether `re` matches `name`.
+    pub fn is_match(&self, name: &str) -> bool {
+        let Ok(mut seen) = self.seen.lock() else { return self.re.is_match(name) };
+        if let Some(&matched) = seen.get(name) {
+            return matched;
+        }
+        let matched = self.re.is_match(name);
+        if seen.len() >= Remembered::KEEP {
+            seen.clear();
+        }
+        seen.insert(name.into(), matched);
+        matched
+    }
+}
+
 /// `paths` with nothing remembered as missing: for tests that create a file after a scrape
 /// found it absent (a real exporter looks again only [`vigie_kit::Missing::RECHECK`] scrapes later).
 #[cfg(test)]
@@ -136,6 +170,28 @@ pub fn proc_error(collector: &dyn vigie_kit::Collector, files: &[(&str, &str)]) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn go_regexp_syntax_still_compiles() {
+        // The regex crate is built with only the Unicode tables RE2's syntax needs.
+        for p in [r"^\d+$", r"\w\s", r"(?i)^LOOP", r"^\pL+$", r"\p{Greek}", r"[[:alpha:]]", r"^(sd|vd)[a-z]\d*$"] {
+            assert!(regex::Regex::new(p).is_ok(), "{p}");
+        }
+        assert!(regex::Regex::new(r"(?i)^loop\d").unwrap().is_match("LOOP7"));
+    }
+
+    #[test]
+    fn remembered_answers_are_the_regex_answers() {
+        let r = Remembered::new(regex::Regex::new(r"^(ram|loop)\d+$").unwrap());
+        for _ in 0..2 {
+            assert!(r.is_match("loop0") && r.is_match("ram12") && !r.is_match("vda") && !r.is_match("loop"));
+        }
+        for n in 0..Remembered::KEEP * 3 {
+            assert!(r.is_match(&format!("loop{n}")));
+            assert!(!r.is_match(&format!("sd{n}")));
+        }
+        assert!(r.seen.lock().unwrap().len() <= Remembered::KEEP);
+    }
 
     #[test]
     fn kingpin_style_booleans() {

@@ -9,6 +9,8 @@ use std::collections::HashMap;
 use clap::parser::ValueSource;
 use clap::{Arg, ArgMatches, Command};
 use regex::Regex;
+
+use crate::collectors::Remembered;
 use vigie_kit::collector::Shape;
 use vigie_kit::{CollectError, CollectResult, Desc, MetricSet, Registration, Scrape, SyncCollector};
 
@@ -107,18 +109,18 @@ const ATA: [(&str, Desc); 3] = [
 /// Which devices are reported: node_exporter's exclude/include pair.
 #[derive(Debug)]
 pub struct DeviceFilter {
-    exclude: Option<Regex>,
-    include: Option<Regex>,
+    exclude: Option<Remembered>,
+    include: Option<Remembered>,
 }
 
 impl DeviceFilter {
     /// A filter from the two patterns (an empty pattern is no pattern).
     pub fn new(exclude: &str, include: &str) -> Result<DeviceFilter, String> {
-        let compile = |p: &str| -> Result<Option<Regex>, String> {
+        let compile = |p: &str| -> Result<Option<Remembered>, String> {
             if p.is_empty() {
                 Ok(None)
             } else {
-                Regex::new(p).map(Some).map_err(|e| format!("invalid regexp {p:?}: {e}"))
+                Regex::new(p).map(|re| Some(Remembered::new(re))).map_err(|e| format!("invalid regexp {p:?}: {e}"))
             }
         };
         Ok(DeviceFilter { exclude: compile(exclude)?, include: compile(include)? })

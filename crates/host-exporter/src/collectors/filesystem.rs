@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 use clap::parser::ValueSource;
 use clap::{Arg, ArgMatches, Command};
 use regex::Regex;
+
+use crate::collectors::Remembered;
 use vigie_kit::{BoxFuture, CollectError, CollectResult, Collector, Desc, MetricSet, Registration, Scrape};
 
 /// The registration.
@@ -120,8 +122,8 @@ type InFlight = Arc<Mutex<HashMap<String, (Instant, usize)>>>;
 
 /// Reads the mount table and statfs's each mount point.
 pub struct Filesystem {
-    mount_points_exclude: Regex,
-    fs_types_exclude: Regex,
+    mount_points_exclude: Remembered,
+    fs_types_exclude: Remembered,
     mount_timeout: Duration,
     statfs: StatFn,
     in_flight: InFlight,
@@ -129,7 +131,7 @@ pub struct Filesystem {
 
 impl Filesystem {
     fn from_matches(m: &ArgMatches) -> Result<Filesystem, String> {
-        let pattern = |new: &str, old: &str| -> Result<Regex, String> {
+        let pattern = |new: &str, old: &str| -> Result<Remembered, String> {
             let explicit = |id: &str| m.value_source(id) == Some(ValueSource::CommandLine);
             let mut p = m.get_one::<String>(new).cloned().unwrap_or_default();
             if explicit(old) {
@@ -139,7 +141,7 @@ impl Filesystem {
                 tracing::warn!("--{old} is DEPRECATED, use --{new}");
                 p = m.get_one::<String>(old).cloned().unwrap_or_default();
             }
-            Regex::new(&p).map_err(|e| format!("--{new}: invalid regexp {p:?}: {e}"))
+            Regex::new(&p).map(Remembered::new).map_err(|e| format!("--{new}: invalid regexp {p:?}: {e}"))
         };
         Ok(Filesystem {
             mount_points_exclude: pattern(MP_EXCLUDE, MP_EXCLUDE_OLD)?,
@@ -154,8 +156,8 @@ impl Filesystem {
     #[cfg(test)]
     pub fn new(statfs: StatFn, mount_timeout: Duration) -> Filesystem {
         Filesystem {
-            mount_points_exclude: Regex::new(DEFAULT_MP_EXCLUDE).expect("default pattern"),
-            fs_types_exclude: Regex::new(DEFAULT_FS_EXCLUDE).expect("default pattern"),
+            mount_points_exclude: Remembered::new(Regex::new(DEFAULT_MP_EXCLUDE).expect("default pattern")),
+            fs_types_exclude: Remembered::new(Regex::new(DEFAULT_FS_EXCLUDE).expect("default pattern")),
             mount_timeout,
             statfs,
             in_flight: InFlight::default(),

@@ -40,6 +40,7 @@ pub const REG: Registration = Registration {
         }
         let pattern = m.get_one::<String>("collector.netclass.ignored-devices").map_or("^$", String::as_str);
         let ignored = Regex::new(pattern).map_err(|e| format!("--collector.netclass.ignored-devices: {e}"))?;
+        let ignored = crate::collectors::Remembered::new(ignored);
         Ok(Box::new(Netclass { ignored, ignore_invalid_speed: m.get_flag("collector.netclass.ignore-invalid-speed"), fixed: Default::default(), addr_assign: Default::default(), use_netlink: true }))
     },
 };
@@ -75,7 +76,7 @@ static NUMERIC: [(&str, Desc); 16] = [
 
 /// Reads `/sys/class/net`.
 pub struct Netclass {
-    ignored: Regex,
+    ignored: crate::collectors::Remembered,
     ignore_invalid_speed: bool,
     /// Per device name: its ifindex when read, and its creation-time attributes.
     fixed: std::sync::Mutex<std::collections::HashMap<String, (Option<i64>, Fixed)>>,
@@ -306,7 +307,7 @@ mod tests {
     }
 
     fn collector(ignored: &str, ignore_invalid_speed: bool) -> Netclass {
-        Netclass { ignored: Regex::new(ignored).unwrap(), ignore_invalid_speed, fixed: Default::default(), addr_assign: Default::default(), use_netlink: false }
+        Netclass { ignored: crate::collectors::Remembered::new(Regex::new(ignored).unwrap()), ignore_invalid_speed, fixed: Default::default(), addr_assign: Default::default(), use_netlink: false }
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! `node_network_receive_nohandler_total`; `/proc/net/dev` has no such column.
 
 use regex::Regex;
+
+use crate::collectors::Remembered;
 use vigie_kit::{CollectError, CollectResult, Desc, Kind, MetricSet, Registration, Scrape, SyncCollector};
 
 pub mod netlink;
@@ -96,16 +98,16 @@ fn pick(m: &clap::ArgMatches, new: &str, old: &str) -> Result<Option<String>, St
 /// or when an include pattern is given and it does not match it. Patterns are unanchored.
 #[derive(Debug, Default)]
 pub struct DeviceFilter {
-    exclude: Option<Regex>,
-    include: Option<Regex>,
+    exclude: Option<Remembered>,
+    include: Option<Remembered>,
 }
 
 impl DeviceFilter {
     /// From the two optional patterns (empty means none); both at once is an error.
     pub fn new(exclude: Option<&str>, include: Option<&str>) -> Result<DeviceFilter, String> {
-        let compile = |p: Option<&str>| -> Result<Option<Regex>, String> {
+        let compile = |p: Option<&str>| -> Result<Option<Remembered>, String> {
             match p.filter(|p| !p.is_empty()) {
-                Some(p) => Regex::new(p).map(Some).map_err(|e| format!("invalid regexp {p:?}: {e}")),
+                Some(p) => Regex::new(p).map(|re| Some(Remembered::new(re))).map_err(|e| format!("invalid regexp {p:?}: {e}")),
                 None => Ok(None),
             }
         };
