@@ -3,8 +3,7 @@
 //! virtual memory, start time. Read from this process's own `/proc/self` (never
 //! `--path.procfs`, which may point at a host tree).
 
-use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use crate::exposition::{Desc, MetricSet};
 
@@ -45,53 +44,94 @@ pub fn parse_stat(text: &str) -> Option<Stat> {
     Some(Stat { cpu_ticks: n(14)? + n(15)?, start_ticks: n(22)?, vsize: n(23)?, rss_pages: n(24)? })
 }
 
-/// The soft limit of a `/proc/PID/limits` row (`Max open files`), `u64::MAX` for unlimited.
-pub fn parse_limit(text: &str, row: &str) -> Option<u64> {
-    let line = text.lines().find(|l| l.starts_with(row))?;
-    let soft = line[row.len()..].split_ascii_whitespace().next()?;
-    if soft == "unlimited" {
-        Some(u64::MAX)
-    } else {
-        soft.parse().ok()
-    }
-}
-
 /// `btime` from `/proc/stat`: boot time, seconds since the epoch.
 pub fn parse_btime(text: &str) -> Option<u64> {
     text.lines().find_map(|l| l.strip_prefix("btime ")).and_then(|v| v.trim().parse().ok())
 }
 
-fn boot_time() -> Option<u64> {
-    static BTIME: OnceLock<Option<u64>> = OnceLock::new();
-    *BTIME.get_or_init(|| std::fs::read_to_string("/proc/stat").ok().as_deref().and_then(parse_btime))
+/// When this process started, seconds since the epoch: boot time plus the start ticks of
+/// `/proc/self/stat`. Read once: it never changes.
+fn start_time() -> Option<f64> {
+    static START: OnceLock<Option<f64>> = OnceLock::new();
+    *START.get_or_init(|| {
+        let btime = std::fs::read_to_string("/proc/stat").ok().as_deref().and_then(parse_btime)?;
+        let stat = std::fs::read_to_string("/proc/self/stat").ok().as_deref().and_then(parse_stat)?;
+        Some(btime as f64 + stat.start_ticks as f64 / USER_HZ)
+    })
 }
 
-/// Writes the `process_*` families of this process. Reads that fail are skipped, as client
-/// libraries do: these families are about the exporter, not what it watches.
-pub fn collect(out: &mut MetricSet) {
-    use crate::collector::with_file_text;
-    let me = Path::new("/proc/self");
-    let _ = with_file_text(&me.join("stat"), |text| {
-        if let Some(stat) = parse_stat(text) {
-            out.add(&CPU, &[], stat.cpu_ticks as f64 / USER_HZ);
-            out.add(&VSIZE, &[], stat.vsize as f64);
-            out.add(&RSS, &[], (stat.rss_pages * page_size()) as f64);
-            if let Some(btime) = boot_time() {
-                out.add(&START, &[], btime as f64 + stat.start_ticks as f64 / USER_HZ);
-            }
-        }
-    });
-    if let Ok(dir) = std::fs::read_dir(me.join("fd")) {
-        out.add(&OPEN_FDS, &[], dir.count() as f64);
+/// `/proc/self/statm` and `/proc/self/fd`, opened once and read again at offset 0 on every
+/// scrape: a path lookup in procfs costs more than the read itself. The lock keeps two
+/// scrapes at once from moving the directory's offset under each other.
+struct Own {
+    statm: Option<std::fs::File>,
+    fds: Option<rustix::fd::OwnedFd>,
+}
+
+fn own() -> &'static Mutex<Own> {
+    static OWN: OnceLock<Mutex<Own>> = OnceLock::new();
+    OWN.get_or_init(|| {
+        use rustix::fs::{Mode, OFlags, CWD};
+        let fds = rustix::fs::openat(
+            CWD,
+            "/proc/self/fd",
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        );
+        Mutex::new(Own { statm: std::fs::File::open("/proc/self/statm").ok(), fds: fds.ok() })
+    })
+}
+
+/// Resident and virtual size in bytes, from `/proc/self/statm` (`size resident …`, in pages).
+pub fn parse_statm(text: &str) -> Option<(u64, u64)> {
+    let mut f = text.split_ascii_whitespace().map(|v| v.parse::<u64>().ok());
+    let (size, resident) = (f.next()??, f.next()??);
+    Some((size * page_size(), resident * page_size()))
+}
+
+/// Open descriptors: the entries of the kept `/proc/self/fd` (its own descriptor included,
+/// as a client library's fresh `opendir` counts its own).
+fn count_fds(dir: &rustix::fd::OwnedFd) -> Option<usize> {
+    use std::mem::MaybeUninit;
+    rustix::fs::seek(dir, rustix::fs::SeekFrom::Start(0)).ok()?;
+    let mut buf = [MaybeUninit::<u8>::uninit(); 4096];
+    let mut entries = rustix::fs::RawDir::new(dir, &mut buf);
+    let mut n = 0;
+    while let Some(entry) = entries.next() {
+        let entry = entry.ok()?;
+        let name = entry.file_name().to_bytes();
+        n += usize::from(name != b"." && name != b"..");
     }
-    let _ = with_file_text(&me.join("limits"), |limits| {
-        if let Some(v) = parse_limit(limits, "Max open files") {
-            out.add(&MAX_FDS, &[], v as f64);
+    Some(n)
+}
+
+/// Writes the `process_*` families of this process. Values that cannot be read are skipped,
+/// as client libraries do: these families are about the exporter, not what it watches.
+/// CPU time and limits come from system calls, memory and descriptors from descriptors kept
+/// open: no file is opened per scrape.
+pub fn collect(out: &mut MetricSet) {
+    use rustix::process::{getrlimit, Resource};
+    let cpu = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    out.add(&CPU, &[], cpu.tv_sec as f64 + cpu.tv_nsec as f64 / 1e9);
+    {
+        let own = own().lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut buf = [0u8; 128];
+        let statm = own.statm.as_ref().and_then(|f| std::os::unix::fs::FileExt::read_at(f, &mut buf, 0).ok());
+        if let Some((vsize, rss)) = statm.and_then(|n| parse_statm(std::str::from_utf8(&buf[..n]).ok()?)) {
+            out.add(&VSIZE, &[], vsize as f64);
+            out.add(&RSS, &[], rss as f64);
         }
-        if let Some(v) = parse_limit(limits, "Max address space") {
-            out.add(&VMAX, &[], v as f64);
+        if let Some(n) = own.fds.as_ref().and_then(count_fds) {
+            out.add(&OPEN_FDS, &[], n as f64);
         }
-    });
+    }
+    if let Some(start) = start_time() {
+        out.add(&START, &[], start);
+    }
+    // Unlimited reads as the largest u64, as client_golang's procfs gives it.
+    let limit = |r| getrlimit(r).current.unwrap_or(u64::MAX) as f64;
+    out.add(&MAX_FDS, &[], limit(Resource::Nofile));
+    out.add(&VMAX, &[], limit(Resource::As));
 }
 
 /// The system page size in bytes.
@@ -113,13 +153,12 @@ mod tests {
     }
 
     #[test]
-    fn limits_soft_values() {
-        let text = "Limit                     Soft Limit           Hard Limit           Units     \n\
-Max address space         unlimited            unlimited            bytes     \n\
-Max open files            1024                 1048576              files     \n";
-        assert_eq!(parse_limit(text, "Max open files"), Some(1024));
-        assert_eq!(parse_limit(text, "Max address space"), Some(u64::MAX));
+    fn btime_and_statm() {
         assert_eq!(parse_btime("cpu 1 2\nbtime 1700000000\n"), Some(1_700_000_000));
+        // Captured from this machine's /proc/self/statm.
+        let page = page_size();
+        assert_eq!(parse_statm("5836 1467 1179 187 0 478 0\n"), Some((5836 * page, 1467 * page)));
+        assert_eq!(parse_statm("5836"), None);
     }
 
     #[test]
@@ -129,10 +168,26 @@ Max open files            1024                 1048576              files     \n
         for name in [
             "process_cpu_seconds_total",
             "process_open_fds",
+            "process_max_fds",
             "process_resident_memory_bytes",
+            "process_virtual_memory_bytes",
+            "process_virtual_memory_max_bytes",
             "process_start_time_seconds",
         ] {
             assert!(set.contains(name), "{name}");
         }
+        let value = |name: &str| set.families().iter().find(|f| f.name == name).unwrap().samples[0].value;
+        // The same figures as the /proc files a client library reads.
+        let limits = std::fs::read_to_string("/proc/self/limits").unwrap();
+        let row = limits.lines().find(|l| l.starts_with("Max open files")).unwrap();
+        let soft: f64 = row["Max open files".len()..].split_whitespace().next().unwrap().parse().unwrap();
+        assert_eq!(value("process_max_fds"), soft);
+        let stat = parse_stat(&std::fs::read_to_string("/proc/self/stat").unwrap()).unwrap();
+        assert!(value("process_virtual_memory_bytes") > 0.0);
+        let rss = (stat.rss_pages * page_size()) as f64;
+        assert!((value("process_resident_memory_bytes") - rss).abs() < rss / 2.0, "{rss}");
+        assert!(value("process_open_fds") >= 3.0);
+        let cpu = stat.cpu_ticks as f64 / USER_HZ;
+        assert!((value("process_cpu_seconds_total") - cpu).abs() < 0.5, "{cpu}");
     }
 }
