@@ -368,15 +368,26 @@ impl MetricSet {
     }
 
     /// Writes the whole set as Prometheus text format 0.0.4, sorted as client_golang sorts.
-    pub fn encode(mut self) -> String {
-        self.families.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-        let mut out = String::with_capacity(64 + self.sample_count() * 64);
+    pub fn encode(self) -> String {
+        // Valid UTF-8 by construction: every byte written comes from a `&str` or is ASCII.
+        String::from_utf8(self.encode_bytes()).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+
+    /// [`MetricSet::encode`] as bytes, ready for an HTTP body, without a UTF-8 check of the
+    /// whole text.
+    pub fn encode_bytes(mut self) -> Vec<u8> {
+        sort_by_name(&mut self.families);
+        // The largest answer so far is the best guess of this one's size: the text is written
+        // once, never copied into a bigger buffer halfway.
+        static LARGEST: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let guess = LARGEST.load(std::sync::atomic::Ordering::Relaxed).max(64 + self.sample_count() * 64);
+        let mut out = Vec::with_capacity(guess);
         for family in &mut self.families {
             if family.samples.is_empty() {
                 continue;
             }
             for sample in &mut family.samples {
-                if sample.labels.len() > 1 {
+                if sample.labels.len() > 1 && !sample.labels.is_sorted_by(|a, b| a.0 <= b.0) {
                     sample.labels.sort_by(|a, b| a.0.cmp(&b.0));
                 }
             }
@@ -384,17 +395,76 @@ impl MetricSet {
                 // client_golang's order: fewer labels first, then the label values in
                 // label-name order (names are not compared: a family whose samples have
                 // different label names, as textfiles allow, sorts as Go sorts it).
-                family.samples.sort_by(|a, b| {
+                // Collectors mostly write in that order already: checking is cheaper.
+                let order = |a: &Sample, b: &Sample| {
                     a.labels.len().cmp(&b.labels.len()).then_with(|| {
                         let pairs = a.labels.iter().zip(&b.labels);
                         pairs.map(|(x, y)| x.1.cmp(&y.1)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
                     })
-                });
+                };
+                if !family.samples.is_sorted_by(|a, b| order(a, b).is_le()) {
+                    family.samples.sort_by(order);
+                }
             }
             encode_family(&mut out, family);
         }
+        LARGEST.fetch_max(out.len(), std::sync::atomic::Ordering::Relaxed);
         out
     }
+}
+
+/// Sorts families by name.
+///
+/// An exporter answers with the same families scrape after scrape, and their names share long
+/// prefixes (`mongodb_ss_wt_cache_…`): comparing them costs more than the rest of the sort.
+/// So the order of the last full sort is remembered, as a rank per name hash; when every
+/// family has a rank, sorting the ranks (integers) and checking the result with one pass of
+/// name comparisons replaces the full sort. Anything new, or a check that fails (a new name
+/// whose hash a remembered one has), falls back to the full sort, which remembers again.
+fn sort_by_name(families: &mut Vec<Family>) {
+    use std::sync::{Mutex, PoisonError};
+    static RANKS: Mutex<Option<crate::fasthash::FastMap<u64, u32>>> = Mutex::new(None);
+    let mut ranks = RANKS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(known) = ranks.as_ref() {
+        let order: Option<Vec<(u32, usize)>> =
+            families.iter().enumerate().map(|(i, f)| Some((*known.get(&name_hash(&f.name))?, i))).collect();
+        if let Some(mut order) = order {
+            order.sort_unstable();
+            permute(families, order.iter().map(|&(_, i)| i));
+            if families.is_sorted_by(|a, b| a.name < b.name) {
+                return;
+            }
+        }
+    }
+    sort_by_whole_name(families);
+    *ranks = Some(families.iter().enumerate().map(|(rank, f)| (name_hash(&f.name), rank as u32)).collect());
+}
+
+/// Puts `families` in the order of the positions `order` lists.
+fn permute(families: &mut Vec<Family>, order: impl Iterator<Item = usize>) {
+    let mut slots: Vec<Option<Family>> = families.drain(..).map(Some).collect();
+    families.extend(order.filter_map(|i| slots[i].take()));
+}
+
+/// The full sort, comparing first the 8 bytes that follow the prefix all names share, as
+/// one integer, and whole names only on a tie.
+fn sort_by_whole_name(families: &mut Vec<Family>) {
+    let Some(first) = families.first().map(|f| f.name.as_bytes()) else { return };
+    let shared = families.iter().fold(first.len(), |n, f| {
+        n.min(f.name.len()).min(first.iter().zip(f.name.as_bytes()).take_while(|(a, b)| a == b).count())
+    });
+    // Big-endian, zero-padded: integer order is byte order, and a name that ends sooner
+    // (no name holds a NUL) sorts first, as it does as a string.
+    let key = |name: &str| {
+        let rest = &name.as_bytes()[shared..];
+        let mut k = [0u8; 8];
+        let n = rest.len().min(8);
+        k[..n].copy_from_slice(&rest[..n]);
+        u64::from_be_bytes(k)
+    };
+    let mut order: Vec<(u64, usize)> = families.iter().enumerate().map(|(i, f)| (key(&f.name), i)).collect();
+    order.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| families[a.1].name.cmp(&families[b.1].name)));
+    permute(families, order.into_iter().map(|(_, i)| i));
 }
 
 /// The index key of a family name.
@@ -405,122 +475,180 @@ fn name_hash(name: &str) -> u64 {
     h.finish()
 }
 
-fn encode_family(out: &mut String, family: &Family) {
-    out.push_str("# HELP ");
-    out.push_str(&family.name);
-    out.push(' ');
-    escape_into(out, &family.help, false);
-    out.push_str("\n# TYPE ");
-    out.push_str(&family.name);
-    out.push(' ');
-    out.push_str(family.kind.as_str());
-    out.push('\n');
+fn encode_family(out: &mut Vec<u8>, family: &Family) {
+    let name = family.name.as_bytes();
+    out.extend_from_slice(b"# HELP ");
+    out.extend_from_slice(name);
+    out.push(b' ');
+    escape_into(out, family.help.as_bytes(), false);
+    out.extend_from_slice(b"\n# TYPE ");
+    out.extend_from_slice(name);
+    out.push(b' ');
+    out.extend_from_slice(family.kind.as_str().as_bytes());
+    out.push(b'\n');
     for sample in &family.samples {
-        out.push_str(&family.name);
-        out.push_str(&sample.suffix);
+        out.extend_from_slice(name);
+        out.extend_from_slice(sample.suffix.as_bytes());
         if !sample.labels.is_empty() {
-            out.push('{');
+            out.push(b'{');
             for (i, (name, value)) in sample.labels.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push_str(name);
-                out.push_str("=\"");
-                escape_into(out, value, true);
-                out.push('"');
+                out.extend_from_slice(name.as_bytes());
+                out.extend_from_slice(b"=\"");
+                escape_into(out, value.as_bytes(), true);
+                out.push(b'"');
             }
-            out.push('}');
+            out.push(b'}');
         }
-        out.push(' ');
-        write_value(out, sample.value);
-        out.push('\n');
+        out.push(b' ');
+        value_into(out, sample.value);
+        out.push(b'\n');
     }
 }
 
-/// Escapes `\` and newline (and `"` inside label values), as the text format asks.
-fn escape_into(out: &mut String, text: &str, quote: bool) {
-    if !text.bytes().any(|b| b == b'\\' || b == b'\n' || (quote && b == b'"')) {
-        out.push_str(text);
+/// Escapes `\` and newline (and `"` inside label values), as the text format asks. Only
+/// ASCII bytes are replaced, so UTF-8 text stays UTF-8.
+fn escape_into(out: &mut Vec<u8>, text: &[u8], quote: bool) {
+    let special = |b: &u8| *b == b'\\' || *b == b'\n' || (quote && *b == b'"');
+    if !text.iter().any(special) {
+        out.extend_from_slice(text);
         return;
     }
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '"' if quote => out.push_str("\\\""),
-            c => out.push(c),
+    for &b in text {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'"' if quote => out.extend_from_slice(b"\\\""),
+            b => out.push(b),
         }
     }
 }
 
 /// Writes `v` as Go's `strconv.FormatFloat(v, 'g', -1, 64)` does, with `+Inf`/`-Inf`/`NaN`.
 pub fn write_value(out: &mut String, v: f64) {
+    let mut bytes = Vec::with_capacity(24);
+    value_into(&mut bytes, v);
+    out.push_str(std::str::from_utf8(&bytes).unwrap_or("NaN"));
+}
+
+/// A small stack buffer for `{:e}`: formatting a float allocates nothing.
+struct Digits {
+    buf: [u8; 40],
+    len: usize,
+}
+
+impl std::fmt::Write for Digits {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// Appends the decimal digits of `n`.
+fn integer_into(out: &mut Vec<u8>, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[at..]);
+}
+
+/// [`write_value`] into bytes.
+fn value_into(out: &mut Vec<u8>, v: f64) {
     if v.is_nan() {
-        out.push_str("NaN");
+        out.extend_from_slice(b"NaN");
         return;
     }
     if v.is_infinite() {
-        out.push_str(if v > 0.0 { "+Inf" } else { "-Inf" });
+        out.extend_from_slice(if v > 0.0 { b"+Inf" } else { b"-Inf" });
         return;
     }
     // Fast path: small integers print the same in both notations.
     if v.fract() == 0.0 && v.abs() < 1e6 {
-        let _ = write!(out, "{}", v as i64);
+        if v < 0.0 {
+            out.push(b'-');
+        }
+        integer_into(out, v.abs() as u64);
         return;
     }
-    // Shortest round-trip digits and decimal exponent. An integer below 2^53 is exact and
-    // its neighbours are at most 1 away, so its own digits without trailing zeros are the
-    // shortest that round-trip (byte counters, dates in ms: most large values); the rest
-    // come from Rust's `{:e}`.
-    let mut ibuf = [0u8; 20];
-    let mut ebuf = String::new();
-    let (digits, exp): (&str, i32) = if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
+    // Shortest round-trip digits (no leading or trailing zeros) and decimal exponent. An
+    // integer below 2^53 is exact and its neighbours are at most 1 away, so its own digits
+    // are the shortest that round-trip (byte counters, dates in ms: most large values); the
+    // rest come from Rust's `{:e}`, which is shortest round-trip too.
+    let mut d = Digits { buf: [0; 40], len: 0 };
+    let exp: i32 = if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
         let mut n = v.abs() as u64;
-        let mut at = ibuf.len();
+        let mut at = d.buf.len();
         while n > 0 {
             at -= 1;
-            ibuf[at] = b'0' + (n % 10) as u8;
+            d.buf[at] = b'0' + (n % 10) as u8;
             n /= 10;
         }
-        let all = &ibuf[at..];
-        let exp = all.len() as i32 - 1;
-        let end = all.iter().rposition(|&d| d != b'0').map_or(1, |i| i + 1);
-        (std::str::from_utf8(&all[..end]).unwrap_or("0"), exp)
+        let count = d.buf.len() - at;
+        d.buf.copy_within(at.., 0);
+        d.len = count;
+        count as i32 - 1
     } else {
-        let _ = write!(ebuf, "{:e}", v.abs());
-        let (mantissa, exp) = ebuf.split_once('e').unwrap_or((&ebuf, "0"));
-        let exp: i32 = exp.parse().unwrap_or(0);
-        ebuf = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
-        (ebuf.as_str(), exp)
+        let _ = write!(d, "{:e}", v.abs());
+        let text = &d.buf[..d.len];
+        let e = text.iter().position(|&b| b == b'e').unwrap_or(text.len());
+        let exp = std::str::from_utf8(&text[(e + 1).min(text.len())..]).ok().and_then(|x| x.parse().ok()).unwrap_or(0);
+        // "1.2345" → "12345", in place.
+        let mut n = 0;
+        for i in 0..e {
+            if d.buf[i].is_ascii_digit() {
+                d.buf[n] = d.buf[i];
+                n += 1;
+            }
+        }
+        d.len = n;
+        exp
     };
-    if v < 0.0 {
-        out.push('-');
+    while d.len > 1 && d.buf[d.len - 1] == b'0' {
+        d.len -= 1;
     }
-    // Go: shortest 'g' uses %e when the exponent is < -4 or >= 21 ... no: >= eprec, eprec = 6.
+    let digits = &d.buf[..d.len];
+    if v < 0.0 {
+        out.push(b'-');
+    }
+    // Go's shortest 'g' switches to %e when the exponent is < -4 or >= 6 (its precision 6).
     if !(-4..6).contains(&exp) {
-        out.push_str(&digits[..1]);
+        out.push(digits[0]);
         if digits.len() > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
+            out.push(b'.');
+            out.extend_from_slice(&digits[1..]);
         }
-        let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
+        out.push(b'e');
+        out.push(if exp < 0 { b'-' } else { b'+' });
+        if exp.abs() < 10 {
+            out.push(b'0');
+        }
+        integer_into(out, u64::from(exp.unsigned_abs()));
     } else if exp < 0 {
-        out.push_str("0.");
+        out.extend_from_slice(b"0.");
         for _ in 0..(-exp - 1) {
-            out.push('0');
+            out.push(b'0');
         }
-        out.push_str(digits);
+        out.extend_from_slice(digits);
     } else {
         let point = exp as usize + 1;
         if digits.len() <= point {
-            out.push_str(digits);
-            for _ in digits.len()..point {
-                out.push('0');
-            }
+            out.extend_from_slice(digits);
+            out.resize(out.len() + point - digits.len(), b'0');
         } else {
-            out.push_str(&digits[..point]);
-            out.push('.');
-            out.push_str(&digits[point..]);
+            out.extend_from_slice(&digits[..point]);
+            out.push(b'.');
+            out.extend_from_slice(&digits[point..]);
         }
     }
 }
@@ -563,6 +691,14 @@ mod tests {
         assert_eq!(go(9007199254740991.0), "9.007199254740991e+15");
         assert_eq!(go(9007199254740992.0), "9.007199254740992e+15");
         assert_eq!(go(123456789012345680000.0), "1.2345678901234568e+20");
+        assert_eq!(go(1234567.5), "1.2345675e+06");
+        assert_eq!(go(0.1 + 0.2), "0.30000000000000004");
+        assert_eq!(go(100000.0), "100000");
+        assert_eq!(go(1e15), "1e+15");
+        assert_eq!(go(120000000.0), "1.2e+08");
+        assert_eq!(go(-0.000012), "-1.2e-05");
+        assert_eq!(go(5e-324), "5e-324");
+        assert_eq!(go(f64::MAX), "1.7976931348623157e+308");
     }
 
     const LOAD: Desc = Desc::gauge("node_load1", "1m load average.", &[]);
@@ -587,6 +723,42 @@ node_cpu_seconds_total{cpu=\"0\",mode=\"idle\"} 3\nnode_cpu_seconds_total{cpu=\"
 node_cpu_seconds_total{cpu=\"1\",mode=\"user\"} 10\n\
 # HELP node_load1 1m load average.\n# TYPE node_load1 gauge\nnode_load1 0.25\n";
         assert_eq!(text, want);
+    }
+
+    #[test]
+    fn families_sort_by_whole_name() {
+        // Shared prefixes, names that are prefixes of others, ties in the first 8 bytes
+        // after the shared prefix, non-ASCII bytes.
+        let names = [
+            "mongodb_ss_wt_cache_bytes_read",
+            "mongodb_ss_wt_cache_bytes",
+            "mongodb_ss_wt_cache_bytes_written",
+            "mongodb_ss_wt",
+            "mongodb_ss_wt_cache_bytes_read_into",
+            "mongodb_ss_opcounters",
+            "mongodb_ss_wt_cachf",
+            "mongodb_ss_é",
+            "mongodb_ss_",
+        ];
+        let family = |n: &'static str| Family {
+            name: Cow::Borrowed(n),
+            help: Cow::Borrowed(""),
+            kind: Kind::Gauge,
+            samples: Vec::new(),
+        };
+        let families: Vec<Family> = names.iter().map(|n| family(n)).collect();
+        let sorted = |mut families: Vec<Family>| {
+            let mut want: Vec<&str> = families.iter().map(|f| &*f.name).collect();
+            want.sort();
+            let want: Vec<String> = want.into_iter().map(str::to_owned).collect();
+            sort_by_name(&mut families);
+            assert_eq!(families.iter().map(|f| f.name.to_string()).collect::<Vec<_>>(), want);
+        };
+        // A full sort, then the same names again (by remembered ranks), then a set with a
+        // new name and one gone.
+        sorted(families);
+        sorted(names.iter().rev().map(|n| family(n)).collect());
+        sorted(names.iter().skip(1).chain(["mongodb_ss_wt_cache_bytes_r"].iter()).map(|n| family(n)).collect());
     }
 
     #[test]

@@ -418,7 +418,7 @@ async fn metrics<T: Send + Sync + 'static>(
     if !state.web.disable_exporter_metrics && !is_probe {
         exporter_metrics(&state.exporter, &mut set);
     }
-    let body = set.encode();
+    let body = set.encode_bytes();
     let gzip = req
         .headers()
         .get(hyper::header::ACCEPT_ENCODING)
@@ -426,7 +426,7 @@ async fn metrics<T: Send + Sync + 'static>(
         .is_some_and(|v| v.split(',').any(|e| e.trim().split(';').next() == Some("gzip")));
     if gzip {
         let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 4), flate2::Compression::fast());
-        if enc.write_all(body.as_bytes()).is_ok() {
+        if enc.write_all(&body).is_ok() {
             if let Ok(zipped) = enc.finish() {
                 let mut r = server::text(StatusCode::OK, TEXT_FORMAT, Bytes::from(zipped));
                 r.headers_mut()

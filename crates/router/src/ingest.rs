@@ -63,7 +63,7 @@ async fn route(state: &State, req: Request<Incoming>) -> Response<Body> {
             state.metrics.collect(&mut set);
             crate::api::collect_stats(state, &mut set).await;
             vigie_kit::process::collect(&mut set);
-            server::text(StatusCode::OK, vigie_kit::TEXT_FORMAT, set.encode())
+            server::text(StatusCode::OK, vigie_kit::TEXT_FORMAT, set.encode_bytes())
         }
         (&Method::GET, "/-/healthy") | (&Method::GET, "/-/ready") => server::text(StatusCode::OK, PLAIN, "OK\n"),
         (&Method::GET, "/") => server::text(
