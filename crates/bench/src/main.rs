@@ -3,7 +3,8 @@
 //! latency, the CPU seconds its process spent per scrape (utime + stime from
 //! `/proc/PID/stat`, USER_HZ = 100), its peak resident memory (`VmRSS` from
 //! `/proc/PID/status`, sampled after every scrape), the samples and bytes of one answer, and
-//! the first target's ratios to the second.
+//! the first target's ratios to the second. Each target is scraped over one kept-alive
+//! connection, as Prometheus scrapes; `--new-connections` opens one per scrape instead.
 //!
 //! `vigie-bench [--scrapes N] [--warmup N] NAME=URL=PID [NAME=URL=PID]`, e.g.
 //! `vigie-bench vigie=http://127.0.0.1:41000/metrics=1234 node_exporter=http://127.0.0.1:41001/metrics=1240`.
@@ -12,7 +13,8 @@
 
 #![forbid(unsafe_code)]
 
-use std::net::{SocketAddr, ToSocketAddrs as _};
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs as _};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -33,6 +35,8 @@ struct Target {
     rss_max_kib: u64,
     samples: usize,
     bytes: usize,
+    /// The kept-alive connection, when scraping as Prometheus does.
+    conn: Option<TcpStream>,
 }
 
 fn parse_target(arg: &str) -> Result<Target, String> {
@@ -59,6 +63,7 @@ fn parse_target(arg: &str) -> Result<Target, String> {
         rss_max_kib: 0,
         samples: 0,
         bytes: 0,
+        conn: None,
     })
 }
 
@@ -79,14 +84,79 @@ fn rss_kib(pid: u32) -> Result<u64, String> {
         .ok_or_else(|| format!("{path}: no VmRSS line"))
 }
 
-fn scrape(t: &Target) -> Result<(Duration, String), String> {
+fn scrape(t: &mut Target, keep_alive: bool) -> Result<(Duration, String), String> {
     let started = Instant::now();
-    let r = vigie_kit::testing::get(t.addr, &t.path, &[]).map_err(|e| format!("{}: {e}", t.name))?;
+    let (status, body) = if keep_alive {
+        get_kept_alive(t).map_err(|e| format!("{}: {e}", t.name))?
+    } else {
+        let r = vigie_kit::testing::get(t.addr, &t.path, &[]).map_err(|e| format!("{}: {e}", t.name))?;
+        (r.status, r.text())
+    };
     let took = started.elapsed();
-    if r.status != 200 {
-        return Err(format!("{}: status {}", t.name, r.status));
+    if status != 200 {
+        return Err(format!("{}: status {status}", t.name));
     }
-    Ok((took, r.text()))
+    Ok((took, body))
+}
+
+/// One `GET` on the target's kept-alive connection (opened on first use, and again once if
+/// the server closed it between scrapes), as Prometheus scrapes.
+fn get_kept_alive(t: &mut Target) -> std::io::Result<(u16, String)> {
+    for attempt in 0..2 {
+        let fresh = t.conn.is_none();
+        if fresh {
+            let s = TcpStream::connect_timeout(&t.addr, Duration::from_secs(5))?;
+            s.set_read_timeout(Some(Duration::from_secs(60)))?;
+            s.set_nodelay(true)?;
+            t.conn = Some(s);
+        }
+        let Some(stream) = t.conn.as_mut() else { continue };
+        let req = format!("GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: vigie-bench\r\n\r\n", t.path, t.addr);
+        match stream.write_all(req.as_bytes()).and_then(|()| read_response(stream)) {
+            Ok(r) => return Ok(r),
+            // A server may close an idle connection: reconnect once.
+            Err(_) if !fresh && attempt == 0 => t.conn = None,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("no connection"))
+}
+
+/// Reads one HTTP/1.1 response: its status and body (by Content-Length or chunked).
+fn read_response(stream: &mut TcpStream) -> std::io::Result<(u16, String)> {
+    let bad = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, m.to_owned());
+    let mut raw = Vec::with_capacity(64 * 1024);
+    let mut buf = [0u8; 64 * 1024];
+    let head_end = loop {
+        if let Some(at) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "closed"));
+        }
+        raw.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8_lossy(&raw[..head_end]).to_ascii_lowercase();
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| bad("bad status line"))?;
+    let length =
+        head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse::<usize>().ok());
+    let chunked = head.lines().any(|l| l.starts_with("transfer-encoding:") && l.contains("chunked"));
+    let complete = |raw: &[u8]| -> bool {
+        match length {
+            Some(n) => raw.len() >= head_end + n,
+            None => chunked && raw[head_end..].ends_with(b"0\r\n\r\n"),
+        }
+    };
+    while !complete(&raw) {
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "closed mid-response"));
+        }
+        raw.extend_from_slice(&buf[..n]);
+    }
+    let r = vigie_kit::testing::parse_response(&raw).map_err(|e| bad(&e))?;
+    Ok((status, r.text()))
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -120,6 +190,7 @@ fn summary(t: &Target) -> Summary {
 fn run(args: Vec<String>) -> Result<(), String> {
     let mut scrapes = MIN_SCRAPES;
     let mut warmup = 5;
+    let mut keep_alive = true;
     let mut targets = Vec::new();
     let mut it = args.into_iter();
     while let Some(arg) = it.next() {
@@ -129,9 +200,10 @@ fn run(args: Vec<String>) -> Result<(), String> {
         match arg.as_str() {
             "--scrapes" => scrapes = value("--scrapes")?,
             "--warmup" => warmup = value("--warmup")?,
+            "--new-connections" => keep_alive = false,
             "-h" | "--help" => {
                 println!(
-                    "usage: vigie-bench [--scrapes N (default {MIN_SCRAPES})] [--warmup N] NAME=URL=PID [NAME=URL=PID]"
+                    "usage: vigie-bench [--scrapes N (default {MIN_SCRAPES})] [--warmup N] [--new-connections] NAME=URL=PID [NAME=URL=PID]"
                 );
                 return Ok(());
             }
@@ -144,9 +216,9 @@ fn run(args: Vec<String>) -> Result<(), String> {
     if scrapes < MIN_SCRAPES {
         eprintln!("note: {scrapes} scrapes (< {MIN_SCRAPES}): a smoke run, numbers too coarse to report");
     }
-    for t in &targets {
+    for t in &mut targets {
         for _ in 0..warmup {
-            scrape(t)?;
+            scrape(t, keep_alive)?;
         }
     }
     for t in &mut targets {
@@ -159,7 +231,7 @@ fn run(args: Vec<String>) -> Result<(), String> {
         let n = targets.len();
         for &k in order.iter().filter(|&&k| k < n) {
             let t = &mut targets[k];
-            let (took, body) = scrape(t)?;
+            let (took, body) = scrape(t, keep_alive)?;
             t.latencies.push(took);
             t.rss_max_kib = t.rss_max_kib.max(rss_kib(t.pid)?);
             if i == 0 {
@@ -172,7 +244,10 @@ fn run(args: Vec<String>) -> Result<(), String> {
         t.cpu_ticks_end = cpu_ticks(t.pid)?;
     }
     let s: Vec<Summary> = targets.iter().map(summary).collect();
-    println!("{scrapes} scrapes each, alternating; CPU from /proc/PID/stat (USER_HZ {USER_HZ}), RSS = max VmRSS");
+    let how = if keep_alive { "one kept-alive connection each, as Prometheus" } else { "a new connection per scrape" };
+    println!(
+        "{scrapes} scrapes each, alternating, {how}; CPU from /proc/PID/stat (USER_HZ {USER_HZ}), RSS = max VmRSS"
+    );
     println!(
         "{:<24} {:>10} {:>10} {:>14} {:>10} {:>8} {:>10}",
         "target", "median ms", "p90 ms", "CPU ms/scrape", "RSS MiB", "samples", "bytes"
