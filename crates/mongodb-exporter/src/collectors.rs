@@ -8,7 +8,7 @@ use std::time::Instant;
 use mongodb::bson::{doc, Document};
 use mongodb::Client;
 use vigie_kit::{CollectError, Kind, MetricSet};
-use vigie_mongodb_exporter::naming::Flat;
+use vigie_mongodb_exporter::naming::{emit, Label};
 use vigie_mongodb_exporter::sink::Sink;
 
 use crate::target::{Conn, NodeType};
@@ -35,22 +35,10 @@ pub fn scrape_time(out: &mut MetricSet, collector: &str, started: Instant) {
         .push(&[("collector", collector), ("exporter", "mongodb")], started.elapsed().as_secs_f64() * 1000.0);
 }
 
-/// Writes flattened samples (and their old names in compatible mode) through the checks.
-pub fn write(sink: &mut Sink<'_>, conn: &Conn, flat: Flat) {
-    for inv in &flat.invalid {
-        sink.invalid(inv);
-    }
-    sink.reserve(flat.metrics.len());
-    let compatible = conn.shared.opts.compatible;
-    // Each sample then its old-style ones (what `compat::with_old` lists), without
-    // collecting them first.
-    for m in flat.metrics {
-        let old = if compatible { vigie_mongodb_exporter::compat::old_samples(&m) } else { Vec::new() };
-        sink.push(m);
-        for o in old {
-            sink.push(o);
-        }
-    }
+/// Writes the samples of `doc` under `prefix` (and their old names in compatible mode)
+/// through the checks.
+pub fn write(sink: &mut Sink<'_>, conn: &Conn, prefix: &str, doc: &Document, labels: &[Label], histograms: bool) {
+    emit::write(sink, prefix, doc, labels, histograms, conn.shared.opts.compatible);
 }
 
 /// A driver error as a collector error, password scrubbed (driver messages carry no URI,

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use vigie_kit::LabelValue;
 
-use crate::naming::{FastMap, Metric};
+use crate::naming::{FastMap, Label, Metric};
 
 /// old ← new, same value; label names and values renamed as listed.
 struct Direct {
@@ -246,7 +246,7 @@ const SUFFIX: &[Suffix] = &[
     },
 ];
 
-fn find(table: &[(&'static str, &'static str)], key: &str) -> Option<&'static str> {
+pub(crate) fn find(table: &[(&'static str, &'static str)], key: &str) -> Option<&'static str> {
     table.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
 }
 
@@ -289,32 +289,79 @@ fn index() -> &'static Index {
     })
 }
 
+/// How one old-style sample is made from a generic one.
+#[derive(Clone, Copy, Debug)]
+pub enum OldRow {
+    /// `old`, the generic sample's HELP and labels, label names and values renamed through
+    /// the two tables (see [`map_label`]).
+    Mapped {
+        /// The old name.
+        old: &'static str,
+        /// Label names renamed (`assert_type` → `type`).
+        names: &'static [(&'static str, &'static str)],
+        /// Label values renamed (`readers` → `reader`).
+        values: &'static [(&'static str, &'static str)],
+    },
+    /// `old{label="value"}`, HELP the old name: nothing else of the generic sample but its
+    /// value and type.
+    Fixed {
+        /// The old name.
+        old: &'static str,
+        /// The one label.
+        label: &'static str,
+        /// Its value.
+        value: &'static str,
+    },
+}
+
+/// The old-style rows a generic sample called `name` yields in compatible mode, in the
+/// order they are written (often none).
+pub fn old_rows(name: &str) -> impl Iterator<Item = OldRow> {
+    let index = index();
+    let direct = index.direct.get(name).into_iter().flatten().map(|c| OldRow::Mapped {
+        old: c.old,
+        names: c.label_names,
+        values: c.label_values,
+    });
+    let suffix = index.suffix.get(name).into_iter().flatten().map(|(c, v)| OldRow::Fixed {
+        old: c.old,
+        label: c.label,
+        value: v,
+    });
+    direct.chain(suffix)
+}
+
+/// A label pair of a generic sample as a [`OldRow::Mapped`] row renames it.
+pub fn map_label(
+    names: &'static [(&'static str, &'static str)],
+    values: &'static [(&'static str, &'static str)],
+    (k, v): &Label,
+) -> Label {
+    let k = find(names, k).map_or_else(|| k.clone(), Cow::Borrowed);
+    let v = find(values, v).map_or_else(|| v.clone(), LabelValue::from);
+    (k, v)
+}
+
 /// The old-style samples `m` also yields in compatible mode (often none).
 pub fn old_samples(m: &Metric) -> Vec<Metric> {
-    let mut out = Vec::new();
-    let index = index();
-    for c in index.direct.get(m.name.as_str()).into_iter().flatten() {
-        let labels = m
-            .labels
-            .iter()
-            .map(|(k, v)| {
-                let k = find(c.label_names, k).map_or_else(|| k.clone(), Cow::Borrowed);
-                let v = find(c.label_values, v).map_or_else(|| v.clone(), LabelValue::from);
-                (k, v)
-            })
-            .collect();
-        out.push(Metric { name: c.old.to_owned(), help: m.help.clone(), kind: m.kind, labels, value: m.value });
-    }
-    for (c, v) in index.suffix.get(m.name.as_str()).into_iter().flatten() {
-        out.push(Metric {
-            name: c.old.to_owned(),
-            help: c.old.to_owned(),
-            kind: m.kind,
-            labels: vec![(Cow::Borrowed(c.label), LabelValue::from(*v))],
-            value: m.value,
-        });
-    }
-    out
+    old_rows(&m.name)
+        .map(|row| match row {
+            OldRow::Mapped { old, names, values } => Metric {
+                name: old.to_owned(),
+                help: m.help.clone(),
+                kind: m.kind,
+                labels: m.labels.iter().map(|l| map_label(names, values, l)).collect(),
+                value: m.value,
+            },
+            OldRow::Fixed { old, label, value } => Metric {
+                name: old.to_owned(),
+                help: old.to_owned(),
+                kind: m.kind,
+                labels: vec![(Cow::Borrowed(label), LabelValue::from(value))],
+                value: m.value,
+            },
+        })
+        .collect()
 }
 
 /// Every sample of `metrics` followed, in compatible mode, by its old-style ones.

@@ -223,14 +223,35 @@ pub fn value_of(v: &Bson) -> Option<Result<f64, &'static str>> {
 
 /// Flattens `doc` under `prefix` (`""`, `dbstats`, `collstats`, `top`…) with `labels` on
 /// every sample (topology, database…); `histograms` keeps `…histograms…` paths.
+///
+/// The reference form of the rules: collectors write through [`emit::write`], which gives
+/// the same samples from names kept across scrapes.
 pub fn flatten(prefix: &str, doc: &Document, labels: &[Label], histograms: bool) -> Flat {
     let mut flat = Flat::default();
-    let mut prefix = prefix.to_owned();
-    if !prefix.is_empty() {
-        prefix.push('.');
-    }
-    walk(&mut prefix, doc, labels, histograms, &mut flat);
+    visit(prefix, doc, labels, histograms, &mut |prefix, key, v, labels| scalar(prefix, key, v, labels, &mut flat));
     flat
+}
+
+/// Walks `doc` under `prefix` as [`flatten`] does and calls `f(parent path with its
+/// trailing dot, key, value, labels)` for every scalar, in document order.
+pub(crate) fn visit<F>(prefix: &str, doc: &Document, labels: &[Label], histograms: bool, f: &mut F)
+where
+    F: FnMut(&str, &str, &Bson, &[Label]),
+{
+    let mut path = prefix.to_owned();
+    if !path.is_empty() {
+        path.push('.');
+    }
+    walk(&mut path, doc, labels, histograms, f);
+}
+
+/// Whether `p`, a parent path then one key from byte `base` on, is a histogram path. The
+/// parent was checked when the walk entered it (or is the fixed prefix), so a new
+/// `.histograms.` must end in the key: only the bytes from `base - 11` on are searched.
+fn is_histogram_key(p: &str, base: usize) -> bool {
+    const MID: &[u8] = b".histograms.";
+    let tail = &p.as_bytes()[base.saturating_sub(MID.len() - 1)..];
+    p == "histograms" || p.ends_with(".histograms") || tail.windows(MID.len()).any(|w| w == MID)
 }
 
 fn is_histogram_path(p: &str) -> bool {
@@ -238,17 +259,19 @@ fn is_histogram_path(p: &str) -> bool {
 }
 
 /// `prefix` ends with a dot, or is empty at the top level.
-fn walk(path: &mut String, doc: &Document, labels: &[Label], histograms: bool, flat: &mut Flat) {
+fn walk<F>(path: &mut String, doc: &Document, labels: &[Label], histograms: bool, f: &mut F)
+where
+    F: FnMut(&str, &str, &Bson, &[Label]),
+{
     // `path` is this document's prefix on entry and on return; each key is appended to it
     // in turn (one buffer for the whole walk, not one string per key).
     let base = path.len();
-    // Both tables are keyed by the parent path: looked up once per document.
+    // Keyed by the parent path: looked up once per document.
     let node_label = lookup(NODE_LABELS, path);
-    let promoted = Promoted::of(path);
     for (k, v) in doc {
         path.truncate(base);
         path.push_str(k);
-        if !histograms && is_histogram_path(path) {
+        if !histograms && is_histogram_key(path, base) {
             continue;
         }
         let own;
@@ -266,7 +289,7 @@ fn walk(path: &mut String, doc: &Document, labels: &[Label], histograms: bool, f
         match v {
             Bson::Document(d) => {
                 path.push('.');
-                walk(path, d, l, histograms, flat)
+                walk(path, d, l, histograms, f)
             }
             Bson::Array(items) => {
                 if is_histogram_path(path) && is_bucket_list(items) {
@@ -277,7 +300,7 @@ fn walk(path: &mut String, doc: &Document, labels: &[Label], histograms: bool, f
                             let lower = b.get("lowerBound").map(bson_display).unwrap_or_default();
                             set(&mut bl, "lower_bound", &lower);
                             if let Some(c) = b.get("count") {
-                                scalar(&p, &Promoted::of(&p), "count", c, &bl, flat);
+                                f(&p, "count", c, &bl);
                             }
                         }
                     }
@@ -300,10 +323,10 @@ fn walk(path: &mut String, doc: &Document, labels: &[Label], histograms: bool, f
                     }
                     path.truncate(at);
                     path.push('.');
-                    walk(path, m, &member, histograms, flat);
+                    walk(path, m, &member, histograms, f);
                 }
             }
-            other => scalar(&path[..base], &promoted, k, other, l, flat),
+            other => f(&path[..base], k, other, l),
         }
     }
     path.truncate(base);
@@ -353,11 +376,12 @@ impl Promoted {
     }
 }
 
-/// One scalar `key` under `prefix` (with its trailing dot, or empty).
-fn scalar(prefix: &str, p: &Promoted, key: &str, v: &Bson, labels: &[Label], flat: &mut Flat) {
-    let promoted = p.label;
-    let (name, help) = match promoted {
-        Some(_) => (p.name.clone(), p.help.clone()),
+/// A scalar's generic name, HELP, type and promoted-key label, from its parent path (with
+/// its trailing dot, or empty) and its key.
+fn generic(prefix: &str, key: &str) -> (String, String, Kind, Option<&'static str>) {
+    let p = Promoted::of(prefix);
+    let (name, help) = match p.label {
+        Some(_) => (p.name, p.help),
         None => {
             let mut help = String::with_capacity(prefix.len() + key.len());
             help.push_str(prefix);
@@ -365,6 +389,16 @@ fn scalar(prefix: &str, p: &Promoted, key: &str, v: &Bson, labels: &[Label], fla
             (prometheusize(&help), help)
         }
     };
+    let counter = !NOT_COUNTERS.contains(&prefix)
+        && key.len() >= 5
+        && key.as_bytes()[key.len() - 5..].eq_ignore_ascii_case(b"count");
+    let kind = if counter { Kind::Counter } else { Kind::Untyped };
+    (name, help, kind, p.label)
+}
+
+/// One scalar `key` under `prefix` (with its trailing dot, or empty).
+fn scalar(prefix: &str, key: &str, v: &Bson, labels: &[Label], flat: &mut Flat) {
+    let (name, help, kind, promoted) = generic(prefix, key);
     let value = match value_of(v) {
         None => return,
         Some(Err(t)) => {
@@ -373,10 +407,6 @@ fn scalar(prefix: &str, p: &Promoted, key: &str, v: &Bson, labels: &[Label], fla
         }
         Some(Ok(x)) => x,
     };
-    let counter = !NOT_COUNTERS.contains(&prefix)
-        && key.len() >= 5
-        && key.as_bytes()[key.len() - 5..].eq_ignore_ascii_case(b"count");
-    let kind = if counter { Kind::Counter } else { Kind::Untyped };
     let mut all = labels.to_vec();
     if let Some(label) = promoted {
         set(&mut all, label, key);
@@ -434,6 +464,8 @@ fn rename(m: &Metric) -> Option<Vec<Metric>> {
     }
     (!out.is_empty()).then_some(out)
 }
+
+pub mod emit;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -78,13 +78,18 @@ impl Drops {
 }
 
 /// Checks samples into one collector's [`MetricSet`]. A family's shape is its first
-/// sample's (the set's own family record holds HELP and type); duplicates are found through
-/// a hash of name and labels, confirmed against the family's samples.
+/// sample's (the set's own family record holds HELP and type); a duplicate is searched among
+/// the family's samples, for a family of more than [`SMALL`] samples only when a hash of
+/// name and labels was seen before.
 pub struct Sink<'a> {
     out: &'a mut MetricSet,
     drops: &'a Drops,
     seen: HashSet<u64, BuildHasherDefault<Prehashed>>,
 }
+
+/// Families up to this many samples are searched for a duplicate without hashing (most
+/// have one sample).
+const SMALL: usize = 16;
 
 /// The keys of `seen` are hashes already: used as they are.
 #[derive(Default)]
@@ -109,8 +114,9 @@ impl Hasher for Prehashed {
 /// the family's samples.
 fn key_hash(name: &str, labels: &[Label]) -> u64 {
     let mut h = vigie_kit::fasthash::FxHasher::default();
-    for field in std::iter::once(name).chain(labels.iter().flat_map(|(k, v)| [&**k, &**v])) {
-        h.write(field.as_bytes());
+    let fields = labels.iter().flat_map(|(k, v)| [k.as_bytes(), v.as_bytes()]);
+    for field in std::iter::once(name.as_bytes()).chain(fields) {
+        h.write(field);
         // The length ends the field, so ("ab", "c") and ("a", "bc") differ.
         h.write_usize(field.len());
     }
@@ -145,23 +151,40 @@ impl<'a> Sink<'a> {
 
     /// Adds `m` unless it breaks its family's shape or repeats a sample; returns whether it
     /// was kept.
-    pub fn push(&mut self, mut m: Metric) -> bool {
-        m.labels.sort();
-        let hash = key_hash(&m.name, &m.labels);
-        let repeated = self.seen.contains(&hash);
-        // HELP is moved in only for a new family (an existing one keeps its own).
-        let help = if self.out.contains(&m.name) { Cow::Borrowed("") } else { Cow::Owned(std::mem::take(&mut m.help)) };
-        let family = self.out.family(m.name, help, m.kind);
+    pub fn push(&mut self, m: Metric) -> bool {
+        self.push_parts(Cow::Owned(m.name), Cow::Owned(m.help), m.kind, m.labels, m.value)
+    }
+
+    /// [`Sink::push`] of a sample given by parts: a name and HELP kept elsewhere for good
+    /// (the plans of [`crate::naming::emit`]) are borrowed, not copied.
+    pub fn push_parts(
+        &mut self,
+        name: Cow<'static, str>,
+        help: Cow<'static, str>,
+        kind: Kind,
+        mut labels: Vec<Label>,
+        value: f64,
+    ) -> bool {
+        if !labels.is_sorted() {
+            labels.sort();
+        }
+        // An owned HELP is moved in only for a new family (an existing one keeps its own);
+        // a borrowed one costs nothing to hand over and is kept for the comparison.
+        let (family, help) = match help {
+            Cow::Borrowed(h) => (self.out.family(name, h, kind), Cow::Borrowed(h)),
+            Cow::Owned(h) if self.out.contains(&name) => (self.out.family(name, "", kind), Cow::Owned(h)),
+            Cow::Owned(h) => (self.out.family(name, h, kind), Cow::Borrowed("")),
+        };
         if let Some(first) = family.samples.first() {
-            let same_names = first.labels.len() == m.labels.len()
-                && first.labels.iter().zip(&m.labels).all(|((a, _), (b, _))| a == b);
-            if family.help != m.help || family.kind != m.kind || !same_names {
+            let same_names = first.labels.len() == labels.len()
+                && first.labels.iter().zip(&labels).all(|((a, _), (b, _))| same_text(a, b));
+            if !same_text(&family.help, &help) || family.kind != kind || !same_names {
                 let names = |l: &mut dyn Iterator<Item = &str>| l.map(str::to_owned).collect::<Vec<_>>();
                 let why = format!(
                     "HELP {:?}, type {}, labels {:?} where the family has {:?}, {}, {:?}",
-                    m.help,
-                    m.kind.as_str(),
-                    names(&mut m.labels.iter().map(|(k, _)| k.as_ref())),
+                    help,
+                    kind.as_str(),
+                    names(&mut labels.iter().map(|(k, _)| k.as_ref())),
                     family.help,
                     family.kind.as_str(),
                     names(&mut first.labels.iter().map(|(k, _)| k.as_ref()))
@@ -169,18 +192,66 @@ impl<'a> Sink<'a> {
                 self.drops.record(Reason::Inconsistent, &family.name, &why);
                 return false;
             }
-            if repeated && family.samples.iter().any(|s| s.suffix.is_empty() && same_labels(&s.labels, &m.labels)) {
-                let why = format!("labels {:?} already have a sample", m.labels);
+            // A small family is searched; a large one's samples are found by hash first
+            // (indexed when it grows past SMALL).
+            let n = family.samples.len();
+            let maybe = n < SMALL || {
+                if n == SMALL {
+                    for s in &family.samples {
+                        self.seen.insert(key_hash(&family.name, &s.labels));
+                    }
+                }
+                !self.seen.insert(key_hash(&family.name, &labels))
+            };
+            if maybe && family.samples.iter().any(|s| s.suffix.is_empty() && same_labels(&s.labels, &labels)) {
+                let why = format!("labels {labels:?} already have a sample");
                 self.drops.record(Reason::Duplicate, &family.name, &why);
                 return false;
             }
         }
-        self.seen.insert(hash);
-        family.samples.push(Sample { suffix: Cow::Borrowed(""), labels: m.labels, value: m.value });
+        family.samples.push(Sample { suffix: Cow::Borrowed(""), labels, value });
         true
     }
 }
 
+/// Two texts are equal; the same kept text (one pointer) is not compared byte by byte.
+fn same_text(a: &str, b: &str) -> bool {
+    (a.len() == b.len() && std::ptr::eq(a.as_ptr(), b.as_ptr())) || a == b
+}
+
 fn same_labels(a: &[Label], b: &[Label]) -> bool {
     a == b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicates_found_in_small_and_large_families() {
+        let (drops, mut out) = (Drops::default(), MetricSet::new());
+        let mut sink = Sink::new(&mut out, &drops);
+        let sample = |i: usize| Metric {
+            name: "mongodb_x".into(),
+            help: "x".into(),
+            kind: Kind::Untyped,
+            labels: vec![("b".into(), i.to_string().into()), ("a".into(), "same".into())],
+            value: i as f64,
+        };
+        // Up to and past SMALL, every value once, then each value again.
+        for i in 0..3 * SMALL {
+            assert!(sink.push(sample(i)), "{i}");
+        }
+        for i in (0..3 * SMALL).rev() {
+            assert!(!sink.push(sample(i)), "{i} again");
+        }
+        // Another label set is not a duplicate; another label name is inconsistent.
+        assert!(sink.push(sample(3 * SMALL)));
+        let mut odd = sample(0);
+        odd.labels[0].0 = "c".into();
+        assert!(!sink.push(odd));
+        assert_eq!(drops.count(Reason::Duplicate), 3 * SMALL as u64);
+        assert_eq!(drops.count(Reason::Inconsistent), 1);
+        assert_eq!(out.sample_count(), 3 * SMALL + 1);
+    }
 }

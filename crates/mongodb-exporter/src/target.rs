@@ -83,6 +83,9 @@ pub struct Conn {
     pub hello: Option<Document>,
     /// The `getCmdLineOpts` reply, when it came.
     pub cmdline: Option<Document>,
+    /// `myState` of the `replSetGetStatus` reply, when it came (the `rs_state` label; the
+    /// compatible mode's `mongodb_mongod_replset_my_state` reads it instead of asking again).
+    pub my_state: Option<f64>,
     /// Non-system databases and their collections (views left out), listed at most once per
     /// scrape and shared by the collstats-limit check and the discovering collectors.
     pub namespaces: tokio::sync::OnceCell<Result<Namespaces, String>>,
@@ -217,6 +220,7 @@ impl Session {
             hosts: self.hosts.clone(),
             hello: None,
             cmdline: None,
+            my_state: None,
             namespaces: Default::default(),
         };
         // Leave time to write the answer: a tenth of what is left, at most 200 ms.
@@ -245,6 +249,7 @@ impl Session {
             hosts: self.hosts.clone(),
             hello: t.hello,
             cmdline: t.cmdline,
+            my_state: t.my_state,
             namespaces: Default::default(),
         }
     }
@@ -277,11 +282,12 @@ struct Topology {
     labels: Vec<vigie_mongodb_exporter::naming::Label>,
     hello: Option<Document>,
     cmdline: Option<Document>,
+    my_state: Option<f64>,
 }
 
 impl Default for Topology {
     fn default() -> Topology {
-        Topology { node: NodeType::Unknown, labels: Vec::new(), hello: None, cmdline: None }
+        Topology { node: NodeType::Unknown, labels: Vec::new(), hello: None, cmdline: None, my_state: None }
     }
 }
 
@@ -330,10 +336,11 @@ async fn topology(client: &Client) -> Topology {
         });
     let cl_id = from_version.or(from_config).map(|o| o.to_hex()).unwrap_or_default();
     labels.push(("cl_id".into(), cl_id.into()));
-    if let Some(state) = status.and_then(|s| s.get("myState").and_then(number)) {
+    let my_state = status.and_then(|s| s.get("myState").and_then(number));
+    if let Some(state) = my_state {
         labels.push(("rs_state".into(), format!("{}", state as i64).into()));
     }
-    Topology { node, labels, hello, cmdline: opts }
+    Topology { node, labels, hello, cmdline: opts, my_state }
 }
 
 /// A BSON number as f64.

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use mongodb::bson::doc;
 use vigie_kit::{BoxFuture, CollectResult, Collector, MetricSet, Registration, Scrape};
-use vigie_mongodb_exporter::{naming, sink::Sink};
+use vigie_mongodb_exporter::sink::Sink;
 
 use crate::target::Conn;
 
@@ -41,7 +41,7 @@ impl Collector<Arc<Conn>> for CollStats {
                     Ok(docs) => {
                         let labels = super::with_topology(conn, &[("database", &db), ("collection", &coll)]);
                         for d in docs {
-                            super::write(&mut sink, conn, naming::flatten("collstats", &d, &labels, false));
+                            super::write(&mut sink, conn, "collstats", &d, &labels, false);
                         }
                     }
                     Err(e) => failed = Some(e),

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use mongodb::bson::doc;
 use vigie_kit::{BoxFuture, CollectResult, Collector, MetricSet, Registration, Scrape};
-use vigie_mongodb_exporter::{naming, sink::Sink};
+use vigie_mongodb_exporter::sink::Sink;
 
 use crate::target::Conn;
 
@@ -38,7 +38,7 @@ impl Collector<Arc<Conn>> for DbStats {
                 match client.database(&db).run_command(cmd).await {
                     Ok(stats) => {
                         let labels = super::with_topology(conn, &[("database", &db)]);
-                        super::write(&mut sink, conn, naming::flatten("dbstats", &stats, &labels, false));
+                        super::write(&mut sink, conn, "dbstats", &stats, &labels, false);
                     }
                     // One database's failure does not hide the others.
                     Err(e) => failed = Some(super::fail(conn, &format!("dbStats on {db}"), &e)),

@@ -9,7 +9,7 @@ use std::time::Instant;
 use mongodb::bson::{doc, Bson, Document};
 use mongodb::Client;
 use vigie_kit::{BoxFuture, CollectResult, Collector, Kind, MetricSet, Registration, Scrape};
-use vigie_mongodb_exporter::{naming, sink::Sink};
+use vigie_mongodb_exporter::sink::Sink;
 
 use crate::target::{admin, number, walk, Conn, NodeType};
 
@@ -43,13 +43,8 @@ pub fn locks(sink: &mut Sink<'_>, data: &Document) {
     for (name, mode, resource, path) in LOCKS {
         let full = ["serverStatus", "locks", path[0], path[1], path[2]];
         if let Some(v) = walk(data, &full).and_then(number) {
-            sink.push(naming::Metric {
-                name: (*name).to_owned(),
-                help: (*name).to_owned(),
-                kind: Kind::Untyped,
-                labels: vec![("lock_mode".into(), (*mode).into()), ("resource".into(), (*resource).into())],
-                value: v,
-            });
+            let labels = vec![("lock_mode".into(), (*mode).into()), ("resource".into(), (*resource).into())];
+            sink.push_parts((*name).into(), (*name).into(), Kind::Untyped, labels, v);
         }
     }
 }
@@ -138,7 +133,12 @@ async fn compat_from_server(sink: &mut Sink<'_>, conn: &Conn, client: &Client, s
         NodeType::Mongos => return super::shards::compat_families(sink, client).await,
         NodeType::Unknown => return,
     }
-    let state = admin(client, doc! { "replSetGetStatus": 1 }).await.ok().and_then(|s| s.get("myState").and_then(number)).unwrap_or(6.0);
+    // The scrape's topology asked already; again only when that answer did not come.
+    let state = match conn.my_state {
+        Some(state) => Some(state),
+        None => admin(client, doc! { "replSetGetStatus": 1 }).await.ok().and_then(|s| s.get("myState").and_then(number)),
+    };
+    let state = state.unwrap_or(6.0);
     gauge(sink, "mongodb_mongod_replset_my_state", "This member's replica-set state (6: unknown).", &[("set", set)], state);
     let oplog = client.database("local").collection::<Document>("oplog.rs");
     for (name, order, help) in [
@@ -205,8 +205,7 @@ impl Collector<Arc<Conn>> for DiagnosticData {
                 Ok(mut reply) => match reply.remove("data") {
                     Some(Bson::Document(data)) => {
                         let data = merged(data);
-                        let flat = naming::flatten("", &data, &conn.topology, conn.shared.opts.histograms);
-                        super::write(&mut sink, conn, flat);
+                        super::write(&mut sink, conn, "", &data, &conn.topology, conn.shared.opts.histograms);
                         locks(&mut sink, &data);
                         if let Some(cmdline) = &conn.cmdline {
                             encryption(&mut sink, cmdline);

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use mongodb::bson::{doc, Bson, Document};
 use vigie_kit::{BoxFuture, CollectResult, Collector, MetricSet, Registration, Scrape};
-use vigie_mongodb_exporter::{naming, sink::Sink};
+use vigie_mongodb_exporter::sink::Sink;
 
 use crate::target::Conn;
 
@@ -53,7 +53,7 @@ impl Collector<Arc<Conn>> for IndexStats {
                                 key = key.replace("-1", "DESC");
                             }
                             let labels = super::with_topology(conn, &[("database", &db), ("collection", &coll), ("key_name", &key)]);
-                            super::write(&mut sink, conn, naming::flatten("indexstats", &kept(&d), &labels, false));
+                            super::write(&mut sink, conn, "indexstats", &kept(&d), &labels, false);
                         }
                     }
                     Err(e) => failed = Some(e),

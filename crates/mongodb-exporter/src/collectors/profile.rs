@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use mongodb::bson::{doc, DateTime};
 use vigie_kit::{BoxFuture, CollectResult, Collector, MetricSet, Registration, Scrape};
-use vigie_mongodb_exporter::{naming, sink::Sink};
+use vigie_mongodb_exporter::sink::Sink;
 
 use crate::target::{Conn, NodeType};
 
@@ -44,7 +44,7 @@ impl Collector<Arc<Conn>> for Profile {
                     Ok(n) => {
                         let labels = super::with_topology(conn, &[("database", &db)]);
                         let d = doc! { "count": n as i64 };
-                        super::write(&mut sink, conn, naming::flatten("profile_slow_query", &d, &labels, false));
+                        super::write(&mut sink, conn, "profile_slow_query", &d, &labels, false);
                     }
                     // Percona stops at the first database that fails; so do we, and say so.
                     Err(e) => {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use vigie_kit::{BoxFuture, CollectError, CollectResult, Collector, MetricSet, Registration, Scrape};
-use vigie_mongodb_exporter::{naming, sink::Sink};
+use vigie_mongodb_exporter::sink::Sink;
 
 use crate::target::{admin, Conn, NodeType};
 
@@ -42,8 +42,7 @@ impl Collector<Arc<Conn>> for ReplicaSetConfig {
             let Ok(config) = reply.get_document("config") else {
                 return Err(CollectError::Other(format!("{}: replSetGetConfig reply has no config document", conn.hosts)));
             };
-            let flat = naming::flatten("rs_cfg", config, &conn.topology, false);
-            super::write(&mut Sink::new(out, &conn.shared.drops), conn, flat);
+            super::write(&mut Sink::new(out, &conn.shared.drops), conn, "rs_cfg", config, &conn.topology, false);
             super::scrape_time(out, "replset_config", started);
             Ok(())
         })

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use vigie_kit::{BoxFuture, CollectResult, Collector, MetricSet, Registration, Scrape};
-use vigie_mongodb_exporter::{naming, sink::Sink};
+use vigie_mongodb_exporter::sink::Sink;
 
 use crate::target::{admin, Conn};
 
@@ -34,8 +34,7 @@ impl Collector<Arc<Conn>> for ReplicaSetStatus {
                     _ => return Err(super::fail(conn, "replSetGetStatus", &e)),
                 },
             };
-            let flat = naming::flatten("", &status, &conn.topology, false);
-            super::write(&mut Sink::new(out, &conn.shared.drops), conn, flat);
+            super::write(&mut Sink::new(out, &conn.shared.drops), conn, "", &status, &conn.topology, false);
             super::scrape_time(out, "replset_status", started);
             Ok(())
         })

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 use mongodb::bson::{doc, Bson, DateTime, Document};
 use mongodb::Client;
 use vigie_kit::{BoxFuture, CollectError, CollectResult, Collector, Kind, MetricSet, Registration, Scrape};
-use vigie_mongodb_exporter::{naming, sink::Sink};
+use vigie_mongodb_exporter::sink::Sink;
 
 use crate::target::{admin, number, Conn, NodeType};
 
@@ -108,7 +108,7 @@ impl Collector<Arc<Conn>> for Shards {
                                     ("shard".into(), shard.into()),
                                 ];
                                 let d = doc! { "count": n };
-                                super::write(&mut sink, conn, naming::flatten("shards collection chunks", &d, &labels, false));
+                                super::write(&mut sink, conn, "shards collection chunks", &d, &labels, false);
                             }
                         }
                         Err(e) => failed = Some(e),

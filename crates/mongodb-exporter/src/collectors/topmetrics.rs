@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use mongodb::bson::Bson;
 use vigie_kit::{BoxFuture, CollectResult, Collector, MetricSet, Registration, Scrape};
-use vigie_mongodb_exporter::{naming, sink::Sink};
+use vigie_mongodb_exporter::sink::Sink;
 
 use crate::target::{admin, Conn, NodeType};
 
@@ -28,7 +28,7 @@ pub fn write_top(sink: &mut Sink<'_>, conn: &Conn, reply: &mongodb::bson::Docume
         let Bson::Document(d) = v else { continue };
         let (db, coll) = ns.split_once('.').unwrap_or((ns.as_str(), ""));
         let labels = super::with_topology(conn, &[("database", db), ("collection", coll)]);
-        super::write(sink, conn, naming::flatten("top", d, &labels, false));
+        super::write(sink, conn, "top", d, &labels, false);
     }
 }
 
