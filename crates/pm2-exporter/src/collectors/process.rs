@@ -4,7 +4,11 @@
 //! a state set, restarts as counters, exit code, start and creation times, pid, and CPU
 //! seconds and RSS read from `/proc/PID` (the daemon's CPU figure depends on who asked last).
 
+use std::fs::File;
+use std::os::unix::fs::FileExt as _;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use vigie_kit::fasthash::FastMap;
 
 use vigie_kit::{CollectResult, Desc, MetricSet, Registration, Scrape};
 use vigie_kit::{BoxFuture, Collector};
@@ -18,7 +22,7 @@ pub const REG: Registration<crate::Snapshot> = Registration {
     default_enabled: true,
     help: "Per-process state, restarts, CPU and memory.",
     args: vigie_kit::collector::no_args,
-    build: |_| Ok(Box::new(Processes)),
+    build: |_| Ok(Box::new(Processes::default())),
 };
 
 const UP: Desc = Desc::gauge("pm2_up", "Whether the process is online (1) or not (0).", COMPAT_LABELS);
@@ -59,7 +63,14 @@ pub const STATUSES: &[&str] =
     &["online", "stopping", "stopped", "launching", "errored", "one-launch-status", "waiting restart"];
 
 /// Reads the process list of the scrape's snapshot.
-pub struct Processes;
+#[derive(Default)]
+pub struct Processes {
+    /// `/proc/PID/stat` of each running process, kept open between scrapes and read again
+    /// at offset 0: the path lookup costs more than the read. A kept file of a process that
+    /// has exited fails to read (ESRCH) even when its pid has been reused, so it is never
+    /// another process's figures; it is then opened again by path.
+    stats: std::sync::Mutex<FastMap<u32, File>>,
+}
 
 // Not a SyncCollector: the kit would hand the batch to its collector thread and back, which
 // costs more than the work itself (a few /proc/PID/stat reads that never block, and no I/O
@@ -74,6 +85,8 @@ impl Processes {
     fn collect_now(&self, cx: &Scrape<crate::Snapshot>, out: &mut MetricSet) -> CollectResult {
         let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as f64).unwrap_or(0.0);
         let page = vigie_kit::process::page_size() as f64;
+        let mut stats = self.stats.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        stats.retain(|pid, _| cx.target.iter().any(|p| p.pid == *pid));
         for p in cx.target.iter() {
             let id = p.pm_id.to_string();
             compat(p, &id, now_ms, out);
@@ -95,17 +108,38 @@ impl Processes {
             if let Some(ms) = p.created_ms {
                 out.add(&CREATED, &labels, ms / 1000.0);
             }
-            if p.pid > 0 {
-                // The process may have exited since the daemon answered: then no sample.
-                let path = cx.paths.proc(format!("{}/stat", p.pid));
-                if let Some(stat) = vigie_kit::collector::read_text(&path).ok().as_deref().and_then(vigie_kit::process::parse_stat) {
-                    out.add(&CPU_SECONDS, &labels, stat.cpu_ticks as f64 / vigie_kit::process::USER_HZ);
-                    out.add(&RSS, &labels, stat.rss_pages as f64 * page);
-                }
+            // The process may have exited since the daemon answered: then no sample.
+            if let Some(stat) = (p.pid > 0).then(|| read_stat(cx, &mut stats, p.pid)).flatten() {
+                out.add(&CPU_SECONDS, &labels, stat.cpu_ticks as f64 / vigie_kit::process::USER_HZ);
+                out.add(&RSS, &labels, stat.rss_pages as f64 * page);
             }
         }
         Ok(())
     }
+}
+
+/// `/proc/PID/stat` of `pid`, from its kept file, else (first sight, or the kept one belongs
+/// to an exited process) from a fresh open that is then kept.
+fn read_stat(cx: &Scrape<crate::Snapshot>, stats: &mut FastMap<u32, File>, pid: u32) -> Option<vigie_kit::process::Stat> {
+    // A stat line is ~300 bytes; a longer one (a very long command name) would not fit and
+    // is read by path instead.
+    let mut buf = [0u8; 1024];
+    let kept = stats.get(&pid).and_then(|f| f.read_at(&mut buf, 0).ok()).filter(|n| *n < buf.len());
+    let n = match kept {
+        Some(n) => n,
+        None => {
+            stats.remove(&pid);
+            let file = File::open(cx.paths.proc(format!("{pid}/stat"))).ok()?;
+            let n = file.read_at(&mut buf, 0).ok()?;
+            if n == buf.len() {
+                let text = vigie_kit::collector::read_text(&cx.paths.proc(format!("{pid}/stat"))).ok()?;
+                return vigie_kit::process::parse_stat(&text);
+            }
+            stats.insert(pid, file);
+            n
+        }
+    };
+    vigie_kit::process::parse_stat(std::str::from_utf8(&buf[..n]).ok()?)
 }
 
 fn compat(p: &Process, id: &str, now_ms: f64, out: &mut MetricSet) {
@@ -137,7 +171,7 @@ mod tests {
             "25049 (node /srv/web) S 1 1 1 0 -1 0 0 0 0 0 150 50 0 0 20 0 11 0 100 1000000 2500 0 0 0",
         )
         .unwrap();
-        let text = crate::collectors::testing::text(&Processes, dir.path());
+        let text = crate::collectors::testing::text(&Processes::default(), dir.path());
         let web0 = r#"id="0",instance="0",interpreter="node",name="web",node_version="20.20.2",version="1.0.0""#;
         assert!(text.contains(&format!("pm2_up{{{web0}}} 1\n")), "{text}");
         assert!(text.contains(&format!("pm2_memory{{{web0}}} 5.1109888e+07\n")), "{text}");
@@ -159,5 +193,36 @@ mod tests {
         assert!(text.contains(&format!("vigie_pm2_process_pid{web0v} 25049\n")), "{text}");
         assert!(!text.contains("vigie_pm2_process_cpu_seconds_total{exec_mode=\"cluster_mode\",id=\"1\""), "no /proc entry");
         assert_eq!(text.matches("vigie_pm2_process_status{").count(), 7 * STATUSES.len());
+    }
+
+    #[test]
+    fn kept_stat_files_follow_the_process() {
+        use std::sync::Arc;
+        use std::time::{Duration, Instant};
+        use vigie_kit::{Collector as _, Paths};
+        let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+        let mut list = (*crate::collectors::testing::snapshot()).clone();
+        list.truncate(1);
+        list[0].pid = child.id();
+        let snapshot = Arc::new(list);
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let collector = Processes::default();
+        let scrape = || {
+            let cx = Scrape::new(Instant::now() + Duration::from_secs(5), Arc::new(Paths::default()), snapshot.clone());
+            let mut out = MetricSet::new();
+            rt.block_on(collector.collect(&cx, &mut out)).unwrap();
+            out.encode()
+        };
+        for _ in 0..2 {
+            let text = scrape();
+            assert!(text.contains("vigie_pm2_process_resident_memory_bytes{"), "{text}");
+            assert_eq!(collector.stats.lock().unwrap().len(), 1, "kept open");
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // The kept file now fails to read; opening by path fails too: no figures, none kept.
+        let text = scrape();
+        assert!(!text.contains("vigie_pm2_process_resident_memory_bytes{"), "{text}");
+        assert!(collector.stats.lock().unwrap().is_empty());
     }
 }
