@@ -50,6 +50,24 @@ vigie_kit::collectors! { ();
     zfs: on,
 }
 
+/// Strings leaked once each: family names and help texts made from the kernel's field names
+/// (a set fixed while it runs), so that a scrape reuses them without formatting anything.
+#[derive(Debug, Default)]
+pub struct Interned(std::sync::Mutex<std::collections::HashSet<&'static str>>);
+
+impl Interned {
+    /// `s`, leaked the first time it is seen.
+    pub fn get(&self, s: String) -> &'static str {
+        let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&known) = all.get(s.as_str()) {
+            return known;
+        }
+        let leaked: &'static str = Box::leak(s.into_boxed_str());
+        all.insert(leaked);
+        leaked
+    }
+}
+
 /// A name filter's regex, with its answers remembered: device names, mount points and file
 /// system types come back at every scrape, and a lookup is cheaper than a match (the regex
 /// crate is built without its DFA engines, to keep the binary small). At most
@@ -107,7 +125,16 @@ pub fn fixtures() -> vigie_kit::Paths {
 /// Runs `collector` over the fixture tree and returns its exposition text (or the error).
 #[cfg(test)]
 pub fn fixture_text(collector: &dyn vigie_kit::Collector) -> Result<String, vigie_kit::CollectError> {
-    let (set, result) = vigie_kit::collector::collect_once(collector, fixtures());
+    fixture_text_with(collector, fixtures())
+}
+
+/// [`fixture_text`] over `paths` (the live `/proc`, say).
+#[cfg(test)]
+pub fn fixture_text_with(
+    collector: &dyn vigie_kit::Collector,
+    paths: vigie_kit::Paths,
+) -> Result<String, vigie_kit::CollectError> {
+    let (set, result) = vigie_kit::collector::collect_once(collector, paths);
     result.map(|()| set.encode())
 }
 

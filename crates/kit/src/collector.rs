@@ -315,9 +315,26 @@ impl<T> Scrape<T> {
         if let Some(text) = self.files.lock().ok().and_then(|files| files.get(path).cloned()) {
             return Ok(text);
         }
-        let open = || std::fs::File::open(path);
-        let file = if remember_missing { self.unless_missing(path, open) } else { open() };
-        let text: Arc<str> = file_text(path, file.map_err(|e| CollectError::io(path, e))?, shape, |t| Arc::from(t))?;
+        let kept = if shape == Shape::Plain { None } else { KEPT_OPEN.take(path) };
+        // A kept file that fails (its device or module went away) is dropped and opened anew.
+        let text = kept.and_then(|file| {
+            let text = file_text(path, &file, shape, |t| Arc::from(t)).ok()?;
+            KEPT_OPEN.put(path, file);
+            Some(text)
+        });
+        let text: Arc<str> = match text {
+            Some(text) => text,
+            None => {
+                let open = || std::fs::File::open(path);
+                let file = if remember_missing { self.unless_missing(path, open) } else { open() };
+                let file = file.map_err(|e| CollectError::io(path, e))?;
+                let text = file_text(path, &file, shape, |t| Arc::from(t))?;
+                if shape != Shape::Plain && on_kernel_fs(&file) {
+                    KEPT_OPEN.put(path, file);
+                }
+                text
+            }
+        };
         if let Ok(mut files) = self.files.lock() {
             files.insert(path.to_path_buf(), text.clone());
         }
@@ -361,6 +378,41 @@ pub enum Shape {
     Records(usize),
 }
 
+/// Kernel files kept open from one scrape to the next. A procfs or sysfs file read again
+/// from offset 0 is printed anew (a seq_file starts over, a sysctl handler runs again), so
+/// each scrape saves the open(2) and close(2), and the path walk, of every file it keeps:
+/// [`Scrape::read_shaped`] keeps those it finds on procfs or sysfs (never a regular file,
+/// which may be replaced by another). A kept file whose object the kernel removed (a
+/// module unloaded, a device gone) fails its next read and is opened again by path.
+struct KeptOpen(Mutex<Option<crate::fasthash::FastMap<PathBuf, std::fs::File>>>);
+
+static KEPT_OPEN: KeptOpen = KeptOpen(Mutex::new(None));
+
+impl KeptOpen {
+    /// At most this many files are kept (the exporters read a few dozen per scrape).
+    const MAX: usize = 256;
+
+    /// The kept file for `path`, taken out while it is read: another thread reading the
+    /// same path meanwhile opens its own.
+    fn take(&self, path: &Path) -> Option<std::fs::File> {
+        self.0.lock().ok()?.as_mut()?.remove(path)
+    }
+
+    fn put(&self, path: &Path, file: std::fs::File) {
+        let Ok(mut kept) = self.0.lock() else { return };
+        let kept = kept.get_or_insert_with(Default::default);
+        if kept.len() < KeptOpen::MAX && !kept.contains_key(path) {
+            kept.insert(path.to_path_buf(), file);
+        }
+    }
+}
+
+/// Whether `file` is on procfs or sysfs, whose files are printed anew at each read.
+fn on_kernel_fs(file: &std::fs::File) -> bool {
+    const SYSFS_MAGIC: rustix::fs::FsWord = 0x6265_6572;
+    rustix::fs::fstatfs(file).is_ok_and(|fs| fs.f_type == rustix::fs::PROC_SUPER_MAGIC || fs.f_type == SYSFS_MAGIC)
+}
+
 /// The smallest buffer the kernel fills for one read of a seq_file: a page.
 const SEQ_BUFFER: usize = 4096;
 
@@ -396,17 +448,13 @@ thread_local! {
 /// buffer kept (zeroed once) from one read to the next.
 pub(crate) fn with_file_text<R>(path: &Path, f: impl FnOnce(&str) -> R) -> Result<R, CollectError> {
     let file = std::fs::File::open(path).map_err(|e| CollectError::io(path, e))?;
-    file_text(path, file, Shape::Plain, f)
+    file_text(path, &file, Shape::Plain, f)
 }
 
-/// [`with_file_text`] of a file already open, of the given shape.
-fn file_text<R>(
-    path: &Path,
-    mut file: std::fs::File,
-    shape: Shape,
-    f: impl FnOnce(&str) -> R,
-) -> Result<R, CollectError> {
-    use std::io::Read as _;
+/// [`with_file_text`] of a file already open, of the given shape. Reads at explicit offsets
+/// from 0 (pread), so that a file kept open is read from its start.
+fn file_text<R>(path: &Path, file: &std::fs::File, shape: Shape, f: impl FnOnce(&str) -> R) -> Result<R, CollectError> {
+    use std::os::unix::fs::FileExt as _;
     READ_BUFFER.with(|cell| {
         // A re-entrant call (none today) gets a buffer of its own rather than a panic.
         let mut own = Vec::new();
@@ -424,7 +472,7 @@ fn file_text<R>(
                 buf.resize(buf.len() * 2, 0);
             }
             let end = if filled == 0 && shape == Shape::Sysctl { SYSCTL_READ } else { buf.len() };
-            match file.read(&mut buf[filled..end]) {
+            match file.read_at(&mut buf[filled..end], filled as u64) {
                 Ok(0) => break Ok(()),
                 Ok(n) => {
                     let asked = end - filled;
@@ -1046,6 +1094,35 @@ mod tests {
             let cx = Scrape::new(Instant::now(), Arc::new(Paths::default()), ());
             assert_eq!(&*cx.read_shaped(&file, shape).unwrap(), text, "{shape:?}");
         }
+    }
+
+    #[test]
+    fn kernel_files_kept_open_are_read_anew_and_regular_files_are_not_kept() {
+        use std::io::{Seek as _, SeekFrom};
+        // /proc/self/fdinfo/N shows the offset of our own descriptor N.
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = std::fs::File::create(dir.path().join("f")).unwrap();
+        let info = PathBuf::from(format!("/proc/self/fdinfo/{}", std::os::fd::AsRawFd::as_raw_fd(&file)));
+        let paths = Arc::new(Paths::default());
+        let pos = |want: u64| {
+            let cx = Scrape::new(Instant::now(), paths.clone(), ());
+            let text = cx.read_shaped(&info, Shape::OneRecord).unwrap();
+            assert!(text.starts_with(&format!("pos:\t{want}\n")), "{text}");
+        };
+        pos(0);
+        assert!(KEPT_OPEN.0.lock().unwrap().as_ref().is_some_and(|k| k.contains_key(&info)));
+        file.seek(SeekFrom::Start(10)).unwrap();
+        pos(10);
+        file.seek(SeekFrom::Start(20)).unwrap();
+        pos(20);
+        // A regular file is opened at each scrape: it may have been replaced.
+        let plain = dir.path().join("plain");
+        for text in ["one", "two"] {
+            std::fs::write(&plain, text).unwrap();
+            let cx = Scrape::new(Instant::now(), paths.clone(), ());
+            assert_eq!(&*cx.read_shaped(&plain, Shape::OneRecord).unwrap(), text);
+        }
+        assert!(!KEPT_OPEN.0.lock().unwrap().as_ref().is_some_and(|k| k.contains_key(&plain)));
     }
 
     #[test]

@@ -39,9 +39,10 @@ pub struct Netstat {
     /// The family of every column the pattern selects, learnt at the first scrape: the
     /// kernel's field set is fixed, so no pattern is matched again, and no name is looked up.
     names: Mutex<Names>,
+    interned: crate::collectors::Interned,
 }
 
-/// A family name, leaked once per selected kernel field (a bounded set).
+/// A family name, interned: made once per selected kernel field.
 type Name = Option<&'static str>;
 
 /// A header line's protocol and columns, and each column's family.
@@ -59,14 +60,13 @@ struct Names {
 impl Netstat {
     /// With the field pattern.
     pub fn new(fields: Regex) -> Netstat {
-        Netstat { fields, names: Mutex::new(Names::default()) }
+        Netstat { fields, names: Mutex::new(Names::default()), interned: Default::default() }
     }
 
     /// The family of `proto`_`field`, if the pattern selects it.
     fn name(&self, proto: &str, field: &str) -> Name {
         let key = format!("{proto}_{field}");
-        // Bounded by the kernel's field set: leaked once, reused every scrape.
-        self.fields.is_match(&key).then(|| &*Box::leak(format!("node_netstat_{key}").into_boxed_str()))
+        self.fields.is_match(&key).then(|| self.interned.get(format!("node_netstat_{key}")))
     }
 
     /// The families of a header line's columns, from the cache or learnt now.

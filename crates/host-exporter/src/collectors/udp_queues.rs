@@ -44,10 +44,26 @@ pub fn parse(text: &str) -> Result<(u64, u64), String> {
     Ok((tx, rx))
 }
 
+/// Whether `sockstat` (the per-scrape copy the sockstat collector reads too) counts no
+/// socket of `proto` (`UDP: inuse 0 mem 0`): the kernel counts the sockets it hashes in its
+/// UDP table, per network namespace, as `/proc/net/udp` lists them, so that table is empty
+/// and its walk can be skipped. Anything unreadable or unexpected says no.
+fn none_in_use(cx: &Scrape, sockstat: &str, proto: &str) -> bool {
+    let Ok(text) = cx.read_shaped(cx.paths.proc(sockstat), Shape::OneRecord) else { return false };
+    let count = text.lines().find_map(|l| l.strip_prefix(proto)?.strip_prefix(": inuse ")?.split(' ').next()?.parse::<u64>().ok());
+    count == Some(0)
+}
+
 impl SyncCollector for UdpQueues {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let mut missing = 0;
-        for (file, ip, record) in [("net/udp", "v4", UDP_RECORD), ("net/udp6", "v6", UDP6_RECORD)] {
+        let tables = [("net/udp", "v4", UDP_RECORD, "net/sockstat", "UDP"), ("net/udp6", "v6", UDP6_RECORD, "net/sockstat6", "UDP6")];
+        for (file, ip, record, sockstat, proto) in tables {
+            if none_in_use(cx, sockstat, proto) {
+                out.add(&QUEUES, &[ip, "tx"], 0.0);
+                out.add(&QUEUES, &[ip, "rx"], 0.0);
+                continue;
+            }
             let path = cx.paths.proc(file);
             let text = match cx.read_shaped(&path, Shape::Records(record)) {
                 Ok(text) => text,
@@ -117,6 +133,22 @@ mod tests {
         // The datagram's buffer, as the kernel counts it (its size plus overhead).
         let (_, rx) = parse(&std::fs::read_to_string("/proc/net/udp").unwrap()).unwrap();
         assert!(rx >= 100, "{rx}");
+    }
+
+    #[test]
+    fn live_queues_and_empty_tables() {
+        // A datagram waits in a live socket: sockstat counts it, the table is read.
+        let a = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let b = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        a.send_to(&[1; 300], b.local_addr().unwrap()).unwrap();
+        let text = crate::collectors::fixture_text_with(&UdpQueues, vigie_kit::Paths::default()).unwrap();
+        let rx: f64 = text.lines().find_map(|l| l.strip_prefix("node_udp_queues{ip=\"v4\",queue=\"rx\"} ")).unwrap().parse().unwrap();
+        assert!(rx >= 300.0, "{text}");
+        // sockstat counts no socket: the (here malformed) table is not read.
+        let text = crate::collectors::proc_error(&UdpQueues, &[("net/sockstat", "UDP: inuse 0 mem 0\n"), ("net/udp", "h\n 1: a b c x\n"), ("net/udp6", "h\n")]);
+        assert_eq!(text, "ok");
+        let text = crate::collectors::proc_error(&UdpQueues, &[("net/sockstat", "UDP: inuse 1 mem 0\n"), ("net/udp", "h\n 1: a b c x\n")]);
+        assert!(text.contains("net/udp") && text.contains("line 2"), "{text}");
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub const REG: Registration = Registration {
     build: |m| {
         let re = m.get_one::<String>("collector.vmstat.fields").map_or(DEFAULT_FIELDS, String::as_str);
         let fields = Regex::new(re).map_err(|e| format!("--collector.vmstat.fields: {e}"))?;
-        Ok(Box::new(Vmstat { fields, chosen: Mutex::new(Chosen::default()) }))
+        Ok(Box::new(Vmstat { fields, chosen: Mutex::new(Chosen::default()), interned: Default::default() }))
     },
 };
 
@@ -36,12 +36,15 @@ pub struct Vmstat {
     /// Which lines match, by position: the kernel's field list does not change while it runs,
     /// so the regex runs again only if the names differ from the last scrape's.
     chosen: Mutex<Chosen>,
+    interned: crate::collectors::Interned,
 }
 
 #[derive(Default)]
 struct Chosen {
     names: Vec<String>,
-    wanted: Vec<bool>,
+    /// Per line: its family name and help if the pattern selects it (leaked once per kernel
+    /// field, a bounded set).
+    wanted: Vec<Option<(&'static str, &'static str)>>,
 }
 
 impl SyncCollector for Vmstat {
@@ -52,11 +55,18 @@ impl SyncCollector for Vmstat {
         let mut chosen = self.chosen.lock().map_err(|_| CollectError::Other("vmstat state poisoned".into()))?;
         if chosen.names.len() != lines.len() || chosen.names.iter().zip(&lines).any(|(a, (b, _))| a != b) {
             chosen.names = lines.iter().map(|(name, _)| (*name).to_owned()).collect();
-            chosen.wanted = lines.iter().map(|(name, _)| self.fields.is_match(name)).collect();
+            let leak = |s: String| self.interned.get(s);
+            chosen.wanted = lines
+                .iter()
+                .map(|(name, _)| {
+                    self.fields.is_match(name).then(|| (leak(format!("node_vmstat_{name}")), leak(format!("Field {name} of /proc/vmstat."))))
+                })
+                .collect();
         }
-        for ((name, value), _) in lines.iter().zip(&chosen.wanted).filter(|(_, wanted)| **wanted) {
-            let help = format!("Field {name} of /proc/vmstat.");
-            out.family(format!("node_vmstat_{name}"), help, Kind::Untyped).push(&[], *value);
+        for ((_, value), wanted) in lines.iter().zip(&chosen.wanted) {
+            if let Some((name, help)) = *wanted {
+                out.family(name, help, Kind::Untyped).push(&[], *value);
+            }
         }
         Ok(())
     }
