@@ -340,6 +340,10 @@ impl MetricSet {
     /// otherwise, as client_golang's registry drops a metric whose help or type differs
     /// from the family's first (a textfile redefining `node_load1`, say).
     pub fn merge(&mut self, other: MetricSet) {
+        if self.families.is_empty() {
+            *self = other;
+            return;
+        }
         for family in other.families {
             if let Some(at) = self.find(&family.name) {
                 let first = &mut self.families[at];
@@ -510,19 +514,20 @@ fn encode_family(out: &mut Vec<u8>, family: &Family) {
 
 /// Escapes `\` and newline (and `"` inside label values), as the text format asks. Only
 /// ASCII bytes are replaced, so UTF-8 text stays UTF-8.
-fn escape_into(out: &mut Vec<u8>, text: &[u8], quote: bool) {
-    let special = |b: &u8| *b == b'\\' || *b == b'\n' || (quote && *b == b'"');
-    if !text.iter().any(special) {
-        out.extend_from_slice(text);
-        return;
-    }
-    for &b in text {
-        match b {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'"' if quote => out.extend_from_slice(b"\\\""),
-            b => out.push(b),
-        }
+fn escape_into(out: &mut Vec<u8>, mut text: &[u8], quote: bool) {
+    loop {
+        let at = if quote { memchr::memchr3(b'\\', b'\n', b'"', text) } else { memchr::memchr2(b'\\', b'\n', text) };
+        let Some(at) = at else {
+            out.extend_from_slice(text);
+            return;
+        };
+        out.extend_from_slice(&text[..at]);
+        out.extend_from_slice(match text[at] {
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            _ => b"\\\"",
+        });
+        text = &text[at + 1..];
     }
 }
 
