@@ -209,6 +209,10 @@ impl<'a> Sink<'a> {
                 return false;
             }
         }
+        // Most families hold one sample: room for one, not the four a first push makes.
+        if family.samples.is_empty() {
+            family.samples.reserve_exact(1);
+        }
         family.samples.push(Sample { suffix: Cow::Borrowed(""), labels, value });
         true
     }

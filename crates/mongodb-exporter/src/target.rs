@@ -73,7 +73,7 @@ pub struct Conn {
     pub down: Option<String>,
     /// `mongod`, `mongos`, `arbiter`.
     pub node: NodeType,
-    /// `cl_role`, `cl_id`, `rs_nm`, `rs_state`, as known.
+    /// `cl_id`, `cl_role`, `rs_nm`, `rs_state`, as known, sorted by name.
     pub topology: Vec<vigie_mongodb_exporter::naming::Label>,
     /// Options and counters.
     pub shared: Arc<Shared>,
@@ -340,6 +340,8 @@ async fn topology(client: &Client) -> Topology {
     if let Some(state) = my_state {
         labels.push(("rs_state".into(), format!("{}", state as i64).into()));
     }
+    // Sorted once here: every sample copies them, and a sorted copy needs no sorting.
+    labels.sort();
     Topology { node, labels, hello, cmdline: opts, my_state }
 }
 

@@ -48,18 +48,26 @@ fn write_with(
     histograms: bool,
     compatible: bool,
 ) {
+    // Plans are made in document order and a server sends its keys in the same order at
+    // every scrape: the plan after the last one found is tried before the hash table.
+    let mut next = 0;
     visit(prefix, doc, labels, histograms, &mut |prefix, key, v, labels| {
         let value = match value_of(v) {
             None => return,
             Some(value) => value,
         };
-        let at = match cache.find(prefix, key) {
-            Some(at) => at,
-            None => match cache.add(prefix, key) {
+        let guess = cache.plans.get(next).is_some_and(|p| p.is(prefix, key));
+        let at = match guess {
+            true => next,
+            false => match cache.find(prefix, key) {
                 Some(at) => at,
-                None => return alone(sink, prefix, key, v, labels, compatible),
+                None => match cache.add(prefix, key) {
+                    Some(at) => at,
+                    None => return alone(sink, prefix, key, v, labels, compatible),
+                },
             },
         };
+        next = at + 1;
         let plan = &cache.plans[at];
         match value {
             Ok(x) => plan.push(&cache.outs, sink, labels, x, compatible),
@@ -168,14 +176,18 @@ impl Plan {
         }
     }
 
-    /// `labels` with the promoted label set (its value replaced when the name is there).
+    /// `labels` with the promoted label set (its value replaced when the name is there,
+    /// else inserted before the first greater name: sorted labels stay sorted).
     fn walk_labels(&self, labels: &[Label]) -> Vec<Label> {
         let mut l = Vec::with_capacity(labels.len() + 1);
         l.extend_from_slice(labels);
         if let Some((name, value)) = &self.promoted {
             match l.iter_mut().find(|(k, _)| k == name) {
                 Some(pair) => pair.1 = value.clone(),
-                None => l.push((Cow::Borrowed(*name), value.clone())),
+                None => {
+                    let at = l.iter().position(|(k, _)| **k > **name).unwrap_or(l.len());
+                    l.insert(at, (Cow::Borrowed(*name), value.clone()));
+                }
             }
         }
         l
@@ -331,12 +343,15 @@ mod tests {
 
     #[test]
     fn same_output_as_the_reference_walk() {
+        // Sorted (as the exporter's topology labels are) and not.
         let topo: Vec<Label> = vec![
             ("cl_id".into(), "".into()),
             ("cl_role".into(), "".into()),
             ("rs_nm".into(), "rs0".into()),
             ("rs_state".into(), "1".into()),
         ];
+        let mut unsorted = topo.clone();
+        unsorted.swap(0, 3);
         let odd = doc! { "serverStatus": { "x": Bson::Null, "connections": { "current": 1, "bad": Bson::Decimal128(mongodb::bson::Decimal128::from_bytes([0; 16])) } } };
         let index = doc! { "storageStats": { "indexSizes": { "_id_": 4096, "a_1": 8192 }, "indexDetails": { "_id_": { "cache": { "bytes read into cache": 5 } } }, "count": 3 } };
         let cases = [
@@ -345,14 +360,14 @@ mod tests {
             ("", odd),
             ("collstats", index),
         ];
-        for (prefix, d) in &cases {
+        for ((prefix, d), topo) in cases.iter().flat_map(|c| [(c, &topo), (c, &unsorted)]) {
             for histograms in [false, true] {
                 for compatible in [false, true] {
-                    let want = reference(prefix, d, &topo, histograms, compatible);
+                    let want = reference(prefix, d, topo, histograms, compatible);
                     assert!(want.0.lines().count() > 2, "{prefix}: {}", want.0);
                     // Twice: plans built, then plans found.
                     for round in 0..2 {
-                        let got = planned(prefix, d, &topo, histograms, compatible);
+                        let got = planned(prefix, d, topo, histograms, compatible);
                         assert_eq!(
                             got.1, want.1,
                             "{prefix} histograms {histograms} compatible {compatible} round {round}"
