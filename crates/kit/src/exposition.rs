@@ -380,7 +380,15 @@ impl MetricSet {
     /// [`MetricSet::encode`] as bytes, ready for an HTTP body, without a UTF-8 check of the
     /// whole text.
     pub fn encode_bytes(mut self) -> Vec<u8> {
-        sort_by_name(&mut self.families);
+        // Each family's name hash, as the index already holds it.
+        let mut hashes = vec![0u64; self.families.len()];
+        for (&hash, &at) in &self.index {
+            hashes[at] = hash;
+        }
+        for &at in &self.collided {
+            hashes[at] = name_hash(&self.families[at].name);
+        }
+        sort_by_name(&mut self.families, &hashes);
         // The largest answer so far is the best guess of this one's size: the text is written
         // once, never copied into a bigger buffer halfway.
         static LARGEST: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -421,17 +429,18 @@ impl MetricSet {
 ///
 /// An exporter answers with the same families scrape after scrape, and their names share long
 /// prefixes (`mongodb_ss_wt_cache_…`): comparing them costs more than the rest of the sort.
-/// So the order of the last full sort is remembered, as a rank per name hash; when every
+/// So the order of the last full sort is remembered, as a rank per name hash (`hashes`, one
+/// per family, in the same order); when every
 /// family has a rank, sorting the ranks (integers) and checking the result with one pass of
 /// name comparisons replaces the full sort. Anything new, or a check that fails (a new name
 /// whose hash a remembered one has), falls back to the full sort, which remembers again.
-fn sort_by_name(families: &mut Vec<Family>) {
+fn sort_by_name(families: &mut Vec<Family>, hashes: &[u64]) {
     use std::sync::{Mutex, PoisonError};
     static RANKS: Mutex<Option<crate::fasthash::FastMap<u64, u32>>> = Mutex::new(None);
     let mut ranks = RANKS.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(known) = ranks.as_ref() {
         let order: Option<Vec<(u32, usize)>> =
-            families.iter().enumerate().map(|(i, f)| Some((*known.get(&name_hash(&f.name))?, i))).collect();
+            hashes.iter().enumerate().map(|(i, h)| Some((*known.get(h)?, i))).collect();
         if let Some(mut order) = order {
             order.sort_unstable();
             permute(families, order.iter().map(|&(_, i)| i));
@@ -756,7 +765,8 @@ node_cpu_seconds_total{cpu=\"1\",mode=\"user\"} 10\n\
             let mut want: Vec<&str> = families.iter().map(|f| &*f.name).collect();
             want.sort();
             let want: Vec<String> = want.into_iter().map(str::to_owned).collect();
-            sort_by_name(&mut families);
+            let hashes: Vec<u64> = families.iter().map(|f| name_hash(&f.name)).collect();
+            sort_by_name(&mut families, &hashes);
             assert_eq!(families.iter().map(|f| f.name.to_string()).collect::<Vec<_>>(), want);
         };
         // A full sort, then the same names again (by remembered ranks), then a set with a
