@@ -8,9 +8,8 @@ use std::collections::HashMap;
 
 use clap::parser::ValueSource;
 use clap::{Arg, ArgMatches, Command};
-use regex::Regex;
 
-use crate::collectors::Remembered;
+use crate::collectors::{Pattern, Remembered};
 use vigie_kit::collector::Shape;
 use vigie_kit::{CollectError, CollectResult, Desc, MetricSet, Registration, Scrape, SyncCollector};
 
@@ -120,7 +119,7 @@ impl DeviceFilter {
             if p.is_empty() {
                 Ok(None)
             } else {
-                Regex::new(p).map(|re| Some(Remembered::new(re))).map_err(|e| format!("invalid regexp {p:?}: {e}"))
+                Pattern::new(p).map(|re| Some(Remembered::new(re))).map_err(|e| format!("invalid regexp {p:?}: {e}"))
             }
         };
         Ok(DeviceFilter { exclude: compile(exclude)?, include: compile(include)? })

@@ -16,9 +16,8 @@ use std::time::{Duration, Instant};
 
 use clap::parser::ValueSource;
 use clap::{Arg, ArgMatches, Command};
-use regex::Regex;
 
-use crate::collectors::Remembered;
+use crate::collectors::{Pattern, Remembered};
 use vigie_kit::{BoxFuture, CollectError, CollectResult, Collector, Desc, MetricSet, Registration, Scrape};
 
 /// The registration.
@@ -141,7 +140,7 @@ impl Filesystem {
                 tracing::warn!("--{old} is DEPRECATED, use --{new}");
                 p = m.get_one::<String>(old).cloned().unwrap_or_default();
             }
-            Regex::new(&p).map(Remembered::new).map_err(|e| format!("--{new}: invalid regexp {p:?}: {e}"))
+            Pattern::new(&p).map(Remembered::new).map_err(|e| format!("--{new}: invalid regexp {p:?}: {e}"))
         };
         Ok(Filesystem {
             mount_points_exclude: pattern(MP_EXCLUDE, MP_EXCLUDE_OLD)?,
@@ -156,8 +155,8 @@ impl Filesystem {
     #[cfg(test)]
     pub fn new(statfs: StatFn, mount_timeout: Duration) -> Filesystem {
         Filesystem {
-            mount_points_exclude: Remembered::new(Regex::new(DEFAULT_MP_EXCLUDE).expect("default pattern")),
-            fs_types_exclude: Remembered::new(Regex::new(DEFAULT_FS_EXCLUDE).expect("default pattern")),
+            mount_points_exclude: Remembered::new(Pattern::new(DEFAULT_MP_EXCLUDE).expect("default pattern")),
+            fs_types_exclude: Remembered::new(Pattern::new(DEFAULT_FS_EXCLUDE).expect("default pattern")),
             mount_timeout,
             statfs,
             in_flight: InFlight::default(),

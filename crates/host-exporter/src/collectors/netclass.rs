@@ -4,7 +4,6 @@
 use std::io::{ErrorKind, Read};
 use std::path::Path;
 
-use regex::Regex;
 use vigie_kit::{CollectError, CollectResult, Desc, MetricSet, Registration, Scrape, SyncCollector};
 
 use super::netdev::{add_bool_flag, bool_flag};
@@ -39,7 +38,7 @@ pub const REG: Registration = Registration {
             return Err("--collector.netclass.netlink is not supported; the sysfs variant (node_exporter's default) is".into());
         }
         let pattern = m.get_one::<String>("collector.netclass.ignored-devices").map_or("^$", String::as_str);
-        let ignored = Regex::new(pattern).map_err(|e| format!("--collector.netclass.ignored-devices: {e}"))?;
+        let ignored = crate::collectors::Pattern::new(pattern).map_err(|e| format!("--collector.netclass.ignored-devices: {e}"))?;
         let ignored = crate::collectors::Remembered::new(ignored);
         Ok(Box::new(Netclass { ignored, ignore_invalid_speed: m.get_flag("collector.netclass.ignore-invalid-speed"), fixed: Default::default(), addr_assign: Default::default(), use_netlink: true }))
     },
@@ -307,7 +306,7 @@ mod tests {
     }
 
     fn collector(ignored: &str, ignore_invalid_speed: bool) -> Netclass {
-        Netclass { ignored: crate::collectors::Remembered::new(Regex::new(ignored).unwrap()), ignore_invalid_speed, fixed: Default::default(), addr_assign: Default::default(), use_netlink: false }
+        Netclass { ignored: crate::collectors::Remembered::new(crate::collectors::Pattern::new(ignored).unwrap()), ignore_invalid_speed, fixed: Default::default(), addr_assign: Default::default(), use_netlink: false }
     }
 
     #[test]

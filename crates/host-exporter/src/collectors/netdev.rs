@@ -6,9 +6,8 @@
 //! unless `--collector.netdev.enable-detailed-metrics` is given. Netlink alone gives
 //! `node_network_receive_nohandler_total`; `/proc/net/dev` has no such column.
 
-use regex::Regex;
 
-use crate::collectors::Remembered;
+use crate::collectors::{Pattern, Remembered};
 use vigie_kit::{CollectError, CollectResult, Desc, Kind, MetricSet, Registration, Scrape, SyncCollector};
 
 pub mod netlink;
@@ -107,7 +106,7 @@ impl DeviceFilter {
     pub fn new(exclude: Option<&str>, include: Option<&str>) -> Result<DeviceFilter, String> {
         let compile = |p: Option<&str>| -> Result<Option<Remembered>, String> {
             match p.filter(|p| !p.is_empty()) {
-                Some(p) => Regex::new(p).map(|re| Some(Remembered::new(re))).map_err(|e| format!("invalid regexp {p:?}: {e}")),
+                Some(p) => Pattern::new(p).map(|re| Some(Remembered::new(re))).map_err(|e| format!("invalid regexp {p:?}: {e}")),
                 None => Ok(None),
             }
         };

@@ -3,7 +3,7 @@
 
 use std::sync::Mutex;
 
-use regex::Regex;
+use crate::collectors::{Matcher, Pattern};
 use vigie_kit::collector::Shape;
 use vigie_kit::{CollectError, CollectResult, Kind, MetricSet, Registration, Scrape, SyncCollector};
 
@@ -28,14 +28,14 @@ pub const REG: Registration = Registration {
     },
     build: |m| {
         let pattern = m.get_one::<String>("collector.netstat.fields").map_or(DEFAULT_FIELDS, String::as_str);
-        let fields = Regex::new(pattern).map_err(|e| format!("--collector.netstat.fields: {e}"))?;
+        let fields = Pattern::new(pattern).map_err(|e| format!("--collector.netstat.fields: {e}"))?;
         Ok(Box::new(Netstat::new(fields)))
     },
 };
 
 /// Reads the three protocol counter files.
 pub struct Netstat {
-    fields: Regex,
+    fields: Pattern,
     /// The family of every column the pattern selects, learnt at the first scrape: the
     /// kernel's field set is fixed, so no pattern is matched again, and no name is looked up.
     names: Mutex<Names>,
@@ -59,22 +59,22 @@ struct Names {
 
 impl Netstat {
     /// With the field pattern.
-    pub fn new(fields: Regex) -> Netstat {
+    pub fn new(fields: Pattern) -> Netstat {
         Netstat { fields, names: Mutex::new(Names::default()), interned: Default::default() }
     }
 
     /// The family of `proto`_`field`, if the pattern selects it.
-    fn name(&self, proto: &str, field: &str) -> Name {
+    fn name<'p>(&'p self, fields: &std::cell::OnceCell<Matcher<'p>>, proto: &str, field: &str) -> Name {
         let key = format!("{proto}_{field}");
-        self.fields.is_match(&key).then(|| self.interned.get(format!("node_netstat_{key}")))
+        fields.get_or_init(|| self.fields.compile()).is_match(&key).then(|| self.interned.get(format!("node_netstat_{key}")))
     }
 
     /// The families of a header line's columns, from the cache or learnt now.
-    fn row<'n>(&self, rows: &'n mut Vec<Learnt>, proto: &str, header: &str) -> &'n [Name] {
+    fn row<'n, 'p>(&'p self, fields: &std::cell::OnceCell<Matcher<'p>>, rows: &'n mut Vec<Learnt>, proto: &str, header: &str) -> &'n [Name] {
         let at = match rows.iter().position(|(p, h, _)| **p == *proto && **h == *header) {
             Some(at) => at,
             None => {
-                let names = header.split(' ').map(|field| self.name(proto, field)).collect();
+                let names = header.split(' ').map(|field| self.name(fields, proto, field)).collect();
                 rows.push((proto.into(), header.into(), names));
                 rows.len() - 1
             }
@@ -95,12 +95,14 @@ impl SyncCollector for Netstat {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let mut names = self.names.lock().unwrap_or_else(|e| e.into_inner());
         let Names { rows, snmp6 } = &mut *names;
+        // Compiled only if a field is new (the first scrape), dropped at the end.
+        let fields = std::cell::OnceCell::new();
         for file in ["net/netstat", "net/snmp"] {
             let path = cx.paths.proc(file);
             let text = cx.read_shaped(&path, Shape::OneRecord)?;
             for row in parse_pairs(&text) {
                 let (proto, header, values) = row.map_err(|e| CollectError::parse(&path, e))?;
-                for (name, value) in self.row(rows, proto, header).iter().zip(values.split(' ')) {
+                for (name, value) in self.row(&fields, rows, proto, header).iter().zip(values.split(' ')) {
                     push(out, *name, value).map_err(|e| CollectError::parse(&path, e))?;
                 }
             }
@@ -116,7 +118,7 @@ impl SyncCollector for Netstat {
             let name = match snmp6.get(i) {
                 Some((known, name)) if known.len() == proto.len() + field.len() && known.starts_with(proto) && known.ends_with(field) => *name,
                 _ => {
-                    let name = self.name(proto, field);
+                    let name = self.name(&fields, proto, field);
                     snmp6.truncate(i);
                     snmp6.push((format!("{proto}{field}").into(), name));
                     name
@@ -165,7 +167,7 @@ mod tests {
     use super::*;
 
     fn default() -> Netstat {
-        Netstat::new(Regex::new(DEFAULT_FIELDS).unwrap())
+        Netstat::new(Pattern::new(DEFAULT_FIELDS).unwrap())
     }
 
     #[test]

@@ -3,7 +3,6 @@
 
 use std::sync::Mutex;
 
-use regex::Regex;
 use vigie_kit::collector::Shape;
 use vigie_kit::{CollectError, CollectResult, Kind, MetricSet, Registration, Scrape, SyncCollector};
 
@@ -25,14 +24,14 @@ pub const REG: Registration = Registration {
     },
     build: |m| {
         let re = m.get_one::<String>("collector.vmstat.fields").map_or(DEFAULT_FIELDS, String::as_str);
-        let fields = Regex::new(re).map_err(|e| format!("--collector.vmstat.fields: {e}"))?;
+        let fields = crate::collectors::Pattern::new(re).map_err(|e| format!("--collector.vmstat.fields: {e}"))?;
         Ok(Box::new(Vmstat { fields, chosen: Mutex::new(Chosen::default()), interned: Default::default() }))
     },
 };
 
 /// Reads `/proc/vmstat`.
 pub struct Vmstat {
-    fields: Regex,
+    fields: crate::collectors::Pattern,
     /// Which lines match, by position: the kernel's field list does not change while it runs,
     /// so the regex runs again only if the names differ from the last scrape's.
     chosen: Mutex<Chosen>,
@@ -56,10 +55,11 @@ impl SyncCollector for Vmstat {
         if chosen.names.len() != lines.len() || chosen.names.iter().zip(&lines).any(|(a, (b, _))| a != b) {
             chosen.names = lines.iter().map(|(name, _)| (*name).to_owned()).collect();
             let leak = |s: String| self.interned.get(s);
+            let fields = self.fields.compile();
             chosen.wanted = lines
                 .iter()
                 .map(|(name, _)| {
-                    self.fields.is_match(name).then(|| (leak(format!("node_vmstat_{name}")), leak(format!("Field {name} of /proc/vmstat."))))
+                    fields.is_match(name).then(|| (leak(format!("node_vmstat_{name}")), leak(format!("Field {name} of /proc/vmstat."))))
                 })
                 .collect();
         }
