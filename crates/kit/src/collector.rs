@@ -372,9 +372,10 @@ pub enum Shape {
     /// A sysctl under `/proc/sys`: as [`Shape::OneRecord`], but the kernel allocates and
     /// zeroes a buffer as large as each read asks for, so it is read with a small one.
     Sysctl,
-    /// A seq_file of records of at most this many bytes (`/proc/net/udp`: 128). The kernel
-    /// fills a buffer of at least a page with whole records and stops at the first that
-    /// does not fit, or at the end: a read that left room for one more reached the end.
+    /// A seq_file whose records (lines) are never longer than this many bytes, a bound
+    /// from the kernel's format with every field at its widest (`/proc/net/udp`: 158). The
+    /// kernel fills a buffer of at least a page with whole records and stops at the first
+    /// that does not fit, or at the end: a read that left room for one more reached the end.
     Records(usize),
 }
 

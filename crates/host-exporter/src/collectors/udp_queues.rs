@@ -15,8 +15,10 @@ pub const REG: Registration = Registration {
 
 const QUEUES: Desc = Desc::gauge("node_udp_queues", "Bytes of UDP datagrams the kernel holds in socket queues.", &["ip", "queue"]);
 
-/// The longest line of `/proc/net/udp`: the kernel pads each one to 127 characters.
-const UDP_RECORD: usize = 128;
+/// A bound on a line of `/proc/net/udp`: the kernel pads each one to 127 characters plus
+/// the newline, but one with every number at its widest (a 10-digit uid, a 20-digit inode,
+/// 10-digit refcount and drops) runs to 158 bytes.
+const UDP_RECORD: usize = 256;
 
 /// The longest line of `/proc/net/udp6` (not padded): its fixed-width fields, and every
 /// number at its widest, fit in 210 bytes.
