@@ -102,24 +102,24 @@ impl Pattern {
     }
 
     /// The compiled regex, for a batch of names.
-    pub fn compile(&self) -> Matcher<'_> {
-        Matcher { pattern: &self.pattern, ascii: self.ascii(), unicode: std::cell::OnceCell::new() }
+    pub fn compile(&self) -> Matcher {
+        Matcher { pattern: self.pattern.clone(), ascii: self.ascii(), unicode: std::sync::OnceLock::new() }
     }
 }
 
 /// A compiled [`Pattern`].
-pub struct Matcher<'a> {
-    pattern: &'a str,
+pub struct Matcher {
+    pattern: Box<str>,
     ascii: Option<regex::bytes::Regex>,
-    unicode: std::cell::OnceCell<Option<regex::Regex>>,
+    unicode: std::sync::OnceLock<Option<regex::Regex>>,
 }
 
-impl Matcher<'_> {
+impl Matcher {
     /// Whether the pattern matches somewhere in `name`.
     pub fn is_match(&self, name: &str) -> bool {
         match &self.ascii {
             Some(ascii) if name.is_ascii() => ascii.is_match(name.as_bytes()),
-            ascii => match self.unicode.get_or_init(|| regex::Regex::new(self.pattern).ok()) {
+            ascii => match self.unicode.get_or_init(|| regex::Regex::new(&self.pattern).ok()) {
                 Some(unicode) => unicode.is_match(name),
                 None => ascii.as_ref().is_some_and(|a| a.is_match(name.as_bytes())),
             },
@@ -135,7 +135,25 @@ impl Matcher<'_> {
 #[derive(Debug)]
 pub struct Remembered {
     re: Pattern,
-    seen: std::sync::Mutex<vigie_kit::fasthash::FastMap<Box<str>, bool>>,
+    seen: std::sync::Mutex<Seen>,
+}
+
+#[derive(Default)]
+struct Seen {
+    answers: vigie_kit::fasthash::FastMap<Box<str>, bool>,
+    /// The regex, kept while new names keep coming (a first scrape's mounts), dropped after
+    /// [`Remembered::KEEP_COMPILED`] answers in a row were found in `answers`.
+    compiled: Option<Matcher>,
+    known_in_a_row: usize,
+}
+
+impl std::fmt::Debug for Seen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Seen")
+            .field("answers", &self.answers.len())
+            .field("compiled", &self.compiled.is_some())
+            .finish()
+    }
 }
 
 impl Remembered {
@@ -147,17 +165,26 @@ impl Remembered {
         Remembered { re, seen: Default::default() }
     }
 
+    /// Known answers in a row after which the compiled regex is dropped.
+    pub const KEEP_COMPILED: usize = 64;
+
     /// Whether `re` matches `name`.
     pub fn is_match(&self, name: &str) -> bool {
         let Ok(mut seen) = self.seen.lock() else { return self.re.compile().is_match(name) };
-        if let Some(&matched) = seen.get(name) {
+        let seen = &mut *seen;
+        if let Some(&matched) = seen.answers.get(name) {
+            seen.known_in_a_row += 1;
+            if seen.known_in_a_row >= Remembered::KEEP_COMPILED {
+                seen.compiled = None;
+            }
             return matched;
         }
-        let matched = self.re.compile().is_match(name);
-        if seen.len() >= Remembered::KEEP {
-            seen.clear();
+        seen.known_in_a_row = 0;
+        let matched = seen.compiled.get_or_insert_with(|| self.re.compile()).is_match(name);
+        if seen.answers.len() >= Remembered::KEEP {
+            seen.answers.clear();
         }
-        seen.insert(name.into(), matched);
+        seen.answers.insert(name.into(), matched);
         matched
     }
 }
@@ -301,7 +328,12 @@ mod tests {
             assert!(r.is_match(&format!("loop{n}")));
             assert!(!r.is_match(&format!("sd{n}")));
         }
-        assert!(r.seen.lock().unwrap().len() <= Remembered::KEEP);
+        assert!(r.seen.lock().unwrap().answers.len() <= Remembered::KEEP);
+        // Known names only: the compiled regex is let go.
+        for _ in 0..=Remembered::KEEP_COMPILED {
+            assert!(r.is_match("loop0"));
+        }
+        assert!(r.seen.lock().unwrap().compiled.is_none());
     }
 
     #[test]

@@ -251,7 +251,7 @@ pub struct Mount<'a> {
     /// The mounted device (`/dev/vda`, `tmpfs`, `server:/export`).
     pub device: &'a str,
     /// The mount point, with fstab(5)'s `\040` (space) and `\011` (tab) decoded.
-    pub mount_point: String,
+    pub mount_point: std::borrow::Cow<'a, str>,
     /// The file system type.
     pub fstype: &'a str,
     /// The mount options (`rw,relatime`).
@@ -266,7 +266,11 @@ pub fn parse(text: &str) -> Result<Vec<Mount<'_>>, String> {
         match (fields.next(), fields.next(), fields.next(), fields.next()) {
             (Some(device), Some(mount_point), Some(fstype), Some(options)) => mounts.push(Mount {
                 device,
-                mount_point: mount_point.replace("\\040", " ").replace("\\011", "\t"),
+                mount_point: if mount_point.contains('\\') {
+                    mount_point.replace("\\040", " ").replace("\\011", "\t").into()
+                } else {
+                    mount_point.into()
+                },
                 fstype,
                 options,
             }),

@@ -64,13 +64,13 @@ impl Netstat {
     }
 
     /// The family of `proto`_`field`, if the pattern selects it.
-    fn name<'p>(&'p self, fields: &std::cell::OnceCell<Matcher<'p>>, proto: &str, field: &str) -> Name {
+    fn name(&self, fields: &std::cell::OnceCell<Matcher>, proto: &str, field: &str) -> Name {
         let key = format!("{proto}_{field}");
         fields.get_or_init(|| self.fields.compile()).is_match(&key).then(|| self.interned.get(format!("node_netstat_{key}")))
     }
 
     /// The families of a header line's columns, from the cache or learnt now.
-    fn row<'n, 'p>(&'p self, fields: &std::cell::OnceCell<Matcher<'p>>, rows: &'n mut Vec<Learnt>, proto: &str, header: &str) -> &'n [Name] {
+    fn row<'n>(&self, fields: &std::cell::OnceCell<Matcher>, rows: &'n mut Vec<Learnt>, proto: &str, header: &str) -> &'n [Name] {
         let at = match rows.iter().position(|(p, h, _)| **p == *proto && **h == *header) {
             Some(at) => at,
             None => {
