@@ -36,7 +36,7 @@ pub fn emit(out: &mut MetricSet, desc: &'static Desc, base: &[(String, String)],
     let mut pairs: Vec<(&str, &str)> = Vec::with_capacity(base.len() + extra.len());
     pairs.extend(base.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     pairs.extend(desc.labels.iter().copied().zip(extra.iter().copied()));
-    out.family(desc.name, desc.help, desc.kind).push(&pairs, value);
+    out.family(desc.name, desc.help, desc.kind).push_dynamic("", &pairs, value);
 }
 
 /// Runs `each` for every running container as a task of its own on the server's runtime, so

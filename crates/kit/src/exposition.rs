@@ -228,21 +228,33 @@ pub struct Family {
 
 impl Family {
     /// Adds a sample with the given label pairs.
-    pub fn push(&mut self, labels: &[(&str, &str)], value: f64) {
+    pub fn push(&mut self, labels: &[(&'static str, &str)], value: f64) {
         self.push_suffixed("", labels, value);
     }
 
     /// Adds a sample whose name is the family name plus `suffix` (`_bucket`, `_sum`, `_count`).
-    pub fn push_suffixed(&mut self, suffix: &str, labels: &[(&str, &str)], value: f64) {
-        let suffix = match suffix {
-            "" => Cow::Borrowed(""),
-            "_sum" => Cow::Borrowed("_sum"),
-            "_count" => Cow::Borrowed("_count"),
-            "_bucket" => Cow::Borrowed("_bucket"),
-            other => Cow::Owned(other.to_owned()),
-        };
+    /// Label names are compile-time strings, kept by reference.
+    pub fn push_suffixed(&mut self, suffix: &str, labels: &[(&'static str, &str)], value: f64) {
+        let labels = labels.iter().map(|(k, v)| (Cow::Borrowed(*k), LabelValue::from(*v))).collect();
+        self.samples.push(Sample { suffix: suffix_cow(suffix), labels, value });
+    }
+
+    /// [`Family::push_suffixed`] for label names known only at run time (a registry's,
+    /// a textfile's): each name is copied.
+    pub fn push_dynamic(&mut self, suffix: &str, labels: &[(&str, &str)], value: f64) {
         let labels = labels.iter().map(|(k, v)| (Cow::Owned((*k).to_owned()), LabelValue::from(*v))).collect();
-        self.samples.push(Sample { suffix, labels, value });
+        self.samples.push(Sample { suffix: suffix_cow(suffix), labels, value });
+    }
+}
+
+/// A sample's name suffix, without an allocation for the usual ones.
+fn suffix_cow(suffix: &str) -> Cow<'static, str> {
+    match suffix {
+        "" => Cow::Borrowed(""),
+        "_sum" => Cow::Borrowed("_sum"),
+        "_count" => Cow::Borrowed("_count"),
+        "_bucket" => Cow::Borrowed("_bucket"),
+        other => Cow::Owned(other.to_owned()),
     }
 }
 

@@ -184,21 +184,21 @@ impl Metrics {
             for m in mf.get_metric() {
                 let labels: Vec<(&str, &str)> = m.get_label().iter().map(|l| (l.name(), l.value())).collect();
                 match kind {
-                    Kind::Counter => fam.push(&labels, m.get_counter().get_value()),
-                    Kind::Gauge => fam.push(&labels, m.get_gauge().get_value()),
+                    Kind::Counter => fam.push_dynamic("", &labels, m.get_counter().get_value()),
+                    Kind::Gauge => fam.push_dynamic("", &labels, m.get_gauge().get_value()),
                     Kind::Histogram => {
                         let h = m.get_histogram();
                         let les: Vec<String> = h.get_bucket().iter().map(|b| fmt_le(b.upper_bound())).collect();
                         for (b, le) in h.get_bucket().iter().zip(&les) {
                             let mut l = labels.clone();
                             l.push(("le", le));
-                            fam.push_suffixed("_bucket", &l, b.cumulative_count() as f64);
+                            fam.push_dynamic("_bucket", &l, b.cumulative_count() as f64);
                         }
                         let mut l = labels.clone();
                         l.push(("le", "+Inf"));
-                        fam.push_suffixed("_bucket", &l, h.get_sample_count() as f64);
-                        fam.push_suffixed("_sum", &labels, h.get_sample_sum());
-                        fam.push_suffixed("_count", &labels, h.get_sample_count() as f64);
+                        fam.push_dynamic("_bucket", &l, h.get_sample_count() as f64);
+                        fam.push_dynamic("_sum", &labels, h.get_sample_sum());
+                        fam.push_dynamic("_count", &labels, h.get_sample_count() as f64);
                     }
                     _ => {}
                 }

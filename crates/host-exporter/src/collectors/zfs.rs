@@ -112,7 +112,7 @@ pub fn parse_objset(text: &str) -> Result<(&str, Stats<'_>), String> {
 /// Reads `/proc/spl/kstat/zfs`.
 pub struct Zfs;
 
-fn add(out: &mut MetricSet, name: String, help: String, kind: Kind, labels: &[(&str, &str)], v: f64) {
+fn add(out: &mut MetricSet, name: String, help: String, kind: Kind, labels: &[(&'static str, &str)], v: f64) {
     out.family(name, help, kind).push(labels, v);
 }
 

@@ -115,7 +115,7 @@ pub fn write(matched: Vec<Matched>, names: Names, out: &mut MetricSet) {
             if !labels_unique {
                 labels.push(("_objectname", domain));
             }
-            family.push(&labels, m.value);
+            family.push_dynamic("", &labels, m.value);
         }
     }
 }

@@ -69,7 +69,7 @@ pub async fn collect(
     out: &mut MetricSet,
     table: &str,
     prefix: &str,
-    label: &str,
+    label: &'static str,
     max_statement_time: bool,
 ) -> CollectResult {
     if !userstat_on(db).await {

@@ -32,7 +32,7 @@ impl Collector<Db> for GroupMembers {
                 let names: Vec<String> = row.columns_ref().iter().map(|c| c.name_str().to_lowercase()).collect();
                 let values: Vec<String> = (0..names.len()).map(|i| text(&row, i)).collect();
                 let labels: Vec<(&str, &str)> = names.iter().map(String::as_str).zip(values.iter().map(String::as_str)).collect();
-                out.family(NAME, HELP, Kind::Gauge).push(&labels, 1.0);
+                out.family(NAME, HELP, Kind::Gauge).push_dynamic("", &labels, 1.0);
             }
             Ok(())
         })
