@@ -251,7 +251,9 @@ where
 fn is_histogram_key(p: &str, base: usize) -> bool {
     const MID: &[u8] = b".histograms.";
     let tail = &p.as_bytes()[base.saturating_sub(MID.len() - 1)..];
-    p == "histograms" || p.ends_with(".histograms") || tail.windows(MID.len()).any(|w| w == MID)
+    // Only from a dot (a key has one or two in that stretch, often none).
+    let mid = || tail.iter().enumerate().any(|(i, &b)| b == b'.' && tail[i..].starts_with(MID));
+    p == "histograms" || p.ends_with(".histograms") || mid()
 }
 
 fn is_histogram_path(p: &str) -> bool {

@@ -215,3 +215,19 @@ fn compatible_mode_names() {
     let unknown: Vec<&&str> = old.iter().filter(|n| !expected.contains(**n)).collect();
     assert!(unknown.is_empty(), "{unknown:?}");
 }
+
+#[test]
+fn histogram_check_of_a_key_agrees_with_the_whole_path() {
+    // Parents the walk enters (no histogram path themselves), keys with and without dots.
+    let parents = ["", "serverStatus.", "a.histo", "a.x.histograms_not.", "dbstats.", "ü.histograms2."];
+    let keys = ["histograms", "grams.x", "histograms.y", "x.histograms.y", "x.histograms", "opLatencies", "h", "ü"];
+    for parent in parents {
+        let parent_path = parent.strip_suffix('.').unwrap_or(parent);
+        assert!(parent_path.is_empty() || !is_histogram_path(parent_path), "{parent}");
+        for key in keys {
+            let p = format!("{parent}{key}");
+            assert_eq!(is_histogram_key(&p, parent.len()), is_histogram_path(&p), "{p}");
+        }
+    }
+    assert!(is_histogram_key("serverStatus.metrics.histograms", 21));
+}
