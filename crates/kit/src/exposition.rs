@@ -351,31 +351,45 @@ impl MetricSet {
     /// and type; the other's samples join it if they agree, and are dropped (logged)
     /// otherwise, as client_golang's registry drops a metric whose help or type differs
     /// from the family's first (a textfile redefining `node_load1`, say).
-    pub fn merge(&mut self, other: MetricSet) {
+    pub fn merge(&mut self, mut other: MetricSet) {
         if self.families.is_empty() {
             *self = other;
+            return;
+        }
+        if other.families.len() > self.families.len() {
+            // Fewer families to look up and index the other way round: the larger set takes
+            // this one's families in, this one's still coming first.
+            std::mem::swap(self, &mut other);
+            self.merge_earlier(other);
             return;
         }
         for family in other.families {
             if let Some(at) = self.find(&family.name) {
                 let first = &mut self.families[at];
                 if first.kind != family.kind || first.help != family.help {
-                    if !family.samples.is_empty() {
-                        tracing::error!(
-                            metric = %family.name,
-                            err = format!(
-                                "has help {:?} and type {} but should have {:?} and {}",
-                                family.help,
-                                family.kind.as_str(),
-                                first.help,
-                                first.kind.as_str()
-                            ),
-                            "Dropped samples of an inconsistent metric family."
-                        );
-                    }
+                    dropped(&family, first);
                     continue;
                 }
                 first.samples.extend(family.samples);
+            } else {
+                self.families.push(family);
+                self.note(self.families.len() - 1);
+            }
+        }
+    }
+
+    /// [`MetricSet::merge`] of a set that came before this one: on a disagreement its family
+    /// wins, and its samples go first.
+    fn merge_earlier(&mut self, earlier: MetricSet) {
+        for mut family in earlier.families {
+            if let Some(at) = self.find(&family.name) {
+                let later = &mut self.families[at];
+                if later.kind != family.kind || later.help != family.help {
+                    dropped(later, &family);
+                } else {
+                    family.samples.append(&mut later.samples);
+                }
+                *later = family;
             } else {
                 self.families.push(family);
                 self.note(self.families.len() - 1);
@@ -490,6 +504,24 @@ fn sort_by_whole_name(families: &mut Vec<Family>) {
     let mut order: Vec<(u64, usize)> = families.iter().enumerate().map(|(i, f)| (key(&f.name), i)).collect();
     order.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| families[a.1].name.cmp(&families[b.1].name)));
     permute(families, order.into_iter().map(|(_, i)| i));
+}
+
+/// Logs the samples of `family` dropped because `first`, of the same name, came first with
+/// another help or type.
+fn dropped(family: &Family, first: &Family) {
+    if !family.samples.is_empty() {
+        tracing::error!(
+            metric = %family.name,
+            err = format!(
+                "has help {:?} and type {} but should have {:?} and {}",
+                family.help,
+                family.kind.as_str(),
+                first.help,
+                first.kind.as_str()
+            ),
+            "Dropped samples of an inconsistent metric family."
+        );
+    }
 }
 
 /// The index key of a family name.
@@ -814,6 +846,23 @@ node_cpu_seconds_total{cpu=\"1\",mode=\"user\"} 10\n\
         assert_eq!(a.sample_count(), 2);
         let text = a.encode();
         assert!(text.contains("node_load1 1\n") && !text.contains("42") && !text.contains(" 7\n"), "{text}");
+
+        // A first set smaller than the second is merged the other way round, with the same
+        // outcome: the first's family wins, and its samples come first.
+        let mut small = MetricSet::new();
+        small.add(&LOAD, &[], 1.0);
+        small.family("hist", "H.", Kind::Histogram).push_suffixed("_sum", &[], 1.0);
+        let mut big = MetricSet::new();
+        big.family("node_load1", "Mine.", Kind::Gauge).push(&[("src", "textfile")], 42.0);
+        big.family("hist", "H.", Kind::Histogram).push_suffixed("_sum", &[], 2.0);
+        for i in 0..5 {
+            big.family(format!("other_{i}"), "O.", Kind::Gauge).push(&[], 3.0);
+        }
+        small.merge(big);
+        assert_eq!(small.sample_count(), 8);
+        let text = small.encode();
+        assert!(text.contains("node_load1 1\n") && !text.contains("42"), "{text}");
+        assert!(text.contains("hist_sum 1\nhist_sum 2\n"), "{text}");
     }
 
     #[test]
