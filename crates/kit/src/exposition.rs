@@ -456,27 +456,49 @@ impl MetricSet {
 /// An exporter answers with the same families scrape after scrape, and their names share long
 /// prefixes (`mongodb_ss_wt_cache_…`): comparing them costs more than the rest of the sort.
 /// So the order of the last full sort is remembered, as a rank per name hash (`hashes`, one
-/// per family, in the same order); when every
+/// per family, in the same order), and the permutation of the last sort; when every
 /// family has a rank, sorting the ranks (integers) and checking the result with one pass of
 /// name comparisons replaces the full sort. Anything new, or a check that fails (a new name
 /// whose hash a remembered one has), falls back to the full sort, which remembers again.
 fn sort_by_name(families: &mut Vec<Family>, hashes: &[u64]) {
     use std::sync::{Mutex, PoisonError};
-    static RANKS: Mutex<Option<crate::fasthash::FastMap<u64, u32>>> = Mutex::new(None);
-    let mut ranks = RANKS.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(known) = ranks.as_ref() {
-        let order: Option<Vec<(u32, usize)>> =
-            hashes.iter().enumerate().map(|(i, h)| Some((*known.get(h)?, i))).collect();
-        if let Some(mut order) = order {
-            order.sort_unstable();
-            permute(families, order.iter().map(|&(_, i)| i));
+    /// What the last sorts learnt.
+    struct Learnt {
+        /// Rank of each name hash in the last full sort.
+        ranks: crate::fasthash::FastMap<u64, u32>,
+        /// The hashes, in the order families came, of the last sort by rank, and the
+        /// positions it took them in: the same input (collectors write the same families in
+        /// the same order scrape after scrape) needs no lookup and no sort at all.
+        input: Vec<u64>,
+        order: Vec<usize>,
+    }
+    static LEARNT: Mutex<Option<Learnt>> = Mutex::new(None);
+    let mut learnt = LEARNT.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(l) = learnt.as_mut() {
+        let order = if l.input == hashes {
+            Some(std::mem::take(&mut l.order))
+        } else {
+            let ranked: Option<Vec<(u32, usize)>> =
+                hashes.iter().enumerate().map(|(i, h)| Some((*l.ranks.get(h)?, i))).collect();
+            ranked.map(|mut ranked| {
+                ranked.sort_unstable();
+                ranked.into_iter().map(|(_, i)| i).collect()
+            })
+        };
+        if let Some(order) = order {
+            permute(families, order.iter().copied());
             if families.is_sorted_by(|a, b| a.name < b.name) {
+                if l.input != hashes {
+                    l.input = hashes.to_vec();
+                }
+                l.order = order;
                 return;
             }
         }
     }
     sort_by_whole_name(families);
-    *ranks = Some(families.iter().enumerate().map(|(rank, f)| (name_hash(&f.name), rank as u32)).collect());
+    let ranks = families.iter().enumerate().map(|(rank, f)| (name_hash(&f.name), rank as u32)).collect();
+    *learnt = Some(Learnt { ranks, input: Vec::new(), order: Vec::new() });
 }
 
 /// Puts `families` in the order of the positions `order` lists.
@@ -814,10 +836,14 @@ node_cpu_seconds_total{cpu=\"1\",mode=\"user\"} 10\n\
             assert_eq!(families.iter().map(|f| f.name.to_string()).collect::<Vec<_>>(), want);
         };
         // A full sort, then the same names again (by remembered ranks), then a set with a
-        // new name and one gone.
+        // new name and one gone (a full sort again).
         sorted(families);
         sorted(names.iter().rev().map(|n| family(n)).collect());
         sorted(names.iter().skip(1).chain(["mongodb_ss_wt_cache_bytes_r"].iter()).map(|n| family(n)).collect());
+        // The same input twice: the second reuses the first's permutation.
+        for _ in 0..2 {
+            sorted(names.iter().rev().map(|n| family(n)).collect());
+        }
     }
 
     #[test]
