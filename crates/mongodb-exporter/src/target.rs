@@ -1,18 +1,28 @@
 //! The MongoDB targets: one per `--mongodb.uri`, each with one driver client kept across
-//! scrapes (the driver reconnects by itself). A scrape pings the server (primaryPreferred)
-//! within the scrape deadline and reads the topology labels (`cl_role`, `cl_id`, `rs_nm`,
-//! `rs_state`); when the ping fails the collectors see a down [`Conn`] and only
-//! `mongodb_up 0` is written. `/scrape?target=host:port` picks the configured URI whose host
+//! scrapes (the driver reconnects by itself). A scrape sends `isMaster` (primaryPreferred)
+//! within the scrape deadline: its answer is both the up check (where Percona sends a `ping`)
+//! and the node type; then it reads the other topology labels (`cl_role`, `cl_id`, `rs_nm`,
+//! `rs_state`). When `isMaster` fails the collectors see a down [`Conn`] and only
+//! `mongodb_up 0` is written.
+//!
+//! Replies that cannot change while one server process lives (`getCmdLineOpts`, `buildInfo`)
+//! are kept in [`Facts`] across scrapes and asked again after at most 60 s, after a scrape
+//! found the server down, when the driver cleared its connection pool (what a restart or a
+//! network fault causes), when a different process answers (`isMaster`'s
+//! `topologyVersion.processId` or `me` changed), or when serverStatus shows a restart
+//! (`uptime` went down, `pid` or `host` changed). `/scrape?target=host:port` picks the configured URI whose host
 //! part matches, as Percona's multi-target endpoint does.
 //!
 //! A URI may hold a password: it lives in a [`Secret`], targets are named by their host part
 //! only, and every driver message is scrubbed of the password before it is logged.
 
 use std::future::IntoFuture as _;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use mongodb::bson::{doc, Bson, Document};
+use mongodb::event::cmap::CmapEvent;
+use mongodb::event::EventHandler;
 use mongodb::options::{ClientOptions, ReadPreference, SelectionCriteria};
 use mongodb::Client;
 use vigie_kit::{BoxFuture, Probe, Secret};
@@ -35,6 +45,76 @@ pub struct Session {
     /// Host part of the URI (`host:port[,host:port]`), the only name logs and labels use.
     pub hosts: String,
     client: tokio::sync::OnceCell<Client>,
+    facts: Arc<Mutex<Facts>>,
+}
+
+/// How long a kept reply serves at most.
+const FACTS_MAX_AGE: Duration = Duration::from_secs(60);
+
+/// Replies that cannot change while one server process lives, kept across scrapes (see the
+/// module documentation for when they are dropped). Only answers are kept: a failed command
+/// is sent again at the next scrape, unless the server said it has no such command
+/// (CommandNotFound, which the same process never answers differently).
+#[derive(Default)]
+pub struct Facts {
+    /// When the first reply now kept came.
+    since: Option<Instant>,
+    /// Who answered: `topologyVersion.processId` (4.4 and later) or `me` of `isMaster`.
+    who: Option<String>,
+    /// serverStatus `uptime`, `pid`, `host` last seen.
+    process: Option<(f64, Option<f64>, Option<String>)>,
+    cmdline: Option<Kept>,
+    build: Option<Kept>,
+}
+
+/// A kept reply, or the CommandNotFound error.
+type Kept = Result<Arc<Document>, mongodb::error::Error>;
+
+/// Whether `e` is the server's CommandNotFound (code 59).
+fn not_found(e: &mongodb::error::Error) -> bool {
+    matches!(&*e.kind, mongodb::error::ErrorKind::Command(c) if c.code == 59)
+}
+
+impl Facts {
+    fn clear(&mut self) {
+        *self = Facts::default();
+    }
+
+    /// Drops the kept replies when they are too old or another process answers now.
+    fn check(&mut self, who: Option<String>, now: Instant) {
+        let stale = self.since.is_some_and(|t| now.saturating_duration_since(t) >= FACTS_MAX_AGE);
+        if stale || self.who != who {
+            let process = self.process.take();
+            self.clear();
+            // The serverStatus identity stays: it tells a restart, not an age.
+            self.process = process;
+        }
+        self.who = who;
+    }
+
+    fn keep(&mut self, now: Instant) {
+        self.since.get_or_insert(now);
+    }
+
+    /// Compares serverStatus `uptime`, `pid` and `host` with the last ones seen; drops the
+    /// kept replies when the server restarted. Returns whether it did.
+    pub fn observe(&mut self, uptime: f64, pid: Option<f64>, host: Option<String>) -> bool {
+        let restarted = match &self.process {
+            Some((u, p, h)) => uptime < *u || *p != pid || *h != host,
+            None => false,
+        };
+        if restarted {
+            let who = self.who.take();
+            self.clear();
+            self.who = who;
+        }
+        self.process = Some((uptime, pid, host));
+        restarted
+    }
+}
+
+fn lock(facts: &Mutex<Facts>) -> std::sync::MutexGuard<'_, Facts> {
+    facts.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The node's kind, as `mongodb_up{cluster_role}` reports it.
@@ -81,8 +161,10 @@ pub struct Conn {
     pub hosts: String,
     /// The `isMaster` reply, when it came.
     pub hello: Option<Document>,
-    /// The `getCmdLineOpts` reply, when it came.
-    pub cmdline: Option<Document>,
+    /// The `getCmdLineOpts` reply, when it came (kept across scrapes, see [`Facts`]).
+    pub cmdline: Option<Arc<Document>>,
+    /// The target's kept replies.
+    pub facts: Arc<Mutex<Facts>>,
     /// `myState` of the `replSetGetStatus` reply, when it came (the `rs_state` label; the
     /// compatible mode's `mongodb_mongod_replset_my_state` reads it instead of asking again).
     pub my_state: Option<f64>,
@@ -172,7 +254,13 @@ impl Session {
     pub fn new(uri: String) -> Session {
         let hosts = host_part(&uri).to_owned();
         let password = uri_password(&uri).map(Secret::new);
-        Session { uri: Secret::new(uri), password, hosts, client: tokio::sync::OnceCell::new() }
+        Session {
+            uri: Secret::new(uri),
+            password,
+            hosts,
+            client: tokio::sync::OnceCell::new(),
+            facts: Default::default(),
+        }
     }
 
     /// `msg` with the password (raw and percent-decoded forms) replaced.
@@ -203,25 +291,25 @@ impl Session {
                 o.connect_timeout.get_or_insert(opts.connect_timeout);
                 o.server_selection_timeout.get_or_insert(opts.connect_timeout);
                 o.app_name.get_or_insert_with(|| "vigie-mongodb-exporter".to_owned());
+                // A cleared pool means the driver saw the server fail (a restart does that):
+                // the kept replies may be another process's.
+                let facts = self.facts.clone();
+                o.cmap_event_handler = Some(EventHandler::callback(move |e| {
+                    if let CmapEvent::PoolCleared(_) = e {
+                        lock(&facts).clear();
+                    }
+                }));
                 Client::with_options(o).map_err(|e| self.scrub(format!("{}: {e}", self.hosts)))
             })
             .await
             .cloned()
     }
 
-    /// Pings and reads the topology, giving up a little before `deadline`.
+    /// Sends `isMaster` and reads the topology, giving up a little before `deadline`.
     pub async fn connect(&self, shared: Arc<Shared>, deadline: Instant) -> Conn {
-        let down = |why: String| Conn {
-            client: None,
-            down: Some(why),
-            node: NodeType::Unknown,
-            topology: Vec::new(),
-            shared: shared.clone(),
-            hosts: self.hosts.clone(),
-            hello: None,
-            cmdline: None,
-            my_state: None,
-            namespaces: Default::default(),
+        let down = |why: String| {
+            lock(&self.facts).clear();
+            self.down_conn(shared.clone(), why)
         };
         // Leave time to write the answer: a tenth of what is left, at most 200 ms.
         let left = deadline.saturating_duration_since(Instant::now());
@@ -230,16 +318,30 @@ impl Session {
             Ok(c) => c,
             Err(e) => return down(e),
         };
-        let ping = admin(&client, doc! { "ping": 1 });
-        match tokio::time::timeout_at(stop.into(), ping).await {
-            Ok(Ok(_)) => {}
+        // The first command is the up check: Percona pings, then asks isMaster; both are
+        // answered without authentication and go to the same server (primaryPreferred).
+        let hello = admin(&client, doc! { "isMaster": 1 });
+        let hello = match tokio::time::timeout_at(stop.into(), hello).await {
+            Ok(Ok(h)) => h,
             Ok(Err(e)) => return down(self.scrub(format!("{}: {e}", self.hosts))),
-            Err(_) => return down(format!("{}: no answer to ping before the scrape deadline", self.hosts)),
+            Err(_) => return down(format!("{}: no answer to isMaster before the scrape deadline", self.hosts)),
+        };
+        let who = walk(&hello, &["topologyVersion", "processId"])
+            .and_then(|b| b.as_object_id().map(|o| o.to_hex()))
+            .or_else(|| hello.get_str("me").ok().map(str::to_owned));
+        // Several hosts and no name in the answer: which one answered is not known, so
+        // nothing is kept.
+        if who.is_none() && self.hosts.contains(',') {
+            lock(&self.facts).clear();
+        } else {
+            lock(&self.facts).check(who, Instant::now());
         }
         // A command the server never answers must not eat the whole scrape: the topology
         // gets two seconds at most.
         let topo_stop = stop.min(Instant::now() + Duration::from_secs(2));
-        let t = tokio::time::timeout_at(topo_stop.into(), topology(&client)).await.unwrap_or_default();
+        let t = tokio::time::timeout_at(topo_stop.into(), topology(&client, &hello, &self.facts))
+            .await
+            .unwrap_or_else(|_| Topology { node: node_type(&hello), ..Topology::default() });
         Conn {
             client: Some(client),
             down: None,
@@ -247,9 +349,26 @@ impl Session {
             topology: t.labels,
             shared,
             hosts: self.hosts.clone(),
-            hello: t.hello,
+            hello: Some(hello),
             cmdline: t.cmdline,
+            facts: self.facts.clone(),
             my_state: t.my_state,
+            namespaces: Default::default(),
+        }
+    }
+
+    fn down_conn(&self, shared: Arc<Shared>, why: String) -> Conn {
+        Conn {
+            client: None,
+            down: Some(why),
+            node: NodeType::Unknown,
+            topology: Vec::new(),
+            shared: shared.clone(),
+            hosts: self.hosts.clone(),
+            hello: None,
+            cmdline: None,
+            facts: self.facts.clone(),
+            my_state: None,
             namespaces: Default::default(),
         }
     }
@@ -280,42 +399,68 @@ pub fn walk<'a>(d: &'a Document, path: &[&str]) -> Option<&'a Bson> {
 struct Topology {
     node: NodeType,
     labels: Vec<vigie_mongodb_exporter::naming::Label>,
-    hello: Option<Document>,
-    cmdline: Option<Document>,
+    cmdline: Option<Arc<Document>>,
     my_state: Option<f64>,
 }
 
 impl Default for Topology {
     fn default() -> Topology {
-        Topology { node: NodeType::Unknown, labels: Vec::new(), hello: None, cmdline: None, my_state: None }
+        Topology { node: NodeType::Unknown, labels: Vec::new(), cmdline: None, my_state: None }
     }
 }
 
-/// Node type and topology labels (Percona's `topology_info.go`, current release).
-async fn topology(client: &Client) -> Topology {
+/// The node type from an `isMaster` reply.
+fn node_type(hello: &Document) -> NodeType {
+    if hello.get_bool("arbiterOnly").unwrap_or(false) {
+        NodeType::Arbiter
+    } else if hello.get_str("msg") == Ok("isdbgrid") {
+        NodeType::Mongos
+    } else {
+        NodeType::Mongod
+    }
+}
+
+/// `cmd`'s reply from `facts` (picked by `slot`), else asked (and kept when it is a reply or
+/// CommandNotFound).
+async fn kept(client: &Client, facts: &Mutex<Facts>, slot: fn(&mut Facts) -> &mut Option<Kept>, cmd: Document) -> Kept {
+    if let Some(d) = slot(&mut lock(facts)).clone() {
+        return d;
+    }
+    let d = admin(client, cmd).await.map(Arc::new);
+    if d.as_ref().err().is_none_or(not_found) {
+        let mut f = lock(facts);
+        f.keep(Instant::now());
+        *slot(&mut f) = Some(d.clone());
+    }
+    d
+}
+
+/// The `getCmdLineOpts` reply, kept across scrapes.
+pub async fn cmdline(client: &Client, facts: &Mutex<Facts>) -> Kept {
+    kept(client, facts, |f| &mut f.cmdline, doc! { "getCmdLineOpts": 1 }).await
+}
+
+/// The `buildInfo` reply, kept across scrapes.
+pub async fn build_info(client: &Client, facts: &Mutex<Facts>) -> Kept {
+    kept(client, facts, |f| &mut f.build, doc! { "buildInfo": 1 }).await
+}
+
+/// Node type and topology labels (Percona's `topology_info.go`, current release), from the
+/// scrape's `isMaster` reply and four more commands (`getCmdLineOpts` kept across scrapes).
+async fn topology(client: &Client, hello: &Document, facts: &Mutex<Facts>) -> Topology {
     // Each command on its own clock: one the server never answers loses only its label.
-    let limit = |f| tokio::time::timeout(Duration::from_secs(2), f);
-    let (hello, opts, config, status, version) = futures_util::future::join5(
-        limit(admin(client, doc! { "isMaster": 1 })),
-        limit(admin(client, doc! { "getCmdLineOpts": 1 })),
+    async fn limit<T, F: std::future::Future<Output = Result<T, mongodb::error::Error>>>(f: F) -> Option<T> {
+        tokio::time::timeout(Duration::from_secs(2), f).await.ok().and_then(Result::ok)
+    }
+    let (opts, config, status, version) = futures_util::future::join4(
+        limit(cmdline(client, facts)),
         limit(admin(client, doc! { "replSetGetConfig": 1 })),
         limit(admin(client, doc! { "replSetGetStatus": 1 })),
-        tokio::time::timeout(
-            Duration::from_secs(2),
-            client.database("config").collection::<Document>("version").find_one(doc! {}).into_future(),
-        ),
+        limit(client.database("config").collection::<Document>("version").find_one(doc! {}).into_future()),
     )
     .await;
-    let flat =
-        |r: Result<Result<Document, mongodb::error::Error>, tokio::time::error::Elapsed>| r.ok().and_then(Result::ok);
-    let (hello, opts, config, status) = (flat(hello), flat(opts), flat(config), flat(status));
-    let version = version.ok().and_then(Result::ok).flatten();
-    let node = match &hello {
-        Some(h) if h.get_bool("arbiterOnly").unwrap_or(false) => NodeType::Arbiter,
-        Some(h) if h.get_str("msg") == Ok("isdbgrid") => NodeType::Mongos,
-        Some(_) => NodeType::Mongod,
-        None => NodeType::Unknown,
-    };
+    let version = version.flatten();
+    let node = node_type(hello);
     let role = match &opts {
         Some(o) if walk(o, &["parsed", "sharding", "configDB"]).is_some() => "mongos".to_owned(),
         Some(o) => match walk(o, &["parsed", "sharding", "clusterRole"]) {
@@ -342,7 +487,7 @@ async fn topology(client: &Client) -> Topology {
     }
     // Sorted once here: every sample copies them, and a sorted copy needs no sorting.
     labels.sort();
-    Topology { node, labels, hello, cmdline: opts, my_state }
+    Topology { node, labels, cmdline: opts, my_state }
 }
 
 /// A BSON number as f64.
@@ -406,6 +551,38 @@ mod tests {
         let s = Session::new("mongodb://a:s3cr%40t@h:1/".into());
         assert_eq!(s.scrub("bad s3cr%40t and s3cr@t".into()), "bad <redacted> and <redacted>");
         assert_eq!(s.hosts, "h:1");
+    }
+
+    #[test]
+    fn facts_dropped_on_restart_age_and_other_process() {
+        let reply = || Some(Ok(Arc::new(doc! { "parsed": {} })));
+        let now = Instant::now();
+        let mut f = Facts::default();
+        f.check(Some("a".into()), now);
+        f.cmdline = reply();
+        f.keep(now);
+        assert!(!f.observe(100.0, Some(7.0), Some("h".into())));
+        assert!(!f.observe(101.0, Some(7.0), Some("h".into())));
+        f.check(Some("a".into()), now + Duration::from_secs(59));
+        assert!(f.cmdline.is_some(), "same process, 59 s: kept");
+        // uptime went down: restarted.
+        assert!(f.observe(5.0, Some(7.0), Some("h".into())));
+        assert!(f.cmdline.is_none());
+        for (uptime, pid, host) in [(6.0, Some(8.0), "h"), (7.0, Some(8.0), "other")] {
+            f.cmdline = reply();
+            assert!(f.observe(uptime, pid, Some(host.into())), "{uptime} {pid:?} {host}");
+            assert!(f.cmdline.is_none());
+        }
+        f.cmdline = reply();
+        f.keep(now);
+        f.check(Some("a".into()), now + FACTS_MAX_AGE);
+        assert!(f.cmdline.is_none(), "60 s: asked again");
+        f.cmdline = reply();
+        f.keep(now);
+        f.check(Some("b".into()), now);
+        assert!(f.cmdline.is_none(), "another process answers");
+        // The serverStatus identity survives an age or process check.
+        assert!(!f.observe(8.0, Some(8.0), Some("other".into())));
     }
 
     #[test]

@@ -218,6 +218,34 @@ fn collstats_limit_lists_collections_once_per_scrape() {
 }
 
 #[test]
+fn one_scrape_sends_each_command_once_and_keeps_process_facts() {
+    let Some(v) = venv() else { return };
+    // mockupdb prints `command NAME` for every command; buildInfo is not in the capture
+    // (CommandNotFound, kept like a reply), replSetGetConfig neither (asked every scrape).
+    let server = replay(&v, &["commands"]);
+    let uri = format!("--mongodb.uri=mongodb://{}/?directConnection=true", server.addr);
+    let e = exporter(&[&uri, "--collector.diagnosticdata", "--compatible-mode"]);
+    let count = |name: &str| server.log().lines().filter(|l| *l == format!("command {name}")).count();
+    for round in 1..=3 {
+        let (text, _) = scrape(&e, "/metrics", "8");
+        assert!(text.contains("mongodb_up{cluster_role=\"mongod\"} 1\n"), "{text}");
+        assert!(text.contains("mongodb_mongod_replset_my_state{set=\"\"} 1\n"), "{text}");
+        std::thread::sleep(Duration::from_millis(200));
+        let log = server.log();
+        // isMaster is the up check: no ping; the driver's handshakes send isMaster too.
+        assert_eq!(count("ping"), 0, "{log}");
+        assert!(count("isMaster") >= round, "{log}");
+        for per_scrape in ["getDiagnosticData", "replSetGetStatus", "replSetGetConfig"] {
+            assert_eq!(count(per_scrape), round, "{per_scrape}\n{log}");
+        }
+        // Asked once, kept across scrapes while the process lives.
+        for kept in ["getCmdLineOpts", "buildInfo"] {
+            assert_eq!(count(kept), 1, "{kept}\n{log}");
+        }
+    }
+}
+
+#[test]
 fn promtool_accepts_replayed_and_live_output() {
     let Some(v) = venv() else { return };
     let Some(promtool) = vigie_kit::testing::program(&["promtool"], "apt-get install -y prometheus") else { return };

@@ -1,10 +1,11 @@
 """Replays real captured MongoDB replies (Percona's Go-JSON test data, turned back into BSON)
 through mockupdb, a wire-protocol server: usage replay.py PORT FIXTURE.json [namespaces]
-(PORT 0: a free port, which the "listening on port N" line names).
+[commands] (PORT 0: a free port, which the "listening on port N" line names).
 
 With `namespaces`, it also answers listDatabases (databases app and shop) and
 listCollections (two collections each), printing a line for every listCollections it
-answers, so a test can count how often the exporter enumerates collections.
+answers, so a test can count how often the exporter enumerates collections. With `commands`, it
+prints `command NAME` for every command it receives, before answering it.
 
 Every request gets an answer at once, as a real server gives one: the capture's replies,
 `find` results derived from it, or, for a command the capture cannot answer, the error a
@@ -84,7 +85,7 @@ s.autoresponds("getDiagnosticData", data=data)
 s.autoresponds("serverStatus", **data.get("serverStatus", {}))
 s.autoresponds("replSetGetStatus", **data.get("replSetGetStatus", {"ok": 0, "code": 76}))
 s.autoresponds("getCmdLineOpts", parsed={}, argv=[])
-if sys.argv[3:] == ["namespaces"]:
+if "namespaces" in sys.argv[3:]:
     s.autoresponds("listDatabases", databases=[{"name": n, "sizeOnDisk": 1, "empty": False}
                                                for n in ("admin", "app", "shop")], totalSize=3)
 
@@ -97,6 +98,9 @@ if sys.argv[3:] == ["namespaces"]:
         return r.ok(cursor={"id": Int64(0), "ns": db + ".$cmd.listCollections", "firstBatch": batch})
 
     s.autoresponds("listCollections", list_collections)
+if "commands" in sys.argv[3:]:
+    # Registered last, asked first; answers nothing, so the responders above still answer.
+    s.autoresponds(lambda r: print("command", r.command_name, flush=True) and False)
 # Port 0: the kernel picks a free one; the line below says which.
 print("listening on port", s.run(), flush=True)
 import time

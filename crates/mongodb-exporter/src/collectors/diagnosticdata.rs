@@ -11,7 +11,7 @@ use mongodb::Client;
 use vigie_kit::{BoxFuture, CollectResult, Collector, Kind, MetricSet, Registration, Scrape};
 use vigie_mongodb_exporter::sink::Sink;
 
-use crate::target::{admin, number, walk, Conn, NodeType};
+use crate::target::{admin, build_info, number, walk, Conn, NodeType};
 
 /// Registration.
 pub const REG: Registration<Arc<Conn>> = Registration {
@@ -120,7 +120,7 @@ pub fn compat_from_data(sink: &mut Sink<'_>, data: &Document, set: &str, node: N
 
 /// Compatible-mode families that need their own commands.
 async fn compat_from_server(sink: &mut Sink<'_>, conn: &Conn, client: &Client, set: &str) {
-    if let Ok(info) = admin(client, doc! { "buildInfo": 1 }).await {
+    if let Ok(info) = build_info(client, &conn.facts).await {
         let version = info.get_str("version").unwrap_or("");
         let enterprise = info.get_array("modules").ok().and_then(|m| m.first()).and_then(Bson::as_str) == Some("enterprise");
         let vendor = if info.contains_key("psmdbVersion") { "Percona" } else { "MongoDB" };
@@ -178,6 +178,16 @@ pub fn encryption(sink: &mut Sink<'_>, cmdline: &Document) {
     gauge(sink, "mongodb_security_encryption_enabled", "1 when encryption at rest is enabled, with its key source as the type label.", &[("type", kind)], 1.0);
 }
 
+/// Tells the target's kept replies serverStatus `uptime`, `pid` and `host`: they are dropped
+/// when the server restarted, and asked again from the next scrape on.
+fn restarted(conn: &Conn, data: &Document) {
+    let Ok(status) = data.get_document("serverStatus") else { return };
+    let Some(uptime) = status.get("uptime").and_then(number) else { return };
+    let pid = status.get("pid").and_then(number);
+    let host = status.get_str("host").ok().map(str::to_owned);
+    conn.facts.lock().unwrap_or_else(std::sync::PoisonError::into_inner).observe(uptime, pid, host);
+}
+
 /// Merges 8.0's per-block `data` (`common`, …) into one document, as Percona does.
 fn merged(data: Document) -> Document {
     if !data.contains_key("common") {
@@ -205,6 +215,7 @@ impl Collector<Arc<Conn>> for DiagnosticData {
                 Ok(mut reply) => match reply.remove("data") {
                     Some(Bson::Document(data)) => {
                         let data = merged(data);
+                        restarted(conn, &data);
                         super::write(&mut sink, conn, "", &data, &conn.topology, conn.shared.opts.histograms);
                         locks(&mut sink, &data);
                         if let Some(cmdline) = &conn.cmdline {

@@ -1,5 +1,5 @@
 //! `mongodb_up{cluster_role}` (Percona's general collector, always on) and the
-//! `vigie_mongodb_dropped_samples_total` counts. The ping itself ran when the scrape
+//! `vigie_mongodb_dropped_samples_total` counts. The up check (`isMaster`) ran when the scrape
 //! connected, bounded by the scrape deadline.
 
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use crate::target::Conn;
 pub const REG: Registration<Arc<Conn>> = Registration {
     name: "general",
     default_enabled: true,
-    help: "mongodb_up: whether the server answers a ping (primaryPreferred).",
+    help: "mongodb_up: whether the server answers isMaster (primaryPreferred).",
     args: vigie_kit::collector::no_args,
     build: |_| Ok(Box::new(General)),
 };
@@ -31,7 +31,7 @@ impl Collector<Arc<Conn>> for General {
                 tracing::warn!(target = %conn.hosts, err = %why, "MongoDB is down: mongodb_up 0.");
             }
             let up = if conn.down.is_none() { 1.0 } else { 0.0 };
-            out.family("mongodb_up", "1 if the server answered a ping in this scrape, else 0.", Kind::Gauge)
+            out.family("mongodb_up", "1 if the server answered this scrape's first command (isMaster), else 0.", Kind::Gauge)
                 .push(&[("cluster_role", conn.node.as_str())], up);
             conn.shared.drops.write(out);
             super::scrape_time(out, "general", started);
