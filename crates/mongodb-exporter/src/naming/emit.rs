@@ -83,6 +83,12 @@ fn write_with(
 fn alone(sink: &mut Sink<'_>, prefix: &str, key: &str, v: &Bson, labels: &[Label], compatible: bool) {
     let mut flat = Flat::default();
     scalar(prefix, key, v, labels, &mut flat);
+    push_flat(sink, flat, compatible);
+}
+
+/// A reference walk's invalid values and samples (in compatible mode each followed by its
+/// old-style twins) through the sink.
+fn push_flat(sink: &mut Sink<'_>, flat: Flat, compatible: bool) {
     for inv in &flat.invalid {
         sink.invalid(inv);
     }
@@ -317,17 +323,7 @@ mod tests {
     ) -> (String, [u64; 3]) {
         let (drops, mut out) = (Drops::default(), MetricSet::new());
         let flat = super::super::flatten(prefix, d, labels, histograms);
-        let mut sink = Sink::new(&mut out, &drops);
-        for inv in &flat.invalid {
-            sink.invalid(inv);
-        }
-        for m in flat.metrics {
-            let old = if compatible { compat::old_samples(&m) } else { Vec::new() };
-            sink.push(m);
-            for o in old {
-                sink.push(o);
-            }
-        }
+        push_flat(&mut Sink::new(&mut out, &drops), flat, compatible);
         (out.encode(), counts(&drops))
     }
 
