@@ -301,35 +301,39 @@ impl MetricSet {
         kind: Kind,
     ) -> &mut Family {
         let name = name.into();
-        let at = match self.find(&name) {
+        let hash = name_hash(&name);
+        let at = match self.find_hashed(&name, hash) {
             Some(at) => at,
-            None => {
-                let at = self.families.len();
-                self.families.push(Family { name, help: help.into(), kind, samples: Vec::new() });
-                self.note(at);
-                at
-            }
+            None => self.push_new(Family { name, help: help.into(), kind, samples: Vec::new() }, hash),
         };
         &mut self.families[at]
     }
 
     /// The position of the family called `name`.
     fn find(&self, name: &str) -> Option<usize> {
-        let at = *self.index.get(&name_hash(name))?;
+        self.find_hashed(name, name_hash(name))
+    }
+
+    /// [`MetricSet::find`] with the name's hash already worked out.
+    fn find_hashed(&self, name: &str, hash: u64) -> Option<usize> {
+        let at = *self.index.get(&hash)?;
         if self.families[at].name == name {
             return Some(at);
         }
         self.collided.iter().copied().find(|&i| self.families[i].name == name)
     }
 
-    /// Indexes the family just pushed at `at`.
-    fn note(&mut self, at: usize) {
-        match self.index.entry(name_hash(&self.families[at].name)) {
+    /// Adds a family not in the set yet, whose name hashes to `hash`; returns its position.
+    fn push_new(&mut self, family: Family, hash: u64) -> usize {
+        let at = self.families.len();
+        self.families.push(family);
+        match self.index.entry(hash) {
             std::collections::hash_map::Entry::Vacant(e) => {
                 e.insert(at);
             }
             std::collections::hash_map::Entry::Occupied(_) => self.collided.push(at),
         }
+        at
     }
 
     /// Whether a family of that name exists.
@@ -364,7 +368,8 @@ impl MetricSet {
             return;
         }
         for family in other.families {
-            if let Some(at) = self.find(&family.name) {
+            let hash = name_hash(&family.name);
+            if let Some(at) = self.find_hashed(&family.name, hash) {
                 let first = &mut self.families[at];
                 if first.kind != family.kind || first.help != family.help {
                     dropped(&family, first);
@@ -372,8 +377,7 @@ impl MetricSet {
                 }
                 first.samples.extend(family.samples);
             } else {
-                self.families.push(family);
-                self.note(self.families.len() - 1);
+                self.push_new(family, hash);
             }
         }
     }
@@ -382,7 +386,8 @@ impl MetricSet {
     /// wins, and its samples go first.
     fn merge_earlier(&mut self, earlier: MetricSet) {
         for mut family in earlier.families {
-            if let Some(at) = self.find(&family.name) {
+            let hash = name_hash(&family.name);
+            if let Some(at) = self.find_hashed(&family.name, hash) {
                 let later = &mut self.families[at];
                 if later.kind != family.kind || later.help != family.help {
                     dropped(later, &family);
@@ -391,8 +396,7 @@ impl MetricSet {
                 }
                 *later = family;
             } else {
-                self.families.push(family);
-                self.note(self.families.len() - 1);
+                self.push_new(family, hash);
             }
         }
     }
