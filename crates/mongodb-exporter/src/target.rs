@@ -5,8 +5,8 @@
 //! `rs_state`). When `isMaster` fails the collectors see a down [`Conn`] and only
 //! `mongodb_up 0` is written.
 //!
-//! Replies that cannot change while one server process lives (`getCmdLineOpts`, `buildInfo`)
-//! are kept in [`Facts`] across scrapes and asked again after at most 60 s, after a scrape
+//! Replies that cannot change while one server process lives (`getCmdLineOpts`, `buildInfo`,
+//! and for the topology labels `replSetGetConfig` and `config.version`'s cluster id) are kept in [`Facts`] across scrapes and asked again after at most 60 s, after a scrape
 //! found the server down, when the driver cleared its connection pool (what a restart or a
 //! network fault causes), when a different process answers (`isMaster`'s
 //! `topologyVersion.processId` or `me` changed), or when serverStatus shows a restart
@@ -16,10 +16,10 @@
 //! A URI may hold a password: it lives in a [`Secret`], targets are named by their host part
 //! only, and every driver message is scrubbed of the password before it is logged.
 
-use std::future::IntoFuture as _;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{doc, Bson, Document};
 use mongodb::event::cmap::CmapEvent;
 use mongodb::event::EventHandler;
@@ -65,6 +65,12 @@ pub struct Facts {
     process: Option<(f64, Option<f64>, Option<String>)>,
     cmdline: Option<Kept>,
     build: Option<Kept>,
+    /// replSetGetConfig, for the topology labels only: the set's name (`_id`) and
+    /// `settings.replicaSetId` are fixed when the set is initiated.
+    rs_config: Option<Kept>,
+    /// `clusterId` of `config.version` (None: no such document), fixed for a sharded
+    /// cluster's life.
+    cluster_id: Option<Option<ObjectId>>,
 }
 
 /// A kept reply, or the CommandNotFound error.
@@ -440,13 +446,28 @@ pub async fn cmdline(client: &Client, facts: &Mutex<Facts>) -> Kept {
     kept(client, facts, |f| &mut f.cmdline, doc! { "getCmdLineOpts": 1 }).await
 }
 
+/// `clusterId` of the `config.version` document, kept across scrapes (a failed read is
+/// not kept).
+async fn cluster_id(client: &Client, facts: &Mutex<Facts>) -> Result<Option<ObjectId>, mongodb::error::Error> {
+    if let Some(id) = lock(facts).cluster_id {
+        return Ok(id);
+    }
+    let version = client.database("config").collection::<Document>("version").find_one(doc! {}).await?;
+    let id = version.and_then(|v| v.get_object_id("clusterId").ok());
+    let mut f = lock(facts);
+    f.keep(Instant::now());
+    f.cluster_id = Some(id);
+    Ok(id)
+}
+
 /// The `buildInfo` reply, kept across scrapes.
 pub async fn build_info(client: &Client, facts: &Mutex<Facts>) -> Kept {
     kept(client, facts, |f| &mut f.build, doc! { "buildInfo": 1 }).await
 }
 
 /// Node type and topology labels (Percona's `topology_info.go`, current release), from the
-/// scrape's `isMaster` reply and four more commands (`getCmdLineOpts` kept across scrapes).
+/// scrape's `isMaster` reply and four more commands (all but replSetGetStatus kept across
+/// scrapes).
 async fn topology(client: &Client, hello: &Document, facts: &Mutex<Facts>) -> Topology {
     // Each command on its own clock: one the server never answers loses only its label.
     async fn limit<T, F: std::future::Future<Output = Result<T, mongodb::error::Error>>>(f: F) -> Option<T> {
@@ -454,12 +475,11 @@ async fn topology(client: &Client, hello: &Document, facts: &Mutex<Facts>) -> To
     }
     let (opts, config, status, version) = futures_util::future::join4(
         limit(cmdline(client, facts)),
-        limit(admin(client, doc! { "replSetGetConfig": 1 })),
+        limit(kept(client, facts, |f| &mut f.rs_config, doc! { "replSetGetConfig": 1 })),
         limit(admin(client, doc! { "replSetGetStatus": 1 })),
-        limit(client.database("config").collection::<Document>("version").find_one(doc! {}).into_future()),
+        limit(cluster_id(client, facts)),
     )
     .await;
-    let version = version.flatten();
     let node = node_type(hello);
     let role = match &opts {
         Some(o) if walk(o, &["parsed", "sharding", "configDB"]).is_some() => "mongos".to_owned(),
@@ -473,7 +493,7 @@ async fn topology(client: &Client, hello: &Document, facts: &Mutex<Facts>) -> To
     if let Some(id) = config.as_ref().and_then(|c| walk(c, &["config", "_id"])).and_then(Bson::as_str) {
         labels.push(("rs_nm".into(), id.into()));
     }
-    let from_version = version.and_then(|v| v.get_object_id("clusterId").ok());
+    let from_version = version.flatten();
     let from_config =
         config.as_ref().and_then(|c| walk(c, &["config", "settings", "replicaSetId"])).and_then(|b| match b {
             Bson::ObjectId(o) => Some(*o),

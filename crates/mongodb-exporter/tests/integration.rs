@@ -220,8 +220,9 @@ fn collstats_limit_lists_collections_once_per_scrape() {
 #[test]
 fn one_scrape_sends_each_command_once_and_keeps_process_facts() {
     let Some(v) = venv() else { return };
-    // mockupdb prints `command NAME` for every command; buildInfo is not in the capture
-    // (CommandNotFound, kept like a reply), replSetGetConfig neither (asked every scrape).
+    // mockupdb prints `command NAME` for every command; buildInfo and replSetGetConfig are
+    // not in the capture (CommandNotFound, kept like a reply); config.version has no document
+    // (kept: no cluster id).
     let server = replay(&v, &["commands"]);
     let uri = format!("--mongodb.uri=mongodb://{}/?directConnection=true", server.addr);
     let e = exporter(&[&uri, "--collector.diagnosticdata", "--compatible-mode"]);
@@ -235,13 +236,15 @@ fn one_scrape_sends_each_command_once_and_keeps_process_facts() {
         // isMaster is the up check: no ping; the driver's handshakes send isMaster too.
         assert_eq!(count("ping"), 0, "{log}");
         assert!(count("isMaster") >= round, "{log}");
-        for per_scrape in ["getDiagnosticData", "replSetGetStatus", "replSetGetConfig"] {
+        for per_scrape in ["getDiagnosticData", "replSetGetStatus"] {
             assert_eq!(count(per_scrape), round, "{per_scrape}\n{log}");
         }
         // Asked once, kept across scrapes while the process lives.
-        for kept in ["getCmdLineOpts", "buildInfo"] {
+        for kept in ["getCmdLineOpts", "buildInfo", "replSetGetConfig"] {
             assert_eq!(count(kept), 1, "{kept}\n{log}");
         }
+        // The oplog's two ends every scrape, config.version once.
+        assert_eq!(count("find"), 2 * round + 1, "{log}");
     }
 }
 
