@@ -315,26 +315,15 @@ impl<T> Scrape<T> {
         if let Some(text) = self.files.lock().ok().and_then(|files| files.get(path).cloned()) {
             return Ok(text);
         }
-        let kept = if shape == Shape::Plain { None } else { KEPT_OPEN.take(path) };
-        // A kept file that fails (its device or module went away) is dropped and opened anew.
-        let text = kept.and_then(|file| {
-            let text = file_text(path, &file, shape, |t| Arc::from(t)).ok()?;
-            KEPT_OPEN.put(path, file);
-            Some(text)
-        });
-        let text: Arc<str> = match text {
-            Some(text) => text,
-            None => {
-                let open = || std::fs::File::open(path);
-                let file = if remember_missing { self.unless_missing(path, open) } else { open() };
-                let file = file.map_err(|e| CollectError::io(path, e))?;
-                let text = file_text(path, &file, shape, |t| Arc::from(t))?;
-                if shape != Shape::Plain && on_kernel_fs(&file) {
-                    KEPT_OPEN.put(path, file);
-                }
-                text
+        let open = || {
+            let open = || std::fs::File::open(path);
+            if remember_missing {
+                self.unless_missing(path, open)
+            } else {
+                open()
             }
         };
+        let text: Arc<str> = kept_file_text(path, shape, open, |t| Arc::from(t))?;
         if let Ok(mut files) = self.files.lock() {
             files.insert(path.to_path_buf(), text.clone());
         }
@@ -406,6 +395,30 @@ impl KeptOpen {
             kept.insert(path.to_path_buf(), file);
         }
     }
+}
+
+/// `f` over the text of `path`, of the given shape: read from its kept descriptor when one is
+/// kept ([`KeptOpen`]), else from `open()`, and then kept when it is on procfs or sysfs and
+/// its shape is known. A kept file that fails (its device or module went away) is dropped
+/// and opened anew.
+pub(crate) fn kept_file_text<R>(
+    path: &Path,
+    shape: Shape,
+    open: impl FnOnce() -> io::Result<std::fs::File>,
+    f: impl Fn(&str) -> R,
+) -> Result<R, CollectError> {
+    if let Some(file) = if shape == Shape::Plain { None } else { KEPT_OPEN.take(path) } {
+        if let Ok(r) = file_text(path, &file, shape, &f) {
+            KEPT_OPEN.put(path, file);
+            return Ok(r);
+        }
+    }
+    let file = open().map_err(|e| CollectError::io(path, e))?;
+    let r = file_text(path, &file, shape, &f)?;
+    if shape != Shape::Plain && on_kernel_fs(&file) {
+        KEPT_OPEN.put(path, file);
+    }
+    Ok(r)
 }
 
 /// Whether `file` is on procfs or sysfs, whose files are printed anew at each read.

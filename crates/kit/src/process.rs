@@ -5,6 +5,7 @@
 
 use std::sync::{Mutex, OnceLock};
 
+use crate::collector::Shape;
 use crate::exposition::{Desc, MetricSet};
 
 const CPU: Desc = Desc::counter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", &[]);
@@ -60,26 +61,17 @@ fn start_time() -> Option<f64> {
     })
 }
 
-/// `/proc/self/statm` and `/proc/self/fd`, opened once and read again at offset 0 on every
-/// scrape: a path lookup in procfs costs more than the read itself. The lock keeps two
-/// scrapes at once from moving the directory's offset under each other.
-struct Own {
-    statm: Option<std::fs::File>,
-    fds: Option<rustix::fd::OwnedFd>,
-}
-
-fn own() -> &'static Mutex<Own> {
-    static OWN: OnceLock<Mutex<Own>> = OnceLock::new();
-    OWN.get_or_init(|| {
+/// `/proc/self/fd`, opened once and listed again from its start on every scrape: a path
+/// lookup in procfs costs more than the listing. The lock keeps two scrapes at once from
+/// moving the directory's offset under each other.
+fn fd_dir() -> Option<&'static Mutex<rustix::fd::OwnedFd>> {
+    static FDS: OnceLock<Option<Mutex<rustix::fd::OwnedFd>>> = OnceLock::new();
+    FDS.get_or_init(|| {
         use rustix::fs::{Mode, OFlags, CWD};
-        let fds = rustix::fs::openat(
-            CWD,
-            "/proc/self/fd",
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        );
-        Mutex::new(Own { statm: std::fs::File::open("/proc/self/statm").ok(), fds: fds.ok() })
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        rustix::fs::openat(CWD, "/proc/self/fd", flags, Mode::empty()).ok().map(Mutex::new)
     })
+    .as_ref()
 }
 
 /// Resident and virtual size in bytes, from `/proc/self/statm` (`size resident …`, in pages).
@@ -113,17 +105,16 @@ pub fn collect(out: &mut MetricSet) {
     use rustix::process::{getrlimit, Resource};
     let cpu = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
     out.add(&CPU, &[], cpu.tv_sec as f64 + cpu.tv_nsec as f64 / 1e9);
+    // Kept open by the kit's reader, as the collectors' kernel files are.
+    let statm = std::path::Path::new("/proc/self/statm");
+    let open = || std::fs::File::open(statm);
+    if let Ok(Some((vsize, rss))) = crate::collector::kept_file_text(statm, Shape::OneRecord, open, parse_statm) {
+        out.add(&VSIZE, &[], vsize as f64);
+        out.add(&RSS, &[], rss as f64);
+    }
+    if let Some(n) = fd_dir().and_then(|dir| count_fds(&dir.lock().unwrap_or_else(std::sync::PoisonError::into_inner)))
     {
-        let own = own().lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut buf = [0u8; 128];
-        let statm = own.statm.as_ref().and_then(|f| std::os::unix::fs::FileExt::read_at(f, &mut buf, 0).ok());
-        if let Some((vsize, rss)) = statm.and_then(|n| parse_statm(std::str::from_utf8(&buf[..n]).ok()?)) {
-            out.add(&VSIZE, &[], vsize as f64);
-            out.add(&RSS, &[], rss as f64);
-        }
-        if let Some(n) = own.fds.as_ref().and_then(count_fds) {
-            out.add(&OPEN_FDS, &[], n as f64);
-        }
+        out.add(&OPEN_FDS, &[], n as f64);
     }
     if let Some(start) = start_time() {
         out.add(&START, &[], start);
