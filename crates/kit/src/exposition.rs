@@ -356,13 +356,10 @@ impl MetricSet {
     /// otherwise, as client_golang's registry drops a metric whose help or type differs
     /// from the family's first (a textfile redefining `node_load1`, say).
     pub fn merge(&mut self, mut other: MetricSet) {
-        if self.families.is_empty() {
-            *self = other;
-            return;
-        }
         if other.families.len() > self.families.len() {
             // Fewer families to look up and index the other way round: the larger set takes
-            // this one's families in, this one's still coming first.
+            // this one's families in, this one's still coming first (an empty set: nothing
+            // to take in, the other set is taken whole).
             std::mem::swap(self, &mut other);
             self.merge_earlier(other);
             return;
