@@ -220,6 +220,38 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
+/// The visitor methods of a value read only when it is an object: anything else (a scalar,
+/// null, an array, whose elements are skipped) gives `$none`.
+macro_rules! not_an_object {
+    ($de:lifetime, $value:ty, $none:expr) => {
+        fn visit_bool<E>(self, _: bool) -> Result<$value, E> {
+            Ok($none)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<$value, E> {
+            Ok($none)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<$value, E> {
+            Ok($none)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<$value, E> {
+            Ok($none)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<$value, E> {
+            Ok($none)
+        }
+        fn visit_unit<E>(self) -> Result<$value, E> {
+            Ok($none)
+        }
+        fn visit_none<E>(self) -> Result<$value, E> {
+            Ok($none)
+        }
+        fn visit_seq<A: SeqAccess<$de>>(self, mut seq: A) -> Result<$value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok($none)
+        }
+    };
+}
+
 /// One entry of the array, before the checks: anything that is not an object is `None`.
 struct Entry<'a>(Option<Fields<'a>>);
 
@@ -297,31 +329,7 @@ impl<'de> Deserialize<'de> for Entry<'de> {
                 }
                 Ok(Entry(Some(f)))
             }
-            fn visit_bool<E>(self, _: bool) -> Result<Entry<'de>, E> {
-                Ok(Entry(None))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Entry<'de>, E> {
-                Ok(Entry(None))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Entry<'de>, E> {
-                Ok(Entry(None))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Entry<'de>, E> {
-                Ok(Entry(None))
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Entry<'de>, E> {
-                Ok(Entry(None))
-            }
-            fn visit_unit<E>(self) -> Result<Entry<'de>, E> {
-                Ok(Entry(None))
-            }
-            fn visit_none<E>(self) -> Result<Entry<'de>, E> {
-                Ok(Entry(None))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Entry<'de>, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Entry(None))
-            }
+            not_an_object!('de, Entry<'de>, Entry(None));
         }
         d.deserialize_any(V)
     }
@@ -379,28 +387,7 @@ impl<'de> Deserialize<'de> for EnvDe<'de> {
                 }
                 Ok(EnvDe(Some(env)))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<EnvDe<'de>, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(EnvDe(None))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<EnvDe<'de>, E> {
-                Ok(EnvDe(None))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<EnvDe<'de>, E> {
-                Ok(EnvDe(None))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<EnvDe<'de>, E> {
-                Ok(EnvDe(None))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<EnvDe<'de>, E> {
-                Ok(EnvDe(None))
-            }
-            fn visit_str<E>(self, _: &str) -> Result<EnvDe<'de>, E> {
-                Ok(EnvDe(None))
-            }
-            fn visit_unit<E>(self) -> Result<EnvDe<'de>, E> {
-                Ok(EnvDe(None))
-            }
+            not_an_object!('de, EnvDe<'de>, EnvDe(None));
         }
         d.deserialize_any(V)
     }
@@ -424,28 +411,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjectOf<'de, T> {
                 }
                 Ok(ObjectOf(Some(out)))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ObjectOf<'de, T>, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(ObjectOf(None))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<ObjectOf<'de, T>, E> {
-                Ok(ObjectOf(None))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<ObjectOf<'de, T>, E> {
-                Ok(ObjectOf(None))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<ObjectOf<'de, T>, E> {
-                Ok(ObjectOf(None))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<ObjectOf<'de, T>, E> {
-                Ok(ObjectOf(None))
-            }
-            fn visit_str<E>(self, _: &str) -> Result<ObjectOf<'de, T>, E> {
-                Ok(ObjectOf(None))
-            }
-            fn visit_unit<E>(self) -> Result<ObjectOf<'de, T>, E> {
-                Ok(ObjectOf(None))
-            }
+            not_an_object!('de, ObjectOf<'de, T>, ObjectOf(None));
         }
         d.deserialize_any(V(std::marker::PhantomData))
     }
