@@ -68,7 +68,9 @@ pub struct Processes {
     /// `/proc/PID/stat` of each running process, kept open between scrapes and read again
     /// at offset 0: the path lookup costs more than the read. A kept file of a process that
     /// has exited fails to read (ESRCH) even when its pid has been reused, so it is never
-    /// another process's figures; it is then opened again by path.
+    /// another process's figures; it is then opened again by path. Not the kit's kept
+    /// kernel files (`Scrape::read_shaped`), which are kept by path with no end: these
+    /// are closed as soon as their process leaves the list.
     stats: std::sync::Mutex<FastMap<u32, File>>,
 }
 
@@ -121,20 +123,16 @@ impl Processes {
 /// `/proc/PID/stat` of `pid`, from its kept file, else (first sight, or the kept one belongs
 /// to an exited process) from a fresh open that is then kept.
 fn read_stat(cx: &Scrape<crate::Snapshot>, stats: &mut FastMap<u32, File>, pid: u32) -> Option<vigie_kit::process::Stat> {
-    // A stat line is ~300 bytes; a longer one (a very long command name) would not fit and
-    // is read by path instead.
-    let mut buf = [0u8; 1024];
-    let kept = stats.get(&pid).and_then(|f| f.read_at(&mut buf, 0).ok()).filter(|n| *n < buf.len());
+    // The kernel prints 52 fields of at most 20 digits and a command name of at most 15
+    // bytes: a stat line never fills this, so one read gets it whole.
+    let mut buf = [0u8; 2048];
+    let kept = stats.get(&pid).and_then(|f| f.read_at(&mut buf, 0).ok());
     let n = match kept {
         Some(n) => n,
         None => {
             stats.remove(&pid);
             let file = File::open(cx.paths.proc(format!("{pid}/stat"))).ok()?;
             let n = file.read_at(&mut buf, 0).ok()?;
-            if n == buf.len() {
-                let text = vigie_kit::collector::read_text(&cx.paths.proc(format!("{pid}/stat"))).ok()?;
-                return vigie_kit::process::parse_stat(&text);
-            }
             stats.insert(pid, file);
             n
         }
