@@ -70,7 +70,7 @@ pub struct Facts {
     rs_config: Option<Kept>,
     /// `clusterId` of `config.version` (None: no such document), fixed for a sharded
     /// cluster's life.
-    cluster_id: Option<Option<ObjectId>>,
+    cluster_id: Option<Result<Option<ObjectId>, mongodb::error::Error>>,
 }
 
 /// A kept reply, or the CommandNotFound error.
@@ -429,10 +429,20 @@ fn node_type(hello: &Document) -> NodeType {
 /// `cmd`'s reply from `facts` (picked by `slot`), else asked (and kept when it is a reply or
 /// CommandNotFound).
 async fn kept(client: &Client, facts: &Mutex<Facts>, slot: fn(&mut Facts) -> &mut Option<Kept>, cmd: Document) -> Kept {
+    remembered(facts, slot, async { admin(client, cmd).await.map(Arc::new) }).await
+}
+
+/// What `slot` of `facts` holds, else `ask`'s answer, kept when it is one (or the server's
+/// CommandNotFound).
+async fn remembered<T: Clone>(
+    facts: &Mutex<Facts>,
+    slot: fn(&mut Facts) -> &mut Option<Result<T, mongodb::error::Error>>,
+    ask: impl std::future::Future<Output = Result<T, mongodb::error::Error>>,
+) -> Result<T, mongodb::error::Error> {
     if let Some(d) = slot(&mut lock(facts)).clone() {
         return d;
     }
-    let d = admin(client, cmd).await.map(Arc::new);
+    let d = ask.await;
     if d.as_ref().err().is_none_or(not_found) {
         let mut f = lock(facts);
         f.keep(Instant::now());
@@ -446,18 +456,14 @@ pub async fn cmdline(client: &Client, facts: &Mutex<Facts>) -> Kept {
     kept(client, facts, |f| &mut f.cmdline, doc! { "getCmdLineOpts": 1 }).await
 }
 
-/// `clusterId` of the `config.version` document, kept across scrapes (a failed read is
-/// not kept).
+/// `clusterId` of the `config.version` document, kept across scrapes as the command replies
+/// are ([`remembered`]).
 async fn cluster_id(client: &Client, facts: &Mutex<Facts>) -> Result<Option<ObjectId>, mongodb::error::Error> {
-    if let Some(id) = lock(facts).cluster_id {
-        return Ok(id);
-    }
-    let version = client.database("config").collection::<Document>("version").find_one(doc! {}).await?;
-    let id = version.and_then(|v| v.get_object_id("clusterId").ok());
-    let mut f = lock(facts);
-    f.keep(Instant::now());
-    f.cluster_id = Some(id);
-    Ok(id)
+    let ask = async {
+        let version = client.database("config").collection::<Document>("version").find_one(doc! {}).await?;
+        Ok(version.and_then(|v| v.get_object_id("clusterId").ok()))
+    };
+    remembered(facts, |f| &mut f.cluster_id, ask).await
 }
 
 /// The `buildInfo` reply, kept across scrapes.
