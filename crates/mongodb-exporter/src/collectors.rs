@@ -204,9 +204,9 @@ pub async fn aggregate(
     Ok(out)
 }
 
-/// `labels` plus the topology labels.
-pub fn with_topology(conn: &Conn, labels: &[(&'static str, &str)]) -> Vec<vigie_mongodb_exporter::naming::Label> {
-    let mut l = conn.topology.clone();
+/// `labels` plus the topology labels ([`Conn::topology`]).
+pub fn with_topology(topology: &[Label], labels: &[(&'static str, &str)]) -> Vec<Label> {
+    let mut l = topology.to_vec();
     l.extend(labels.iter().map(|(k, v)| (std::borrow::Cow::Borrowed(*k), (*v).into())));
     l
 }

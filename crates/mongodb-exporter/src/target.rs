@@ -1,9 +1,11 @@
 //! The MongoDB targets: one per `--mongodb.uri`, each with one driver client kept across
 //! scrapes (the driver reconnects by itself). A scrape sends `isMaster` (primaryPreferred)
 //! within the scrape deadline: its answer is both the up check (where Percona sends a `ping`)
-//! and the node type; then it reads the other topology labels (`cl_role`, `cl_id`, `rs_nm`,
-//! `rs_state`). When `isMaster` fails the collectors see a down [`Conn`] and only
-//! `mongodb_up 0` is written.
+//! and the node type; then it reads the other topology labels (`cl_role`, `cl_id`, `rs_nm`).
+//! `rs_state` is found when a collector first needs the labels ([`Conn::topology`]): from
+//! the getDiagnosticData reply when the diagnosticdata collector has one (it holds a
+//! `replSetGetStatus`), else from a `replSetGetStatus` of its own, once per scrape. When
+//! `isMaster` fails the collectors see a down [`Conn`] and only `mongodb_up 0` is written.
 //!
 //! Replies that cannot change while one server process lives (`getCmdLineOpts`, `buildInfo`,
 //! and for the topology labels `replSetGetConfig` and `config.version`'s cluster id) are kept in [`Facts`] across scrapes and asked again after at most 60 s, after a scrape
@@ -28,6 +30,7 @@ use mongodb::Client;
 use vigie_kit::{BoxFuture, Probe, Secret};
 
 use crate::Options;
+use vigie_mongodb_exporter::naming::Label;
 use vigie_mongodb_exporter::sink::Drops;
 
 /// What every scrape shares: the options and the drop counts.
@@ -159,8 +162,9 @@ pub struct Conn {
     pub down: Option<String>,
     /// `mongod`, `mongos`, `arbiter`.
     pub node: NodeType,
-    /// `cl_id`, `cl_role`, `rs_nm`, `rs_state`, as known, sorted by name.
-    pub topology: Vec<vigie_mongodb_exporter::naming::Label>,
+    /// `cl_id`, `cl_role`, `rs_nm`, as known, sorted by name: [`Conn::topology`] adds
+    /// `rs_state`.
+    known: Vec<Label>,
     /// Options and counters.
     pub shared: Arc<Shared>,
     /// Host part of the target, for logs.
@@ -171,9 +175,10 @@ pub struct Conn {
     pub cmdline: Option<Arc<Document>>,
     /// The target's kept replies.
     pub facts: Arc<Mutex<Facts>>,
-    /// `myState` of the `replSetGetStatus` reply, when it came (the `rs_state` label; the
-    /// compatible mode's `mongodb_mongod_replset_my_state` reads it instead of asking again).
-    pub my_state: Option<f64>,
+    /// This member's replica-set state (`myState`), found once per scrape ([`Conn::my_state`]).
+    state: tokio::sync::OnceCell<Option<f64>>,
+    /// The topology labels with `rs_state`, made once per scrape ([`Conn::topology`]).
+    labels: tokio::sync::OnceCell<Vec<Label>>,
     /// Non-system databases and their collections (views left out), listed at most once per
     /// scrape and shared by the collstats-limit check and the discovering collectors.
     pub namespaces: tokio::sync::OnceCell<Result<Namespaces, String>>,
@@ -352,13 +357,14 @@ impl Session {
             client: Some(client),
             down: None,
             node: t.node,
-            topology: t.labels,
+            known: t.labels,
             shared,
             hosts: self.hosts.clone(),
             hello: Some(hello),
             cmdline: t.cmdline,
             facts: self.facts.clone(),
-            my_state: t.my_state,
+            state: Default::default(),
+            labels: Default::default(),
             namespaces: Default::default(),
         }
     }
@@ -368,13 +374,14 @@ impl Session {
             client: None,
             down: Some(why),
             node: NodeType::Unknown,
-            topology: Vec::new(),
+            known: Vec::new(),
             shared: shared.clone(),
             hosts: self.hosts.clone(),
             hello: None,
             cmdline: None,
             facts: self.facts.clone(),
-            my_state: None,
+            state: Default::default(),
+            labels: Default::default(),
             namespaces: Default::default(),
         }
     }
@@ -382,8 +389,13 @@ impl Session {
 
 /// Runs an admin command, primaryPreferred.
 pub async fn admin(client: &Client, cmd: Document) -> Result<Document, mongodb::error::Error> {
+    command(client, "admin", cmd).await
+}
+
+/// Runs a command on database `db`, primaryPreferred.
+pub async fn command(client: &Client, db: &str, cmd: Document) -> Result<Document, mongodb::error::Error> {
     client
-        .database("admin")
+        .database(db)
         .run_command(cmd)
         .selection_criteria(SelectionCriteria::ReadPreference(ReadPreference::PrimaryPreferred {
             options: Default::default(),
@@ -404,14 +416,58 @@ pub fn walk<'a>(d: &'a Document, path: &[&str]) -> Option<&'a Bson> {
 /// What one scrape learns about the server before the collectors run.
 struct Topology {
     node: NodeType,
-    labels: Vec<vigie_mongodb_exporter::naming::Label>,
+    labels: Vec<Label>,
     cmdline: Option<Arc<Document>>,
-    my_state: Option<f64>,
 }
 
 impl Default for Topology {
     fn default() -> Topology {
-        Topology { node: NodeType::Unknown, labels: Vec::new(), cmdline: None, my_state: None }
+        Topology { node: NodeType::Unknown, labels: Vec::new(), cmdline: None }
+    }
+}
+
+/// A topology command on its own clock: one the server never answers loses only its label.
+async fn limit<T, F: std::future::Future<Output = Result<T, mongodb::error::Error>>>(f: F) -> Option<T> {
+    tokio::time::timeout(Duration::from_secs(2), f).await.ok().and_then(Result::ok)
+}
+
+impl Conn {
+    /// The topology labels (`cl_id`, `cl_role`, `rs_nm`, `rs_state` as known, sorted by
+    /// name) every collector's generic samples carry.
+    pub async fn topology(&self) -> &[Label] {
+        self.labels
+            .get_or_init(|| async {
+                let mut labels = self.known.clone();
+                if let Some(state) = self.my_state().await {
+                    labels.push(("rs_state".into(), format!("{}", state as i64).into()));
+                    // Sorted once here: every sample copies them, and a sorted copy needs
+                    // no sorting.
+                    labels.sort();
+                }
+                labels
+            })
+            .await
+    }
+
+    /// This member's replica-set state: `myState` of a `replSetGetStatus` reply, asked at
+    /// most once per scrape, unless [`Conn::know_state`] told it first. None on a server
+    /// that is not a replica-set member (or did not answer within two seconds).
+    pub async fn my_state(&self) -> Option<f64> {
+        *self
+            .state
+            .get_or_init(|| async {
+                let client = self.client.as_ref()?;
+                limit(admin(client, doc! { "replSetGetStatus": 1 })).await?.get("myState").and_then(number)
+            })
+            .await
+    }
+
+    /// Tells the scrape this member's state as another reply of this scrape gives it
+    /// (getDiagnosticData holds a `replSetGetStatus`): the command is then not sent. Once
+    /// the state is known, or being asked, it stays what it is, so that every sample of the
+    /// scrape carries the same `rs_state`.
+    pub fn know_state(&self, state: f64) {
+        let _ = self.state.set(Some(state));
     }
 }
 
@@ -471,18 +527,13 @@ pub async fn build_info(client: &Client, facts: &Mutex<Facts>) -> Kept {
     kept(client, facts, |f| &mut f.build, doc! { "buildInfo": 1 }).await
 }
 
-/// Node type and topology labels (Percona's `topology_info.go`, current release), from the
-/// scrape's `isMaster` reply and four more commands (all but replSetGetStatus kept across
-/// scrapes).
+/// Node type and topology labels (Percona's `topology_info.go`, current release) but
+/// `rs_state` ([`Conn::topology`] adds it), from the scrape's `isMaster` reply and three
+/// more commands, all kept across scrapes.
 async fn topology(client: &Client, hello: &Document, facts: &Mutex<Facts>) -> Topology {
-    // Each command on its own clock: one the server never answers loses only its label.
-    async fn limit<T, F: std::future::Future<Output = Result<T, mongodb::error::Error>>>(f: F) -> Option<T> {
-        tokio::time::timeout(Duration::from_secs(2), f).await.ok().and_then(Result::ok)
-    }
-    let (opts, config, status, version) = futures_util::future::join4(
+    let (opts, config, version) = futures_util::future::join3(
         limit(cmdline(client, facts)),
         limit(kept(client, facts, |f| &mut f.rs_config, doc! { "replSetGetConfig": 1 })),
-        limit(admin(client, doc! { "replSetGetStatus": 1 })),
         limit(cluster_id(client, facts)),
     )
     .await;
@@ -507,13 +558,8 @@ async fn topology(client: &Client, hello: &Document, facts: &Mutex<Facts>) -> To
         });
     let cl_id = from_version.or(from_config).map(|o| o.to_hex()).unwrap_or_default();
     labels.push(("cl_id".into(), cl_id.into()));
-    let my_state = status.and_then(|s| s.get("myState").and_then(number));
-    if let Some(state) = my_state {
-        labels.push(("rs_state".into(), format!("{}", state as i64).into()));
-    }
-    // Sorted once here: every sample copies them, and a sorted copy needs no sorting.
     labels.sort();
-    Topology { node, labels, cmdline: opts, my_state }
+    Topology { node, labels, cmdline: opts }
 }
 
 /// A BSON number as f64.

@@ -222,29 +222,39 @@ fn one_scrape_sends_each_command_once_and_keeps_process_facts() {
     let Some(v) = venv() else { return };
     // mockupdb prints `command NAME` for every command; buildInfo and replSetGetConfig are
     // not in the capture (CommandNotFound, kept like a reply); config.version has no document
-    // (kept: no cluster id).
-    let server = replay(&v, &["commands"]);
-    let uri = format!("--mongodb.uri=mongodb://{}/?directConnection=true", server.addr);
-    let e = exporter(&[&uri, "--collector.diagnosticdata", "--compatible-mode"]);
-    let count = |name: &str| server.log().lines().filter(|l| *l == format!("command {name}")).count();
-    for round in 1..=3 {
-        let (text, _) = scrape(&e, "/metrics", "8");
-        assert!(text.contains("mongodb_up{cluster_role=\"mongod\"} 1\n"), "{text}");
-        assert!(text.contains("mongodb_mongod_replset_my_state{set=\"\"} 1\n"), "{text}");
-        std::thread::sleep(Duration::from_millis(200));
-        let log = server.log();
-        // isMaster is the up check: no ping; the driver's handshakes send isMaster too.
-        assert_eq!(count("ping"), 0, "{log}");
-        assert!(count("isMaster") >= round, "{log}");
-        for per_scrape in ["getDiagnosticData", "replSetGetStatus"] {
-            assert_eq!(count(per_scrape), round, "{per_scrape}\n{log}");
+    // (kept: no cluster id). The replica-set state comes from getDiagnosticData's own
+    // replSetGetStatus, or from the command when the diagnostic data lacks it.
+    for (extra, status_per_scrape) in [(None, 0), (Some("no-status-in-data"), 1)] {
+        let server = replay(&v, &[&["commands"][..], extra.as_slice()].concat());
+        let uri = format!("--mongodb.uri=mongodb://{}/?directConnection=true", server.addr);
+        let e = exporter(&[&uri, "--collector.diagnosticdata", "--compatible-mode"]);
+        let count = |name: &str| server.log().lines().filter(|l| *l == format!("command {name}")).count();
+        for round in 1..=3 {
+            let (text, _) = scrape(&e, "/metrics", "8");
+            assert!(text.contains("mongodb_up{cluster_role=\"mongod\"} 1\n"), "{text}");
+            assert!(text.contains("mongodb_mongod_replset_my_state{set=\"\"} 1\n"), "{text}");
+            // Every sample with the topology labels carries the state, whichever reply gave it.
+            let generic = text.lines().filter(|l| l.contains("cl_role=\""));
+            let (mut n, mut with_state) = (0, 0);
+            for l in generic {
+                n += 1;
+                with_state += usize::from(l.contains("rs_state=\"1\""));
+            }
+            assert!(n > 1000 && with_state == n, "{extra:?}: {with_state} of {n} carry rs_state=\"1\"");
+            std::thread::sleep(Duration::from_millis(200));
+            let log = server.log();
+            // isMaster is the up check: no ping; the driver's handshakes send isMaster too.
+            assert_eq!(count("ping"), 0, "{log}");
+            assert!(count("isMaster") >= round, "{log}");
+            assert_eq!(count("getDiagnosticData"), round, "{log}");
+            assert_eq!(count("replSetGetStatus"), status_per_scrape * round, "{extra:?}\n{log}");
+            // Asked once, kept across scrapes while the process lives.
+            for kept in ["getCmdLineOpts", "buildInfo", "replSetGetConfig"] {
+                assert_eq!(count(kept), 1, "{kept}\n{log}");
+            }
+            // The oplog's two ends every scrape, config.version once.
+            assert_eq!(count("find"), 2 * round + 1, "{log}");
         }
-        // Asked once, kept across scrapes while the process lives.
-        for kept in ["getCmdLineOpts", "buildInfo", "replSetGetConfig"] {
-            assert_eq!(count(kept), 1, "{kept}\n{log}");
-        }
-        // The oplog's two ends every scrape, config.version once.
-        assert_eq!(count("find"), 2 * round + 1, "{log}");
     }
 }
 

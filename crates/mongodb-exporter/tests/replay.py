@@ -1,6 +1,7 @@
 """Replays real captured MongoDB replies (Percona's Go-JSON test data, turned back into BSON)
 through mockupdb, a wire-protocol server: usage replay.py PORT FIXTURE.json [namespaces]
-[commands] (PORT 0: a free port, which the "listening on port N" line names).
+[commands] [no-status-in-data] (PORT 0: a free port, which the "listening on port N" line
+names).
 
 With `namespaces`, it also answers listDatabases (databases app and shop) and
 listCollections (two collections each), printing a line for every listCollections it
@@ -81,7 +82,10 @@ def find(r):
 
 s.autoresponds(lambda r: r.command_name == "find" and find(r))
 s.autoresponds("ping")
-s.autoresponds("getDiagnosticData", data=data)
+# With `no-status-in-data`, getDiagnosticData leaves its replSetGetStatus out (as a server
+# whose diagnostic data lacks it would) while the command still answers.
+s.autoresponds("getDiagnosticData", data={k: v for k, v in data.items()
+                                          if k != "replSetGetStatus" or "no-status-in-data" not in sys.argv[3:]})
 s.autoresponds("serverStatus", **data.get("serverStatus", {}))
 s.autoresponds("replSetGetStatus", **data.get("replSetGetStatus", {"ok": 0, "code": 76}))
 s.autoresponds("getCmdLineOpts", parsed={}, argv=[])

@@ -26,6 +26,7 @@ impl Collector<Arc<Conn>> for CollStats {
         Box::pin(async move {
             let started = Instant::now();
             let conn = &cx.target;
+            let topology = conn.topology().await;
             let Some(client) = super::limited_client(conn).await else { return Ok(()) };
             let colls = super::collections(conn, client, &conn.shared.opts.collstats_colls).await?;
             let mut sink = Sink::new(out, &conn.shared.drops);
@@ -39,7 +40,7 @@ impl Collector<Arc<Conn>> for CollStats {
                 }
                 match super::aggregate(conn, client, &db, &coll, pipeline).await {
                     Ok(docs) => {
-                        let labels = super::with_topology(conn, &[("database", &db), ("collection", &coll)]);
+                        let labels = super::with_topology(topology, &[("database", &db), ("collection", &coll)]);
                         for d in docs {
                             super::write(&mut sink, conn, "collstats", &d, &labels, false);
                         }

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use mongodb::bson::{doc, Bson, Document};
 use vigie_kit::{BoxFuture, CollectResult, Collector, Kind, MetricSet, Registration, Scrape};
+use vigie_mongodb_exporter::naming::Label;
 use vigie_mongodb_exporter::sink::Sink;
 
 use crate::target::{admin, number, Conn};
@@ -38,7 +39,7 @@ pub fn command(slow_micros: Option<i64>) -> Document {
 
 /// Writes the samples of one `currentOp` reply. The command's filter is checked again here:
 /// a server that ignores it (SecantusDB does) must not turn every operation into a sample.
-pub fn write_reply(sink: &mut Sink<'_>, conn: &Conn, reply: &Document, slow_micros: Option<i64>) {
+pub fn write_reply(sink: &mut Sink<'_>, topology: &[Label], reply: &Document, slow_micros: Option<i64>) {
     if let Some(min) = slow_micros {
         for op in reply.get_array("inprog").map(|a| a.as_slice()).unwrap_or_default() {
             let Bson::Document(op) = op else { continue };
@@ -59,7 +60,7 @@ pub fn write_reply(sink: &mut Sink<'_>, conn: &Conn, reply: &Document, slow_micr
             let (db, coll) = ns.split_once('.').unwrap_or((ns, ""));
             let opid = format!("{}", opid as i64);
             let labels = super::with_topology(
-                conn,
+                topology,
                 &[("opid", &opid), ("op", kind), ("desc", desc), ("database", db), ("collection", coll), ("ns", ns)],
             );
             let labels: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (k.as_ref(), v.as_str())).collect();
@@ -92,7 +93,7 @@ impl Collector<Arc<Conn>> for CurrentOp {
             let Some(client) = super::mongod_client(conn) else { return Ok(()) };
             let slow = conn.shared.opts.currentop_slow_micros;
             let reply = admin(client, command(slow)).await.map_err(|e| super::fail(conn, "currentOp", &e))?;
-            write_reply(&mut Sink::new(out, &conn.shared.drops), conn, &reply, slow);
+            write_reply(&mut Sink::new(out, &conn.shared.drops), conn.topology().await, &reply, slow);
             super::scrape_time(out, "currentop", started);
             Ok(())
         })

@@ -26,6 +26,7 @@ impl Collector<Arc<Conn>> for DbStats {
         Box::pin(async move {
             let started = Instant::now();
             let conn = &cx.target;
+            let topology = conn.topology().await;
             let Some(client) = super::limited_client(conn).await else { return Ok(()) };
             let dbs = super::databases(conn, client).await?;
             let mut sink = Sink::new(out, &conn.shared.drops);
@@ -37,7 +38,7 @@ impl Collector<Arc<Conn>> for DbStats {
                 }
                 match client.database(&db).run_command(cmd).await {
                     Ok(stats) => {
-                        let labels = super::with_topology(conn, &[("database", &db)]);
+                        let labels = super::with_topology(topology, &[("database", &db)]);
                         super::write(&mut sink, conn, "dbstats", &stats, &labels, false);
                     }
                     // One database's failure does not hide the others.

@@ -11,7 +11,7 @@ use mongodb::Client;
 use vigie_kit::{BoxFuture, CollectResult, Collector, Kind, MetricSet, Registration, Scrape};
 use vigie_mongodb_exporter::sink::Sink;
 
-use crate::target::{admin, build_info, number, walk, Conn, NodeType};
+use crate::target::{admin, build_info, command, number, walk, Conn, NodeType};
 
 /// Registration.
 pub const REG: Registration<Arc<Conn>> = Registration {
@@ -133,23 +133,23 @@ async fn compat_from_server(sink: &mut Sink<'_>, conn: &Conn, client: &Client, s
         NodeType::Mongos => return super::shards::compat_families(sink, client).await,
         NodeType::Unknown => return,
     }
-    // The scrape's topology asked already; again only when that answer did not come.
-    let state = match conn.my_state {
-        Some(state) => Some(state),
-        None => admin(client, doc! { "replSetGetStatus": 1 }).await.ok().and_then(|s| s.get("myState").and_then(number)),
-    };
-    let state = state.unwrap_or(6.0);
+    // The state the topology labels carry (known from getDiagnosticData, or asked once).
+    let state = conn.my_state().await.unwrap_or(6.0);
     gauge(sink, "mongodb_mongod_replset_my_state", "This member's replica-set state (6: unknown).", &[("set", set)], state);
-    let oplog = client.database("local").collection::<Document>("oplog.rs");
     for (name, order, help) in [
         ("mongodb_mongod_replset_oplog_head_timestamp", -1, "Timestamp of the newest oplog entry, in unix seconds."),
         ("mongodb_mongod_replset_oplog_tail_timestamp", 1, "Timestamp of the oldest oplog entry, in unix seconds."),
     ] {
-        let entry = oplog.find_one(doc! {}).sort(doc! { "$natural": order }).projection(doc! { "ts": 1 }).await;
-        if let Ok(Some(e)) = entry {
-            if let Ok(ts) = e.get_timestamp("ts") {
-                gauge(sink, name, help, &[], f64::from(ts.time));
-            }
+        // The find a `find_one` sends, as a plain command: the reply is one small document,
+        // without the cursor machinery.
+        let find = doc! {
+            "find": "oplog.rs", "filter": {}, "sort": { "$natural": order }, "projection": { "ts": 1 },
+            "limit": 1, "singleBatch": true,
+        };
+        let Ok(reply) = command(client, "local", find).await else { continue };
+        let first = walk(&reply, &["cursor", "firstBatch"]).and_then(Bson::as_array).and_then(|b| b.first());
+        if let Some(ts) = first.and_then(Bson::as_document).and_then(|e| e.get_timestamp("ts").ok()) {
+            gauge(sink, name, help, &[], f64::from(ts.time));
         }
     }
 }
@@ -208,28 +208,33 @@ impl Collector<Arc<Conn>> for DiagnosticData {
             let started = Instant::now();
             let conn = &cx.target;
             let Some(client) = super::client(conn) else { return Ok(()) };
-            let set = conn.topology.iter().find(|(k, _)| k == "rs_nm").map(|(_, v)| v.to_string()).unwrap_or_default();
             let compatible = conn.shared.opts.compatible;
-            let mut sink = Sink::new(out, &conn.shared.drops);
-            let result = match admin(client, doc! { "getDiagnosticData": 1 }).await {
+            let data = match admin(client, doc! { "getDiagnosticData": 1 }).await {
                 Ok(mut reply) => match reply.remove("data") {
-                    Some(Bson::Document(data)) => {
-                        let data = merged(data);
-                        restarted(conn, &data);
-                        super::write(&mut sink, conn, "", &data, &conn.topology, conn.shared.opts.histograms);
-                        locks(&mut sink, &data);
-                        if let Some(cmdline) = &conn.cmdline {
-                            encryption(&mut sink, cmdline);
-                        }
-                        if compatible {
-                            compat_from_data(&mut sink, &data, &set, conn.node);
-                        }
-                        Ok(())
-                    }
+                    Some(Bson::Document(data)) => Ok(merged(data)),
                     _ => Err(vigie_kit::CollectError::Other(format!("{}: getDiagnosticData reply has no data document", conn.hosts))),
                 },
                 Err(e) => Err(super::fail(conn, "getDiagnosticData", &e)),
             };
+            // On a replica-set member the reply holds a replSetGetStatus: its state is the
+            // scrape's, and the topology labels need no command of their own for it.
+            if let Some(state) = data.as_ref().ok().and_then(|d| walk(d, &["replSetGetStatus", "myState"])).and_then(number) {
+                conn.know_state(state);
+            }
+            let topology = conn.topology().await;
+            let set = topology.iter().find(|(k, _)| k == "rs_nm").map(|(_, v)| v.to_string()).unwrap_or_default();
+            let mut sink = Sink::new(out, &conn.shared.drops);
+            let result = data.map(|data| {
+                restarted(conn, &data);
+                super::write(&mut sink, conn, "", &data, topology, conn.shared.opts.histograms);
+                locks(&mut sink, &data);
+                if let Some(cmdline) = &conn.cmdline {
+                    encryption(&mut sink, cmdline);
+                }
+                if compatible {
+                    compat_from_data(&mut sink, &data, &set, conn.node);
+                }
+            });
             if compatible {
                 compat_from_server(&mut sink, conn, client, &set).await;
             }

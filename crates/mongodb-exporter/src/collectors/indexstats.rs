@@ -40,6 +40,7 @@ impl Collector<Arc<Conn>> for IndexStats {
         Box::pin(async move {
             let started = Instant::now();
             let conn = &cx.target;
+            let topology = conn.topology().await;
             let Some(client) = super::limited_client(conn).await else { return Ok(()) };
             let colls = super::collections(conn, client, &conn.shared.opts.indexstats_colls).await?;
             let mut sink = Sink::new(out, &conn.shared.drops);
@@ -52,7 +53,7 @@ impl Collector<Arc<Conn>> for IndexStats {
                             if conn.shared.opts.desc_index {
                                 key = key.replace("-1", "DESC");
                             }
-                            let labels = super::with_topology(conn, &[("database", &db), ("collection", &coll), ("key_name", &key)]);
+                            let labels = super::with_topology(topology, &[("database", &db), ("collection", &coll), ("key_name", &key)]);
                             super::write(&mut sink, conn, "indexstats", &kept(&d), &labels, false);
                         }
                     }

@@ -28,6 +28,7 @@ impl Collector<Arc<Conn>> for Profile {
         Box::pin(async move {
             let started = Instant::now();
             let conn = &cx.target;
+            let topology = conn.topology().await;
             let window = conn.shared.opts.profile_time_ts;
             if window == 0 || conn.node == NodeType::Mongos {
                 return Ok(());
@@ -42,7 +43,7 @@ impl Collector<Arc<Conn>> for Profile {
                 let coll = client.database(&db).collection::<mongodb::bson::Document>("system.profile");
                 match coll.count_documents(filter.clone()).await {
                     Ok(n) => {
-                        let labels = super::with_topology(conn, &[("database", &db)]);
+                        let labels = super::with_topology(topology, &[("database", &db)]);
                         let d = doc! { "count": n as i64 };
                         super::write(&mut sink, conn, "profile_slow_query", &d, &labels, false);
                     }

@@ -42,7 +42,7 @@ impl Collector<Arc<Conn>> for ReplicaSetConfig {
             let Ok(config) = reply.get_document("config") else {
                 return Err(CollectError::Other(format!("{}: replSetGetConfig reply has no config document", conn.hosts)));
             };
-            super::write(&mut Sink::new(out, &conn.shared.drops), conn, "rs_cfg", config, &conn.topology, false);
+            super::write(&mut Sink::new(out, &conn.shared.drops), conn, "rs_cfg", config, conn.topology().await, false);
             super::scrape_time(out, "replset_config", started);
             Ok(())
         })

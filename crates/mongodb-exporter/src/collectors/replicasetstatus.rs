@@ -34,7 +34,7 @@ impl Collector<Arc<Conn>> for ReplicaSetStatus {
                     _ => return Err(super::fail(conn, "replSetGetStatus", &e)),
                 },
             };
-            super::write(&mut Sink::new(out, &conn.shared.drops), conn, "", &status, &conn.topology, false);
+            super::write(&mut Sink::new(out, &conn.shared.drops), conn, "", &status, conn.topology().await, false);
             super::scrape_time(out, "replset_status", started);
             Ok(())
         })

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use mongodb::bson::Bson;
 use vigie_kit::{BoxFuture, CollectResult, Collector, MetricSet, Registration, Scrape};
+use vigie_mongodb_exporter::naming::Label;
 use vigie_mongodb_exporter::sink::Sink;
 
 use crate::target::{admin, Conn, NodeType};
@@ -22,12 +23,12 @@ pub const REG: Registration<Arc<Conn>> = Registration {
 struct Top;
 
 /// Writes one `top` reply's `totals`.
-pub fn write_top(sink: &mut Sink<'_>, conn: &Conn, reply: &mongodb::bson::Document) {
+pub fn write_top(sink: &mut Sink<'_>, conn: &Conn, topology: &[Label], reply: &mongodb::bson::Document) {
     let Ok(totals) = reply.get_document("totals") else { return };
     for (ns, v) in totals {
         let Bson::Document(d) = v else { continue };
         let (db, coll) = ns.split_once('.').unwrap_or((ns.as_str(), ""));
-        let labels = super::with_topology(conn, &[("database", db), ("collection", coll)]);
+        let labels = super::with_topology(topology, &[("database", db), ("collection", coll)]);
         super::write(sink, conn, "top", d, &labels, false);
     }
 }
@@ -42,7 +43,7 @@ impl Collector<Arc<Conn>> for Top {
                 return Ok(());
             }
             let reply = admin(client, super::cmd("top")).await.map_err(|e| super::fail(conn, "top", &e))?;
-            write_top(&mut Sink::new(out, &conn.shared.drops), conn, &reply);
+            write_top(&mut Sink::new(out, &conn.shared.drops), conn, conn.topology().await, &reply);
             super::scrape_time(out, "top", started);
             Ok(())
         })
