@@ -309,6 +309,27 @@ impl MetricSet {
         &mut self.families[at]
     }
 
+    /// [`MetricSet::family`] for a name kept for good whose [`family_hash`] was worked out
+    /// once (an exporter that writes the same names at every scrape hashes each once, not
+    /// once per sample). `hash` must be `family_hash(name)`.
+    pub fn family_hashed(&mut self, name: &'static str, hash: u64, help: &'static str, kind: Kind) -> &mut Family {
+        debug_assert_eq!(hash, name_hash(name), "family_hashed: the hash of another name than {name}");
+        let at = match self.find_hashed(name, hash) {
+            Some(at) => at,
+            None => self.push_new(
+                Family { name: Cow::Borrowed(name), help: Cow::Borrowed(help), kind, samples: Vec::new() },
+                hash,
+            ),
+        };
+        &mut self.families[at]
+    }
+
+    /// Room for `n` more families (a set about as large as the last scrape's grows once).
+    pub fn reserve(&mut self, n: usize) {
+        self.families.reserve(n);
+        self.index.reserve(n);
+    }
+
     /// The position of the family called `name`.
     fn find(&self, name: &str) -> Option<usize> {
         self.find_hashed(name, name_hash(name))
@@ -545,6 +566,11 @@ fn dropped(family: &Family, first: &Family) {
             "Dropped samples of an inconsistent metric family."
         );
     }
+}
+
+/// The hash [`MetricSet::family_hashed`] takes: the index key of a family name.
+pub fn family_hash(name: &str) -> u64 {
+    name_hash(name)
 }
 
 /// The index key of a family name.

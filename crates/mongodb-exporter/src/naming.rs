@@ -249,6 +249,12 @@ where
 /// parent was checked when the walk entered it (or is the fixed prefix), so a new
 /// `.histograms.` must end in the key: only the bytes from `base - 11` on are searched.
 fn is_histogram_key(p: &str, base: usize) -> bool {
+    // After a dot (or at the start) a histogram path has "histograms" within the key: the
+    // parent adds no letter to it. Most keys are not, and one substring search says so.
+    let after_dot = base == 0 || p.as_bytes().get(base - 1) == Some(&b'.');
+    if after_dot && p.get(base..).is_some_and(|key| !key.contains("histograms")) {
+        return false;
+    }
     const MID: &[u8] = b".histograms.";
     let tail = &p.as_bytes()[base.saturating_sub(MID.len() - 1)..];
     // Only from a dot (a key has one or two in that stretch, often none).

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
 
-use vigie_kit::exposition::Sample;
+use vigie_kit::exposition::{Family, Sample};
 use vigie_kit::{Kind, MetricSet};
 
 use crate::naming::{Flat, Invalid, Label, Metric};
@@ -162,12 +162,9 @@ impl<'a> Sink<'a> {
         name: Cow<'static, str>,
         help: Cow<'static, str>,
         kind: Kind,
-        mut labels: Vec<Label>,
+        labels: Vec<Label>,
         value: f64,
     ) -> bool {
-        if !labels.is_sorted() {
-            labels.sort();
-        }
         // An owned HELP is moved in only for a new family (an existing one keeps its own);
         // a borrowed one costs nothing to hand over and is kept for the comparison.
         let (family, help) = match help {
@@ -175,47 +172,89 @@ impl<'a> Sink<'a> {
             Cow::Owned(h) if self.out.contains(&name) => (self.out.family(name, "", kind), Cow::Owned(h)),
             Cow::Owned(h) => (self.out.family(name, h, kind), Cow::Borrowed("")),
         };
-        if let Some(first) = family.samples.first() {
-            let same_names = first.labels.len() == labels.len()
-                && first.labels.iter().zip(&labels).all(|((a, _), (b, _))| same_text(a, b));
-            if !same_text(&family.help, &help) || family.kind != kind || !same_names {
-                let names = |l: &mut dyn Iterator<Item = &str>| l.map(str::to_owned).collect::<Vec<_>>();
-                let why = format!(
-                    "HELP {:?}, type {}, labels {:?} where the family has {:?}, {}, {:?}",
-                    help,
-                    kind.as_str(),
-                    names(&mut labels.iter().map(|(k, _)| k.as_ref())),
-                    family.help,
-                    family.kind.as_str(),
-                    names(&mut first.labels.iter().map(|(k, _)| k.as_ref()))
-                );
-                self.drops.record(Reason::Inconsistent, &family.name, &why);
-                return false;
-            }
-            // A small family is searched; a large one's samples are found by hash first
-            // (indexed when it grows past SMALL).
-            let n = family.samples.len();
-            let maybe = n < SMALL || {
-                if n == SMALL {
-                    for s in &family.samples {
-                        self.seen.insert(key_hash(&family.name, &s.labels));
-                    }
-                }
-                !self.seen.insert(key_hash(&family.name, &labels))
-            };
-            if maybe && family.samples.iter().any(|s| s.suffix.is_empty() && same_labels(&s.labels, &labels)) {
-                let why = format!("labels {labels:?} already have a sample");
-                self.drops.record(Reason::Duplicate, &family.name, &why);
-                return false;
-            }
-        }
-        // Most families hold one sample: room for one, not the four a first push makes.
-        if family.samples.is_empty() {
-            family.samples.reserve_exact(1);
-        }
-        family.samples.push(Sample { suffix: Cow::Borrowed(""), labels, value });
-        true
+        admit(family, &help, kind, labels, value, self.drops, &mut self.seen)
     }
+
+    /// [`Sink::push_parts`] of a name and HELP kept for good, the name's
+    /// [`vigie_kit::exposition::family_hash`] worked out once by the caller.
+    pub fn push_kept(
+        &mut self,
+        name: &'static str,
+        hash: u64,
+        help: &'static str,
+        kind: Kind,
+        labels: Vec<Label>,
+        value: f64,
+    ) -> bool {
+        let family = self.out.family_hashed(name, hash, help, kind);
+        admit(family, help, kind, labels, value, self.drops, &mut self.seen)
+    }
+
+    /// Families in the set written to.
+    pub fn family_count(&self) -> usize {
+        self.out.families().len()
+    }
+
+    /// Room for `n` more families in the set written to.
+    pub fn reserve_families(&mut self, n: usize) {
+        self.out.reserve(n);
+    }
+}
+
+/// Adds a sample to `family` unless it breaks the family's shape (`help`, `kind`, label
+/// names) or repeats a sample; returns whether it was kept.
+fn admit(
+    family: &mut Family,
+    help: &str,
+    kind: Kind,
+    mut labels: Vec<Label>,
+    value: f64,
+    drops: &Drops,
+    seen: &mut HashSet<u64, BuildHasherDefault<Prehashed>>,
+) -> bool {
+    if !labels.is_sorted() {
+        labels.sort();
+    }
+    if let Some(first) = family.samples.first() {
+        let same_names = first.labels.len() == labels.len()
+            && first.labels.iter().zip(&labels).all(|((a, _), (b, _))| same_text(a, b));
+        if !same_text(&family.help, help) || family.kind != kind || !same_names {
+            let names = |l: &mut dyn Iterator<Item = &str>| l.map(str::to_owned).collect::<Vec<_>>();
+            let why = format!(
+                "HELP {:?}, type {}, labels {:?} where the family has {:?}, {}, {:?}",
+                help,
+                kind.as_str(),
+                names(&mut labels.iter().map(|(k, _)| k.as_ref())),
+                family.help,
+                family.kind.as_str(),
+                names(&mut first.labels.iter().map(|(k, _)| k.as_ref()))
+            );
+            drops.record(Reason::Inconsistent, &family.name, &why);
+            return false;
+        }
+        // A small family is searched; a large one's samples are found by hash first
+        // (indexed when it grows past SMALL).
+        let n = family.samples.len();
+        let maybe = n < SMALL || {
+            if n == SMALL {
+                for s in &family.samples {
+                    seen.insert(key_hash(&family.name, &s.labels));
+                }
+            }
+            !seen.insert(key_hash(&family.name, &labels))
+        };
+        if maybe && family.samples.iter().any(|s| s.suffix.is_empty() && same_labels(&s.labels, &labels)) {
+            let why = format!("labels {labels:?} already have a sample");
+            drops.record(Reason::Duplicate, &family.name, &why);
+            return false;
+        }
+    }
+    // Most families hold one sample: room for one, not the four a first push makes.
+    if family.samples.is_empty() {
+        family.samples.reserve_exact(1);
+    }
+    family.samples.push(Sample { suffix: Cow::Borrowed(""), labels, value });
+    true
 }
 
 /// Two texts are equal; the same kept text (one pointer) is not compared byte by byte.

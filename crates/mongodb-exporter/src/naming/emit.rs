@@ -15,6 +15,7 @@ use std::hash::Hasher as _;
 use std::sync::{LazyLock, Mutex};
 
 use mongodb::bson::{Bson, Document};
+use vigie_kit::exposition::family_hash;
 use vigie_kit::fasthash::{FastMap, FxHasher};
 use vigie_kit::{Kind, LabelValue};
 
@@ -27,6 +28,8 @@ use crate::sink::Sink;
 pub const MAX_PLANS: usize = 16_384;
 /// Bytes of names and HELP texts kept for the life of the process.
 pub const MAX_TEXT: usize = 2 << 20;
+/// Prefixes whose family counts are kept.
+const MAX_PREFIXES: usize = 64;
 /// Size of one leaked block of texts.
 const BLOCK: usize = 32 << 10;
 
@@ -48,6 +51,9 @@ fn write_with(
     histograms: bool,
     compatible: bool,
 ) {
+    // The families this prefix added last time: the set grows once, not by doubling.
+    let (families, key) = (sink.family_count(), path_hash(prefix, ""));
+    sink.reserve_families(cache.families.get(&key).map_or(0, |&n| n as usize));
     // Plans are made in document order and a server sends its keys in the same order at
     // every scrape: the plan after the last one found is tried before the hash table.
     let mut next = 0;
@@ -77,6 +83,9 @@ fn write_with(
             }),
         }
     });
+    if cache.families.len() < MAX_PREFIXES || cache.families.contains_key(&key) {
+        cache.families.insert(key, (sink.family_count() - families) as u32);
+    }
 }
 
 /// One value named by the reference walk (a path past the limits).
@@ -105,6 +114,8 @@ fn push_flat(sink: &mut Sink<'_>, flat: Flat, compatible: bool) {
 struct Plan {
     /// The generic name.
     name: &'static str,
+    /// Its family hash ([`vigie_kit::exposition::family_hash`]), worked out once.
+    hash: u64,
     /// The generic HELP: the whole path, or for a promoted key the parent path.
     help: &'static str,
     kind: Kind,
@@ -123,6 +134,8 @@ struct Plan {
 /// One sample of a renamed path or one with old-style names.
 struct Out {
     name: &'static str,
+    /// Its family hash, worked out once.
+    hash: u64,
     help: &'static str,
     kind: Kind,
     labels: Labels,
@@ -160,7 +173,7 @@ impl Plan {
         let (start, len) = (self.outs.0 as usize, self.outs.1 as usize);
         if len == 0 {
             let labels = self.walk_labels(labels);
-            sink.push_parts(Cow::Borrowed(self.name), Cow::Borrowed(self.help), self.kind, labels, value);
+            sink.push_kept(self.name, self.hash, self.help, self.kind, labels, value);
             return;
         }
         for out in &outs[start..start + len] {
@@ -178,7 +191,7 @@ impl Plan {
                 }
                 Labels::Fixed(k, v) => vec![(Cow::Borrowed(k), LabelValue::from(v))],
             };
-            sink.push_parts(Cow::Borrowed(out.name), Cow::Borrowed(out.help), out.kind, labels, value);
+            sink.push_kept(out.name, out.hash, out.help, out.kind, labels, value);
         }
     }
 
@@ -206,6 +219,9 @@ struct Cache {
     plans: Vec<Plan>,
     outs: Vec<Out>,
     index: FastMap<u64, u32>,
+    /// Families the last write of a prefix added, by the prefix's hash (a guess: a prefix
+    /// whose hash another has gets the other's count).
+    families: FastMap<u64, u32>,
     /// The free end of the current block of texts.
     block: &'static mut [u8],
     text_bytes: usize,
@@ -259,15 +275,23 @@ impl Cache {
         let generic: Vec<Out> = match renamed().get(name) {
             Some(rows) => rows
                 .iter()
-                .map(|(new, label, v)| Out { name: new, help: new, kind, labels: Labels::Fixed(label, v), old: false })
+                .map(|(new, label, v)| Out {
+                    name: new,
+                    hash: family_hash(new),
+                    help: new,
+                    kind,
+                    labels: Labels::Fixed(label, v),
+                    old: false,
+                })
                 .collect(),
-            None => vec![Out { name, help, kind, labels: Labels::Walk, old: false }],
+            None => vec![Out { name, hash: family_hash(name), help, kind, labels: Labels::Walk, old: false }],
         };
         for g in generic {
             let olds: Vec<Out> = compat::old_rows(g.name)
                 .map(|row| match row {
                     OldRow::Mapped { old, names, values } => Out {
                         name: old,
+                        hash: family_hash(old),
                         help: g.help,
                         kind,
                         labels: match g.labels {
@@ -278,9 +302,14 @@ impl Cache {
                         },
                         old: true,
                     },
-                    OldRow::Fixed { old, label, value } => {
-                        Out { name: old, help: old, kind, labels: Labels::Fixed(label, value), old: true }
-                    }
+                    OldRow::Fixed { old, label, value } => Out {
+                        name: old,
+                        hash: family_hash(old),
+                        help: old,
+                        kind,
+                        labels: Labels::Fixed(label, value),
+                        old: true,
+                    },
                 })
                 .collect();
             let plain = olds.is_empty() && matches!(g.labels, Labels::Walk);
@@ -293,6 +322,7 @@ impl Cache {
         let next = self.index.insert(path_hash(prefix, key), at as u32);
         self.plans.push(Plan {
             name,
+            hash: family_hash(name),
             help,
             kind,
             promoted: promoted.map(|l| (l, LabelValue::from(key))),
