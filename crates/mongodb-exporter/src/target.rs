@@ -18,11 +18,11 @@
 //! A URI may hold a password: it lives in a [`Secret`], targets are named by their host part
 //! only, and every driver message is scrubbed of the password before it is logged.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use mongodb::bson::oid::ObjectId;
-use mongodb::bson::{doc, Bson, Document};
+use mongodb::bson::{doc, rawdoc, Bson, Document, RawDocumentBuf};
 use mongodb::event::cmap::CmapEvent;
 use mongodb::event::EventHandler;
 use mongodb::options::{ClientOptions, ReadPreference, SelectionCriteria};
@@ -331,7 +331,7 @@ impl Session {
         };
         // The first command is the up check: Percona pings, then asks isMaster; both are
         // answered without authentication and go to the same server (primaryPreferred).
-        let hello = admin(&client, doc! { "isMaster": 1 });
+        let hello = command_raw(&client, "admin", &IS_MASTER);
         let hello = match tokio::time::timeout_at(stop.into(), hello).await {
             Ok(Ok(h)) => h,
             Ok(Err(e)) => return down(self.scrub(format!("{}: {e}", self.hosts))),
@@ -394,14 +394,21 @@ pub async fn admin(client: &Client, cmd: Document) -> Result<Document, mongodb::
 
 /// Runs a command on database `db`, primaryPreferred.
 pub async fn command(client: &Client, db: &str, cmd: Document) -> Result<Document, mongodb::error::Error> {
-    client
-        .database(db)
-        .run_command(cmd)
-        .selection_criteria(SelectionCriteria::ReadPreference(ReadPreference::PrimaryPreferred {
-            options: Default::default(),
-        }))
-        .await
+    client.database(db).run_command(cmd).selection_criteria(primary_preferred()).await
 }
+
+/// [`command`] of a command built once (a `static`): sent every scrape, it is copied as
+/// it is, not built as a document and converted to BSON each time.
+pub async fn command_raw(client: &Client, db: &str, cmd: &RawDocumentBuf) -> Result<Document, mongodb::error::Error> {
+    client.database(db).run_raw_command(cmd.clone()).selection_criteria(primary_preferred()).await
+}
+
+fn primary_preferred() -> SelectionCriteria {
+    SelectionCriteria::ReadPreference(ReadPreference::PrimaryPreferred { options: Default::default() })
+}
+
+/// `{ isMaster: 1 }`, the up check.
+static IS_MASTER: LazyLock<RawDocumentBuf> = LazyLock::new(|| rawdoc! { "isMaster": 1 });
 
 /// A dotted path into a document.
 pub fn walk<'a>(d: &'a Document, path: &[&str]) -> Option<&'a Bson> {

@@ -3,15 +3,15 @@
 //! lock list, and in compatible mode the old families built by hand: version, storage
 //! engine, replica-set members, oplog head/tail timestamps.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
-use mongodb::bson::{doc, Bson, Document};
+use mongodb::bson::{rawdoc, Bson, Document, RawDocumentBuf};
 use mongodb::Client;
 use vigie_kit::{BoxFuture, CollectResult, Collector, Kind, MetricSet, Registration, Scrape};
 use vigie_mongodb_exporter::sink::Sink;
 
-use crate::target::{admin, build_info, command, number, walk, Conn, NodeType};
+use crate::target::{build_info, command_raw, number, walk, Conn, NodeType};
 
 /// Registration.
 pub const REG: Registration<Arc<Conn>> = Registration {
@@ -118,6 +118,21 @@ pub fn compat_from_data(sink: &mut Sink<'_>, data: &Document, set: &str, node: N
     }
 }
 
+/// `{ getDiagnosticData: 1 }`.
+static GET_DIAGNOSTIC_DATA: LazyLock<RawDocumentBuf> = LazyLock::new(|| rawdoc! { "getDiagnosticData": 1 });
+
+/// The find a `find_one` sends for the oplog's newest (`$natural: -1`) or oldest entry, as a
+/// plain command: its reply is one small document, without the cursor machinery.
+fn oplog_end(order: i32) -> RawDocumentBuf {
+    rawdoc! {
+        "find": "oplog.rs", "filter": {}, "sort": { "$natural": order }, "projection": { "ts": 1 },
+        "limit": 1, "singleBatch": true,
+    }
+}
+
+static OPLOG_NEWEST: LazyLock<RawDocumentBuf> = LazyLock::new(|| oplog_end(-1));
+static OPLOG_OLDEST: LazyLock<RawDocumentBuf> = LazyLock::new(|| oplog_end(1));
+
 /// Compatible-mode families that need their own commands.
 async fn compat_from_server(sink: &mut Sink<'_>, conn: &Conn, client: &Client, set: &str) {
     if let Ok(info) = build_info(client, &conn.facts).await {
@@ -136,17 +151,11 @@ async fn compat_from_server(sink: &mut Sink<'_>, conn: &Conn, client: &Client, s
     // The state the topology labels carry (known from getDiagnosticData, or asked once).
     let state = conn.my_state().await.unwrap_or(6.0);
     gauge(sink, "mongodb_mongod_replset_my_state", "This member's replica-set state (6: unknown).", &[("set", set)], state);
-    for (name, order, help) in [
-        ("mongodb_mongod_replset_oplog_head_timestamp", -1, "Timestamp of the newest oplog entry, in unix seconds."),
-        ("mongodb_mongod_replset_oplog_tail_timestamp", 1, "Timestamp of the oldest oplog entry, in unix seconds."),
+    for (name, find, help) in [
+        ("mongodb_mongod_replset_oplog_head_timestamp", &*OPLOG_NEWEST, "Timestamp of the newest oplog entry, in unix seconds."),
+        ("mongodb_mongod_replset_oplog_tail_timestamp", &*OPLOG_OLDEST, "Timestamp of the oldest oplog entry, in unix seconds."),
     ] {
-        // The find a `find_one` sends, as a plain command: the reply is one small document,
-        // without the cursor machinery.
-        let find = doc! {
-            "find": "oplog.rs", "filter": {}, "sort": { "$natural": order }, "projection": { "ts": 1 },
-            "limit": 1, "singleBatch": true,
-        };
-        let Ok(reply) = command(client, "local", find).await else { continue };
+        let Ok(reply) = command_raw(client, "local", find).await else { continue };
         let first = walk(&reply, &["cursor", "firstBatch"]).and_then(Bson::as_array).and_then(|b| b.first());
         if let Some(ts) = first.and_then(Bson::as_document).and_then(|e| e.get_timestamp("ts").ok()) {
             gauge(sink, name, help, &[], f64::from(ts.time));
@@ -209,7 +218,7 @@ impl Collector<Arc<Conn>> for DiagnosticData {
             let conn = &cx.target;
             let Some(client) = super::client(conn) else { return Ok(()) };
             let compatible = conn.shared.opts.compatible;
-            let data = match admin(client, doc! { "getDiagnosticData": 1 }).await {
+            let data = match command_raw(client, "admin", &GET_DIAGNOSTIC_DATA).await {
                 Ok(mut reply) => match reply.remove("data") {
                     Some(Bson::Document(data)) => Ok(merged(data)),
                     _ => Err(vigie_kit::CollectError::Other(format!("{}: getDiagnosticData reply has no data document", conn.hosts))),
