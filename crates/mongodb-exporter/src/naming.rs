@@ -251,8 +251,10 @@ where
 fn is_histogram_key(p: &str, base: usize) -> bool {
     // After a dot (or at the start) a histogram path has "histograms" within the key: the
     // parent adds no letter to it. Most keys are not, and one substring search says so.
+    static HISTOGRAMS: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new("histograms"));
     let after_dot = base == 0 || p.as_bytes().get(base - 1) == Some(&b'.');
-    if after_dot && p.get(base..).is_some_and(|key| !key.contains("histograms")) {
+    if after_dot && p.as_bytes().get(base..).is_some_and(|key| HISTOGRAMS.find(key).is_none()) {
         return false;
     }
     const MID: &[u8] = b".histograms.";
