@@ -208,9 +208,90 @@ pub struct Sample {
     /// Appended to the family name (empty for plain counters and gauges).
     pub suffix: Cow<'static, str>,
     /// Label pairs, in the order they were given (the encoder sorts them by name).
-    pub labels: Vec<(Cow<'static, str>, LabelValue)>,
+    pub labels: Labels,
     /// The value.
     pub value: f64,
+}
+
+/// A label pair as samples hold it.
+pub type LabelPair = (Cow<'static, str>, LabelValue);
+
+/// A sample's label pairs: its own, or a set many samples share (an exporter that gives
+/// thousands of samples the same labels copies a pointer, not the pairs, and frees nothing
+/// per sample). Reads see a slice either way; changing a shared set copies it first.
+#[derive(Clone, Debug)]
+pub enum Labels {
+    /// This sample's own pairs.
+    Own(Vec<LabelPair>),
+    /// Pairs shared with other samples.
+    Shared(std::sync::Arc<[LabelPair]>),
+}
+
+impl Labels {
+    /// The pairs as a vector of this sample's own (a shared set is copied first).
+    pub fn to_mut(&mut self) -> &mut Vec<LabelPair> {
+        if let Labels::Shared(shared) = self {
+            *self = Labels::Own(shared.to_vec());
+        }
+        match self {
+            Labels::Own(own) => own,
+            // Replaced just above.
+            Labels::Shared(_) => unreachable!("a shared label set was copied"),
+        }
+    }
+
+    /// Adds a pair.
+    pub fn push(&mut self, pair: LabelPair) {
+        self.to_mut().push(pair);
+    }
+}
+
+impl Default for Labels {
+    fn default() -> Labels {
+        Labels::Own(Vec::new())
+    }
+}
+
+impl std::ops::Deref for Labels {
+    type Target = [LabelPair];
+    fn deref(&self) -> &[LabelPair] {
+        match self {
+            Labels::Own(own) => own,
+            Labels::Shared(shared) => shared,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Labels {
+    fn deref_mut(&mut self) -> &mut [LabelPair] {
+        self.to_mut()
+    }
+}
+
+impl PartialEq for Labels {
+    fn eq(&self, other: &Labels) -> bool {
+        **self == **other
+    }
+}
+
+impl<'a> IntoIterator for &'a Labels {
+    type Item = &'a LabelPair;
+    type IntoIter = std::slice::Iter<'a, LabelPair>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl From<Vec<LabelPair>> for Labels {
+    fn from(own: Vec<LabelPair>) -> Labels {
+        Labels::Own(own)
+    }
+}
+
+impl FromIterator<LabelPair> for Labels {
+    fn from_iter<I: IntoIterator<Item = LabelPair>>(pairs: I) -> Labels {
+        Labels::Own(pairs.into_iter().collect())
+    }
 }
 
 /// A named family of samples.
@@ -836,6 +917,29 @@ node_cpu_seconds_total{cpu=\"0\",mode=\"idle\"} 3\nnode_cpu_seconds_total{cpu=\"
 node_cpu_seconds_total{cpu=\"1\",mode=\"user\"} 10\n\
 # HELP node_load1 1m load average.\n# TYPE node_load1 gauge\nnode_load1 0.25\n";
         assert_eq!(text, want);
+    }
+
+    #[test]
+    fn shared_labels_encode_as_own_ones_and_copy_on_change() {
+        let pairs: Vec<LabelPair> = vec![("b".into(), "2".into()), ("a".into(), "1".into())];
+        let shared: std::sync::Arc<[LabelPair]> = pairs.clone().into();
+        let (mut own_set, mut shared_set) = (MetricSet::new(), MetricSet::new());
+        for (set, labels) in
+            [(&mut own_set, Labels::Own(pairs.clone())), (&mut shared_set, Labels::Shared(shared.clone()))]
+        {
+            let f = set.family("x", "X.", Kind::Gauge);
+            f.samples.push(Sample { suffix: "".into(), labels, value: 1.0 });
+            f.samples.push(Sample { suffix: "".into(), labels: Labels::Shared(shared.clone()), value: 2.0 });
+        }
+        // Unsorted pairs: the encoder sorts the shared ones through a copy of their own.
+        assert_eq!(own_set.encode(), shared_set.encode());
+        assert_eq!(&*shared, &pairs[..], "the shared set itself is left as it was");
+        let mut l = Labels::Shared(shared.clone());
+        l.push(("c".into(), "3".into()));
+        assert!(matches!(l, Labels::Own(_)));
+        assert_eq!(l.len(), 3);
+        assert_eq!(shared.len(), 2);
+        assert_eq!(Labels::Shared(shared.clone()), Labels::Own(pairs));
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub use collector::{
     blocking, BoxFuture, CollectError, CollectResult, Collector, Enabled, Missing, Paths, Registration, Scrape,
     ScrapeNames, SyncCollector,
 };
-pub use exposition::{Desc, Family, Kind, LabelValue, MetricSet};
+pub use exposition::{Desc, Family, Kind, LabelPair, LabelValue, Labels, MetricSet};
 pub use secret::Secret;
 
 /// Git revision this binary was built from.

@@ -232,17 +232,27 @@ pub fn flatten(prefix: &str, doc: &Document, labels: &[Label], histograms: bool)
     flat
 }
 
+/// A walk's label set, shared by the samples of a subdocument (sorted by name).
+pub(crate) type Shared = std::sync::Arc<[Label]>;
+
+/// `labels` as a shared set, sorted by name (samples keep their labels sorted: a sorted
+/// shared set is never copied to be sorted).
+fn shared(mut labels: Vec<Label>) -> Shared {
+    labels.sort();
+    labels.into()
+}
+
 /// Walks `doc` under `prefix` as [`flatten`] does and calls `f(parent path with its
 /// trailing dot, key, value, labels)` for every scalar, in document order.
 pub(crate) fn visit<F>(prefix: &str, doc: &Document, labels: &[Label], histograms: bool, f: &mut F)
 where
-    F: FnMut(&str, &str, &Bson, &[Label]),
+    F: FnMut(&str, &str, &Bson, &Shared),
 {
     let mut path = prefix.to_owned();
     if !path.is_empty() {
         path.push('.');
     }
-    walk(&mut path, doc, labels, histograms, f);
+    walk(&mut path, doc, &shared(labels.to_vec()), histograms, f);
 }
 
 /// Whether `p`, a parent path then one key from byte `base` on, is a histogram path. The
@@ -269,9 +279,9 @@ fn is_histogram_path(p: &str) -> bool {
 }
 
 /// `prefix` ends with a dot, or is empty at the top level.
-fn walk<F>(path: &mut String, doc: &Document, labels: &[Label], histograms: bool, f: &mut F)
+fn walk<F>(path: &mut String, doc: &Document, labels: &Shared, histograms: bool, f: &mut F)
 where
-    F: FnMut(&str, &str, &Bson, &[Label]),
+    F: FnMut(&str, &str, &Bson, &Shared),
 {
     // `path` is this document's prefix on entry and on return; each key is appended to it
     // in turn (one buffer for the whole walk, not one string per key).
@@ -285,13 +295,13 @@ where
             continue;
         }
         let own;
-        let l: &[Label] = match node_label {
+        let l: &Shared = match node_label {
             Some(label) => {
                 let mut copy = labels.to_vec();
                 set(&mut copy, label, k);
                 path.truncate(base);
                 path.push_str(label);
-                own = copy;
+                own = shared(copy);
                 &own
             }
             None => labels,
@@ -310,7 +320,7 @@ where
                             let lower = b.get("lowerBound").map(bson_display).unwrap_or_default();
                             set(&mut bl, "lower_bound", &lower);
                             if let Some(c) = b.get("count") {
-                                f(&p, "count", c, &bl);
+                                f(&p, "count", c, &shared(bl));
                             }
                         }
                     }
@@ -333,7 +343,7 @@ where
                     }
                     path.truncate(at);
                     path.push('.');
-                    walk(path, m, &member, histograms, f);
+                    walk(path, m, &shared(member.clone()), histograms, f);
                 }
             }
             other => f(&path[..base], k, other, l),

@@ -10,7 +10,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
 
 use vigie_kit::exposition::{Family, Sample};
-use vigie_kit::{Kind, MetricSet};
+use vigie_kit::{Kind, Labels, MetricSet};
 
 use crate::naming::{Flat, Invalid, Label, Metric};
 
@@ -172,7 +172,7 @@ impl<'a> Sink<'a> {
             Cow::Owned(h) if self.out.contains(&name) => (self.out.family(name, "", kind), Cow::Owned(h)),
             Cow::Owned(h) => (self.out.family(name, h, kind), Cow::Borrowed("")),
         };
-        admit(family, &help, kind, labels, value, self.drops, &mut self.seen)
+        admit(family, &help, kind, labels.into(), value, self.drops, &mut self.seen)
     }
 
     /// [`Sink::push_parts`] of a name and HELP kept for good, the name's
@@ -183,7 +183,7 @@ impl<'a> Sink<'a> {
         hash: u64,
         help: &'static str,
         kind: Kind,
-        labels: Vec<Label>,
+        labels: Labels,
         value: f64,
     ) -> bool {
         let family = self.out.family_hashed(name, hash, help, kind);
@@ -207,7 +207,7 @@ fn admit(
     family: &mut Family,
     help: &str,
     kind: Kind,
-    mut labels: Vec<Label>,
+    mut labels: Labels,
     value: f64,
     drops: &Drops,
     seen: &mut HashSet<u64, BuildHasherDefault<Prehashed>>,

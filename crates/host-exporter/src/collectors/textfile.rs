@@ -101,11 +101,11 @@ impl SyncCollector for Textfile {
         let mtime = merged.family(MTIME, MTIME_HELP, Kind::Gauge);
         if let Some(fam) = mtime {
             for (file, t) in mtimes {
-                fam.add(Sample { suffix: "".into(), labels: vec![("file".into(), file.into())], value: t });
+                fam.add(Sample { suffix: "".into(), labels: vec![("file".into(), file.into())].into(), value: t });
             }
         }
         if let Some(fam) = merged.family(SCRAPE_ERROR, SCRAPE_ERROR_HELP, Kind::Gauge) {
-            fam.add(Sample { suffix: "".into(), labels: Vec::new(), value: if errored { 1.0 } else { 0.0 } });
+            fam.add(Sample { suffix: "".into(), labels: Default::default(), value: if errored { 1.0 } else { 0.0 } });
         }
         merged.write(out);
         Ok(())
@@ -391,10 +391,10 @@ fn regroup(samples: Vec<Sample>, kind: Kind) -> Vec<Sample> {
             write_value(&mut text, b);
             let mut labels = g.labels.clone();
             labels.push((bound.into(), text.into()));
-            out.push(Sample { suffix: suffix.into(), labels, value: v });
+            out.push(Sample { suffix: suffix.into(), labels: labels.into(), value: v });
         }
-        out.push(Sample { suffix: "_sum".into(), labels: g.labels.clone(), value: g.sum });
-        out.push(Sample { suffix: "_count".into(), labels: g.labels, value: g.count });
+        out.push(Sample { suffix: "_sum".into(), labels: g.labels.clone().into(), value: g.sum });
+        out.push(Sample { suffix: "_count".into(), labels: g.labels.into(), value: g.count });
     }
     out
 }

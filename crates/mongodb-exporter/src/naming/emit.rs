@@ -17,9 +17,9 @@ use std::sync::{LazyLock, Mutex};
 use mongodb::bson::{Bson, Document};
 use vigie_kit::exposition::family_hash;
 use vigie_kit::fasthash::{FastMap, FxHasher};
-use vigie_kit::{Kind, LabelValue};
+use vigie_kit::{Kind, LabelValue, Labels as SampleLabels};
 
-use super::{generic, renamed, scalar, value_of, visit, Flat, Invalid, Label};
+use super::{generic, renamed, scalar, value_of, visit, Flat, Invalid, Label, Shared};
 use crate::compat::{self, find, map_label, OldRow};
 use crate::sink::Sink;
 
@@ -150,6 +150,9 @@ enum Labels {
     Mapped { names: &'static [(&'static str, &'static str)], values: &'static [(&'static str, &'static str)] },
     /// This one only (an always-on rename, or a compatible-mode row with one label).
     Fixed(&'static str, &'static str),
+    /// A [`Labels::Fixed`] pair as the set every sample of the row shares (what a kept plan
+    /// holds).
+    Set(Shared),
 }
 
 impl Plan {
@@ -169,7 +172,7 @@ impl Plan {
     }
 
     /// Pushes the samples of one value.
-    fn push(&self, outs: &[Out], sink: &mut Sink<'_>, labels: &[Label], value: f64, compatible: bool) {
+    fn push(&self, outs: &[Out], sink: &mut Sink<'_>, labels: &Shared, value: f64, compatible: bool) {
         let (start, len) = (self.outs.0 as usize, self.outs.1 as usize);
         if len == 0 {
             let labels = self.walk_labels(labels);
@@ -184,23 +187,26 @@ impl Plan {
                 Labels::Walk => self.walk_labels(labels),
                 Labels::Mapped { names, values } => {
                     let mut l = self.walk_labels(labels);
-                    for pair in &mut l {
+                    for pair in l.to_mut() {
                         *pair = map_label(names, values, pair);
                     }
                     l
                 }
-                Labels::Fixed(k, v) => vec![(Cow::Borrowed(k), LabelValue::from(v))],
+                Labels::Fixed(k, v) => SampleLabels::Own(vec![(Cow::Borrowed(k), LabelValue::from(v))]),
+                Labels::Set(ref set) => SampleLabels::Shared(set.clone()),
             };
             sink.push_kept(out.name, out.hash, out.help, out.kind, labels, value);
         }
     }
 
     /// `labels` with the promoted label set (its value replaced when the name is there,
-    /// else inserted before the first greater name: sorted labels stay sorted).
-    fn walk_labels(&self, labels: &[Label]) -> Vec<Label> {
+    /// else inserted before the first greater name: sorted labels stay sorted); without a
+    /// promoted label, the walk's shared set itself.
+    fn walk_labels(&self, labels: &Shared) -> SampleLabels {
+        let Some((name, value)) = &self.promoted else { return SampleLabels::Shared(labels.clone()) };
         let mut l = Vec::with_capacity(labels.len() + 1);
         l.extend_from_slice(labels);
-        if let Some((name, value)) = &self.promoted {
+        {
             match l.iter_mut().find(|(k, _)| k == name) {
                 Some(pair) => pair.1 = value.clone(),
                 None => {
@@ -209,7 +215,7 @@ impl Plan {
                 }
             }
         }
-        l
+        SampleLabels::Own(l)
     }
 }
 
@@ -317,6 +323,11 @@ impl Cache {
                 self.outs.push(g);
             }
             self.outs.extend(olds);
+        }
+        for out in &mut self.outs[start..] {
+            if let Labels::Fixed(k, v) = out.labels {
+                out.labels = Labels::Set(vec![(Cow::Borrowed(k), LabelValue::from(v))].into());
+            }
         }
         let at = self.plans.len();
         let next = self.index.insert(path_hash(prefix, key), at as u32);
