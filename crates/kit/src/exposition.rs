@@ -244,6 +244,14 @@ impl Labels {
     pub fn push(&mut self, pair: LabelPair) {
         self.to_mut().push(pair);
     }
+
+    /// Where a shared set's pairs are (equal for two samples sharing one set).
+    pub fn shared_ptr(&self) -> Option<*const LabelPair> {
+        match self {
+            Labels::Own(_) => None,
+            Labels::Shared(shared) => Some(shared.as_ptr()),
+        }
+    }
 }
 
 impl Default for Labels {
@@ -523,14 +531,21 @@ impl MetricSet {
         static LARGEST: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let guess = LARGEST.load(std::sync::atomic::Ordering::Relaxed).max(64 + self.sample_count() * 64);
         let mut out = Vec::with_capacity(guess);
+        let mut checked = std::ptr::null();
         for family in &mut self.families {
             if family.samples.is_empty() {
                 continue;
             }
             for sample in &mut family.samples {
-                if sample.labels.len() > 1 && !sample.labels.is_sorted_by(|a, b| a.0 <= b.0) {
+                // A set shared with the sample before, found sorted there, is not checked
+                // again (that sample holds it: the pointer is still that set's).
+                if sample.labels.len() < 2 || sample.labels.shared_ptr() == Some(checked) {
+                    continue;
+                }
+                if !sample.labels.is_sorted_by(|a, b| a.0 <= b.0) {
                     sample.labels.sort_by(|a, b| a.0.cmp(&b.0));
                 }
+                checked = sample.labels.shared_ptr().unwrap_or(checked);
             }
             if !matches!(family.kind, Kind::Histogram | Kind::Summary) {
                 // client_golang's order: fewer labels first, then the label values in

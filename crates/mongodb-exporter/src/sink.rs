@@ -84,7 +84,17 @@ impl Drops {
 pub struct Sink<'a> {
     out: &'a mut MetricSet,
     drops: &'a Drops,
+    checks: Checks,
+}
+
+/// What the sink remembers to check samples faster.
+#[derive(Default)]
+struct Checks {
+    /// Hashes of name and labels of the samples of large families.
     seen: HashSet<u64, BuildHasherDefault<Prehashed>>,
+    /// The address of the last shared label set found sorted, held by a kept sample (so
+    /// still that set's): a sample sharing it needs no check.
+    sorted: usize,
 }
 
 /// Families up to this many samples are searched for a duplicate without hashing (most
@@ -126,12 +136,12 @@ fn key_hash(name: &str, labels: &[Label]) -> u64 {
 impl<'a> Sink<'a> {
     /// A sink writing into `out`, counting into `drops`.
     pub fn new(out: &'a mut MetricSet, drops: &'a Drops) -> Sink<'a> {
-        Sink { out, drops, seen: HashSet::default() }
+        Sink { out, drops, checks: Checks::default() }
     }
 
     /// Room for `n` more samples' checks.
     pub fn reserve(&mut self, n: usize) {
-        self.seen.reserve(n);
+        self.checks.seen.reserve(n);
     }
 
     /// Every sample and invalid value of a flattened document.
@@ -172,7 +182,7 @@ impl<'a> Sink<'a> {
             Cow::Owned(h) if self.out.contains(&name) => (self.out.family(name, "", kind), Cow::Owned(h)),
             Cow::Owned(h) => (self.out.family(name, h, kind), Cow::Borrowed("")),
         };
-        admit(family, &help, kind, labels.into(), value, self.drops, &mut self.seen)
+        admit(family, &help, kind, labels.into(), value, self.drops, &mut self.checks)
     }
 
     /// [`Sink::push_parts`] of a name and HELP kept for good, the name's
@@ -187,7 +197,7 @@ impl<'a> Sink<'a> {
         value: f64,
     ) -> bool {
         let family = self.out.family_hashed(name, hash, help, kind);
-        admit(family, help, kind, labels, value, self.drops, &mut self.seen)
+        admit(family, help, kind, labels, value, self.drops, &mut self.checks)
     }
 
     /// Families in the set written to.
@@ -210,11 +220,15 @@ fn admit(
     mut labels: Labels,
     value: f64,
     drops: &Drops,
-    seen: &mut HashSet<u64, BuildHasherDefault<Prehashed>>,
+    checks: &mut Checks,
 ) -> bool {
-    if !labels.is_sorted() {
+    let shared = labels.shared_ptr().map(|p| p as usize);
+    if shared.is_none_or(|p| p != checks.sorted) && !labels.is_sorted() {
         labels.sort();
     }
+    // Still shared: it was sorted already.
+    let sorted = labels.shared_ptr().map(|p| p as usize);
+    let seen = &mut checks.seen;
     if let Some(first) = family.samples.first() {
         let same_names = first.labels.len() == labels.len()
             && first.labels.iter().zip(&labels).all(|((a, _), (b, _))| same_text(a, b));
@@ -254,6 +268,9 @@ fn admit(
         family.samples.reserve_exact(1);
     }
     family.samples.push(Sample { suffix: Cow::Borrowed(""), labels, value });
+    if let Some(p) = sorted {
+        checks.sorted = p;
+    }
     true
 }
 
