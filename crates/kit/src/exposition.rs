@@ -589,6 +589,24 @@ fn sort_by_name(families: &mut Vec<Family>, hashes: &[u64]) {
         /// the same order scrape after scrape) needs no lookup and no sort at all.
         input: Vec<u64>,
         order: Vec<usize>,
+        /// Each family's name as last found in order, when it is a `&'static str` (else
+        /// none): two neighbours that are the same two static texts as then need no
+        /// comparison (a static text never changes).
+        names: Vec<Option<(usize, usize)>>,
+    }
+    /// Where a static name is.
+    fn static_name(f: &Family) -> Option<(usize, usize)> {
+        match f.name {
+            Cow::Borrowed(n) => Some((n.as_ptr() as usize, n.len())),
+            Cow::Owned(_) => None,
+        }
+    }
+    /// `families` are in name order: neighbours that were already found in order last time
+    /// (the same two static names) are not compared again.
+    fn in_order(families: &[Family], names: &[Option<(usize, usize)>]) -> bool {
+        let known = |i: usize| names.get(i).copied().flatten().filter(|n| static_name(&families[i]) == Some(*n));
+        (1..families.len())
+            .all(|i| (known(i - 1).is_some() && known(i).is_some()) || families[i - 1].name < families[i].name)
     }
     static LEARNT: Mutex<Option<Learnt>> = Mutex::new(None);
     let mut learnt = LEARNT.lock().unwrap_or_else(PoisonError::into_inner);
@@ -605,9 +623,10 @@ fn sort_by_name(families: &mut Vec<Family>, hashes: &[u64]) {
         };
         if let Some(order) = order {
             permute(families, order.iter().copied());
-            if families.is_sorted_by(|a, b| a.name < b.name) {
+            if in_order(families, &l.names) {
                 if l.input != hashes {
                     l.input = hashes.to_vec();
+                    l.names = families.iter().map(static_name).collect();
                 }
                 l.order = order;
                 return;
@@ -616,7 +635,7 @@ fn sort_by_name(families: &mut Vec<Family>, hashes: &[u64]) {
     }
     sort_by_whole_name(families);
     let ranks = families.iter().enumerate().map(|(rank, f)| (name_hash(&f.name), rank as u32)).collect();
-    *learnt = Some(Learnt { ranks, input: Vec::new(), order: Vec::new() });
+    *learnt = Some(Learnt { ranks, input: Vec::new(), order: Vec::new(), names: Vec::new() });
 }
 
 /// Puts `families` in the order of the positions `order` lists.
@@ -712,13 +731,20 @@ fn encode_family(out: &mut Vec<u8>, family: &Family) {
 
 /// Escapes `\` and newline (and `"` inside label values), as the text format asks. Only
 /// ASCII bytes are replaced, so UTF-8 text stays UTF-8.
-fn escape_into(out: &mut Vec<u8>, mut text: &[u8], quote: bool) {
-    // Most label values are a few bytes and need nothing: a plain loop says so sooner than
-    // memchr's dispatch does.
+#[inline(always)]
+fn escape_into(out: &mut Vec<u8>, text: &[u8], quote: bool) {
+    // Most label values are a few bytes and need nothing: a plain loop, written where the
+    // encoder calls it, says so sooner than a call and memchr's dispatch do.
     if text.len() <= 16 && !text.iter().any(|&b| b == b'\\' || b == b'\n' || (quote && b == b'"')) {
         out.extend_from_slice(text);
         return;
     }
+    escape_long(out, text, quote);
+}
+
+/// [`escape_into`] past its short-text check.
+#[inline(never)]
+fn escape_long(out: &mut Vec<u8>, mut text: &[u8], quote: bool) {
     loop {
         let at = if quote { memchr::memchr3(b'\\', b'\n', b'"', text) } else { memchr::memchr2(b'\\', b'\n', text) };
         let Some(at) = at else {
@@ -1015,10 +1041,16 @@ node_cpu_seconds_total{cpu=\"1\",mode=\"user\"} 10\n\
         sorted(families);
         sorted(names.iter().rev().map(|n| family(n)).collect());
         sorted(names.iter().skip(1).chain(["mongodb_ss_wt_cache_bytes_r"].iter()).map(|n| family(n)).collect());
-        // The same input twice: the second reuses the first's permutation.
-        for _ in 0..2 {
+        // The same input three times: the second and third reuse the first's permutation,
+        // the third also finds the same static names in order as the second left them.
+        for _ in 0..3 {
             sorted(names.iter().rev().map(|n| family(n)).collect());
         }
+        // The same names, but owned (compared, never taken for the static ones), and the
+        // static ones again.
+        let owned = |n: &&str| Family { name: Cow::Owned(n.to_string()), ..family("") };
+        sorted(names.iter().rev().map(owned).collect());
+        sorted(names.iter().rev().map(|n| family(n)).collect());
     }
 
     #[test]
