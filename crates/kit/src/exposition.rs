@@ -351,7 +351,7 @@ fn suffix_cow(suffix: &str) -> Cow<'static, str> {
 #[derive(Debug, Default)]
 pub struct MetricSet {
     families: Vec<Family>,
-    /// Family position by the hash of its name ([`name_hash`]): a family created costs no
+    /// Family position by the hash of its name ([`family_hash`]): a family created costs no
     /// copy of its name, and growing the map rehashes numbers, not names. Two names of one
     /// hash (never seen in practice) put the second in `collided`.
     index: crate::fasthash::FastMap<u64, usize>,
@@ -390,25 +390,30 @@ impl MetricSet {
         kind: Kind,
     ) -> &mut Family {
         let name = name.into();
-        let hash = name_hash(&name);
-        let at = match self.find_hashed(&name, hash) {
-            Some(at) => at,
-            None => self.push_new(Family { name, help: help.into(), kind, samples: Vec::new() }, hash),
-        };
-        &mut self.families[at]
+        let hash = family_hash(&name);
+        self.family_of_hash(name, hash, help.into(), kind)
     }
 
     /// [`MetricSet::family`] for a name kept for good whose [`family_hash`] was worked out
     /// once (an exporter that writes the same names at every scrape hashes each once, not
     /// once per sample). `hash` must be `family_hash(name)`.
     pub fn family_hashed(&mut self, name: &'static str, hash: u64, help: &'static str, kind: Kind) -> &mut Family {
-        debug_assert_eq!(hash, name_hash(name), "family_hashed: the hash of another name than {name}");
-        let at = match self.find_hashed(name, hash) {
+        debug_assert_eq!(hash, family_hash(name), "family_hashed: the hash of another name than {name}");
+        self.family_of_hash(Cow::Borrowed(name), hash, Cow::Borrowed(help), kind)
+    }
+
+    /// The family called `name`, whose hash is `hash`, created with `help` and `kind` if it
+    /// does not exist yet.
+    fn family_of_hash(
+        &mut self,
+        name: Cow<'static, str>,
+        hash: u64,
+        help: Cow<'static, str>,
+        kind: Kind,
+    ) -> &mut Family {
+        let at = match self.find_hashed(&name, hash) {
             Some(at) => at,
-            None => self.push_new(
-                Family { name: Cow::Borrowed(name), help: Cow::Borrowed(help), kind, samples: Vec::new() },
-                hash,
-            ),
+            None => self.push_new(Family { name, help, kind, samples: Vec::new() }, hash),
         };
         &mut self.families[at]
     }
@@ -421,7 +426,7 @@ impl MetricSet {
 
     /// The position of the family called `name`.
     fn find(&self, name: &str) -> Option<usize> {
-        self.find_hashed(name, name_hash(name))
+        self.find_hashed(name, family_hash(name))
     }
 
     /// [`MetricSet::find`] with the name's hash already worked out.
@@ -475,7 +480,7 @@ impl MetricSet {
             return;
         }
         for family in other.families {
-            let hash = name_hash(&family.name);
+            let hash = family_hash(&family.name);
             if let Some(at) = self.find_hashed(&family.name, hash) {
                 let first = &mut self.families[at];
                 if first.kind != family.kind || first.help != family.help {
@@ -493,7 +498,7 @@ impl MetricSet {
     /// wins, and its samples go first.
     fn merge_earlier(&mut self, earlier: MetricSet) {
         for mut family in earlier.families {
-            let hash = name_hash(&family.name);
+            let hash = family_hash(&family.name);
             if let Some(at) = self.find_hashed(&family.name, hash) {
                 let later = &mut self.families[at];
                 if later.kind != family.kind || later.help != family.help {
@@ -523,7 +528,7 @@ impl MetricSet {
             hashes[at] = hash;
         }
         for &at in &self.collided {
-            hashes[at] = name_hash(&self.families[at].name);
+            hashes[at] = family_hash(&self.families[at].name);
         }
         sort_by_name(&mut self.families, &hashes);
         // The largest answer so far is the best guess of this one's size: the text is written
@@ -634,7 +639,7 @@ fn sort_by_name(families: &mut Vec<Family>, hashes: &[u64]) {
         }
     }
     sort_by_whole_name(families);
-    let ranks = families.iter().enumerate().map(|(rank, f)| (name_hash(&f.name), rank as u32)).collect();
+    let ranks = families.iter().enumerate().map(|(rank, f)| (family_hash(&f.name), rank as u32)).collect();
     *learnt = Some(Learnt { ranks, input: Vec::new(), order: Vec::new(), names: Vec::new() });
 }
 
@@ -683,13 +688,8 @@ fn dropped(family: &Family, first: &Family) {
     }
 }
 
-/// The hash [`MetricSet::family_hashed`] takes: the index key of a family name.
+/// The index key of a family name, the hash [`MetricSet::family_hashed`] takes.
 pub fn family_hash(name: &str) -> u64 {
-    name_hash(name)
-}
-
-/// The index key of a family name.
-fn name_hash(name: &str) -> u64 {
     use std::hash::Hasher as _;
     let mut h = crate::fasthash::FxHasher::default();
     h.write(name.as_bytes());
@@ -783,18 +783,23 @@ impl std::fmt::Write for Digits {
     }
 }
 
-/// Appends the decimal digits of `n`.
-fn integer_into(out: &mut Vec<u8>, mut n: u64) {
-    let mut buf = [0u8; 20];
+/// Writes the decimal digits of `n` at the end of `buf`; returns where they start.
+fn decimal_digits(buf: &mut [u8], mut n: u64) -> usize {
     let mut at = buf.len();
     loop {
         at -= 1;
         buf[at] = b'0' + (n % 10) as u8;
         n /= 10;
         if n == 0 {
-            break;
+            return at;
         }
     }
+}
+
+/// Appends the decimal digits of `n`.
+fn integer_into(out: &mut Vec<u8>, n: u64) {
+    let mut buf = [0u8; 20];
+    let at = decimal_digits(&mut buf, n);
     out.extend_from_slice(&buf[at..]);
 }
 
@@ -822,13 +827,7 @@ fn value_into(out: &mut Vec<u8>, v: f64) {
     // rest come from Rust's `{:e}`, which is shortest round-trip too.
     let mut d = Digits { buf: [0; 40], len: 0 };
     let exp: i32 = if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
-        let mut n = v.abs() as u64;
-        let mut at = d.buf.len();
-        while n > 0 {
-            at -= 1;
-            d.buf[at] = b'0' + (n % 10) as u8;
-            n /= 10;
-        }
+        let at = decimal_digits(&mut d.buf, v.abs() as u64);
         let count = d.buf.len() - at;
         d.buf.copy_within(at.., 0);
         d.len = count;
@@ -1032,7 +1031,7 @@ node_cpu_seconds_total{cpu=\"1\",mode=\"user\"} 10\n\
             let mut want: Vec<&str> = families.iter().map(|f| &*f.name).collect();
             want.sort();
             let want: Vec<String> = want.into_iter().map(str::to_owned).collect();
-            let hashes: Vec<u64> = families.iter().map(|f| name_hash(&f.name)).collect();
+            let hashes: Vec<u64> = families.iter().map(|f| family_hash(&f.name)).collect();
             sort_by_name(&mut families, &hashes);
             assert_eq!(families.iter().map(|f| f.name.to_string()).collect::<Vec<_>>(), want);
         };
