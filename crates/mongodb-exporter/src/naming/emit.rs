@@ -148,11 +148,15 @@ enum Labels {
     Walk,
     /// The same, names and values renamed (a compatible-mode row).
     Mapped { names: &'static [(&'static str, &'static str)], values: &'static [(&'static str, &'static str)] },
-    /// This one only (an always-on rename, or a compatible-mode row with one label).
-    Fixed(&'static str, &'static str),
-    /// A [`Labels::Fixed`] pair as the set every sample of the row shares (what a kept plan
-    /// holds).
-    Set(Shared),
+    /// This one only (an always-on rename, or a compatible-mode row with one label), and
+    /// the one-pair set every sample of the row shares.
+    Fixed { name: &'static str, value: &'static str, set: Shared },
+}
+
+impl Labels {
+    fn fixed(name: &'static str, value: &'static str) -> Labels {
+        Labels::Fixed { name, value, set: vec![(Cow::Borrowed(name), LabelValue::from(value))].into() }
+    }
 }
 
 impl Plan {
@@ -192,8 +196,7 @@ impl Plan {
                     }
                     l
                 }
-                Labels::Fixed(k, v) => SampleLabels::Own(vec![(Cow::Borrowed(k), LabelValue::from(v))]),
-                Labels::Set(ref set) => SampleLabels::Shared(set.clone()),
+                Labels::Fixed { ref set, .. } => SampleLabels::Shared(set.clone()),
             };
             sink.push_kept(out.name, out.hash, out.help, out.kind, labels, value);
         }
@@ -206,13 +209,11 @@ impl Plan {
         let Some((name, value)) = &self.promoted else { return SampleLabels::Shared(labels.clone()) };
         let mut l = Vec::with_capacity(labels.len() + 1);
         l.extend_from_slice(labels);
-        {
-            match l.iter_mut().find(|(k, _)| k == name) {
-                Some(pair) => pair.1 = value.clone(),
-                None => {
-                    let at = l.iter().position(|(k, _)| **k > **name).unwrap_or(l.len());
-                    l.insert(at, (Cow::Borrowed(*name), value.clone()));
-                }
+        match l.iter_mut().find(|(k, _)| k == name) {
+            Some(pair) => pair.1 = value.clone(),
+            None => {
+                let at = l.iter().position(|(k, _)| **k > **name).unwrap_or(l.len());
+                l.insert(at, (Cow::Borrowed(*name), value.clone()));
             }
         }
         SampleLabels::Own(l)
@@ -286,7 +287,7 @@ impl Cache {
                     hash: family_hash(new),
                     help: new,
                     kind,
-                    labels: Labels::Fixed(label, v),
+                    labels: Labels::fixed(label, v),
                     old: false,
                 })
                 .collect(),
@@ -301,8 +302,8 @@ impl Cache {
                         help: g.help,
                         kind,
                         labels: match g.labels {
-                            Labels::Fixed(k, v) => {
-                                Labels::Fixed(find(names, k).unwrap_or(k), find(values, v).unwrap_or(v))
+                            Labels::Fixed { name, value, .. } => {
+                                Labels::fixed(find(names, name).unwrap_or(name), find(values, value).unwrap_or(value))
                             }
                             _ => Labels::Mapped { names, values },
                         },
@@ -313,7 +314,7 @@ impl Cache {
                         hash: family_hash(old),
                         help: old,
                         kind,
-                        labels: Labels::Fixed(label, value),
+                        labels: Labels::fixed(label, value),
                         old: true,
                     },
                 })
@@ -323,11 +324,6 @@ impl Cache {
                 self.outs.push(g);
             }
             self.outs.extend(olds);
-        }
-        for out in &mut self.outs[start..] {
-            if let Labels::Fixed(k, v) = out.labels {
-                out.labels = Labels::Set(vec![(Cow::Borrowed(k), LabelValue::from(v))].into());
-            }
         }
         let at = self.plans.len();
         let next = self.index.insert(path_hash(prefix, key), at as u32);
