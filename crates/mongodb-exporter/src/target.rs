@@ -3,8 +3,9 @@
 //! within the scrape deadline: its answer is both the up check (where Percona sends a `ping`)
 //! and the node type; then it reads the other topology labels (`cl_role`, `cl_id`, `rs_nm`).
 //! `rs_state` is found when a collector first needs the labels ([`Conn::topology`]): from
-//! the getDiagnosticData reply when the diagnosticdata collector has one (it holds a
-//! `replSetGetStatus`), else from a `replSetGetStatus` of its own, once per scrape. When
+//! the `replSetGetStatus` the diagnosticdata collector's getDiagnosticData reply holds,
+//! else from the scrape's `replSetGetStatus` reply, asked once and shared with the
+//! replicasetstatus collector ([`Conn::status`]). When
 //! `isMaster` fails the collectors see a down [`Conn`] and only `mongodb_up 0` is written.
 //!
 //! Replies that cannot change while one server process lives (`getCmdLineOpts`, `buildInfo`,
@@ -177,6 +178,8 @@ pub struct Conn {
     pub facts: Arc<Mutex<Facts>>,
     /// This member's replica-set state (`myState`), found once per scrape ([`Conn::my_state`]).
     state: tokio::sync::OnceCell<Option<f64>>,
+    /// This scrape's `replSetGetStatus` reply, asked at most once ([`Conn::status`]).
+    status: tokio::sync::OnceCell<Result<Document, mongodb::error::Error>>,
     /// The topology labels with `rs_state`, made once per scrape ([`Conn::topology`]).
     labels: tokio::sync::OnceCell<Vec<Label>>,
     /// Non-system databases and their collections (views left out), listed at most once per
@@ -364,6 +367,7 @@ impl Session {
             cmdline: t.cmdline,
             facts: self.facts.clone(),
             state: Default::default(),
+            status: Default::default(),
             labels: Default::default(),
             namespaces: Default::default(),
         }
@@ -381,6 +385,7 @@ impl Session {
             cmdline: None,
             facts: self.facts.clone(),
             state: Default::default(),
+            status: Default::default(),
             labels: Default::default(),
             namespaces: Default::default(),
         }
@@ -456,17 +461,25 @@ impl Conn {
             .await
     }
 
-    /// This member's replica-set state: `myState` of a `replSetGetStatus` reply, asked at
-    /// most once per scrape, unless [`Conn::know_state`] told it first. None on a server
-    /// that is not a replica-set member (or did not answer within two seconds).
+    /// This member's replica-set state: `myState` of the scrape's `replSetGetStatus` reply
+    /// ([`Conn::status`]), unless [`Conn::know_state`] told it first. None on a server that
+    /// is not a replica-set member (or did not answer within two seconds: the labels wait
+    /// no longer, a collector waiting for the same reply may).
     pub async fn my_state(&self) -> Option<f64> {
         *self
             .state
             .get_or_init(|| async {
                 let client = self.client.as_ref()?;
-                limit(admin(client, doc! { "replSetGetStatus": 1 })).await?.get("myState").and_then(number)
+                let status = tokio::time::timeout(Duration::from_secs(2), self.status(client)).await.ok()?;
+                status.as_ref().ok()?.get("myState").and_then(number)
             })
             .await
+    }
+
+    /// The scrape's `replSetGetStatus` reply, asked at most once whoever needs it first
+    /// (the topology labels, the replicasetstatus collector).
+    pub async fn status(&self, client: &Client) -> &Result<Document, mongodb::error::Error> {
+        self.status.get_or_init(|| admin(client, doc! { "replSetGetStatus": 1 })).await
     }
 
     /// Tells the scrape this member's state as another reply of this scrape gives it

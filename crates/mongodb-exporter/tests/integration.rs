@@ -223,11 +223,18 @@ fn one_scrape_sends_each_command_once_and_keeps_process_facts() {
     // mockupdb prints `command NAME` for every command; buildInfo and replSetGetConfig are
     // not in the capture (CommandNotFound, kept like a reply); config.version has no document
     // (kept: no cluster id). The replica-set state comes from getDiagnosticData's own
-    // replSetGetStatus, or from the command when the diagnostic data lacks it.
-    for (extra, status_per_scrape) in [(None, 0), (Some("no-status-in-data"), 1)] {
+    // replSetGetStatus, or from the command when the diagnostic data lacks it; the
+    // replicasetstatus collector's command serves the topology too.
+    for (extra, collector, status_per_scrape) in [
+        (None, None, 0),
+        (Some("no-status-in-data"), None, 1),
+        (Some("no-status-in-data"), Some("--collector.replicasetstatus"), 1),
+    ] {
         let server = replay(&v, &[&["commands"][..], extra.as_slice()].concat());
         let uri = format!("--mongodb.uri=mongodb://{}/?directConnection=true", server.addr);
-        let e = exporter(&[&uri, "--collector.diagnosticdata", "--compatible-mode"]);
+        let flags =
+            [&[uri.as_str(), "--collector.diagnosticdata", "--compatible-mode"][..], collector.as_slice()].concat();
+        let e = exporter(&flags);
         let count = |name: &str| server.log().lines().filter(|l| *l == format!("command {name}")).count();
         for round in 1..=3 {
             let (text, _) = scrape(&e, "/metrics", "8");
@@ -240,14 +247,14 @@ fn one_scrape_sends_each_command_once_and_keeps_process_facts() {
                 n += 1;
                 with_state += usize::from(l.contains("rs_state=\"1\""));
             }
-            assert!(n > 1000 && with_state == n, "{extra:?}: {with_state} of {n} carry rs_state=\"1\"");
+            assert!(n > 1000 && with_state == n, "{extra:?} {collector:?}: {with_state} of {n} carry rs_state=\"1\"");
             std::thread::sleep(Duration::from_millis(200));
             let log = server.log();
             // isMaster is the up check: no ping; the driver's handshakes send isMaster too.
             assert_eq!(count("ping"), 0, "{log}");
             assert!(count("isMaster") >= round, "{log}");
             assert_eq!(count("getDiagnosticData"), round, "{log}");
-            assert_eq!(count("replSetGetStatus"), status_per_scrape * round, "{extra:?}\n{log}");
+            assert_eq!(count("replSetGetStatus"), status_per_scrape * round, "{extra:?} {collector:?}\n{log}");
             // Asked once, kept across scrapes while the process lives.
             for kept in ["getCmdLineOpts", "buildInfo", "replSetGetConfig"] {
                 assert_eq!(count(kept), 1, "{kept}\n{log}");

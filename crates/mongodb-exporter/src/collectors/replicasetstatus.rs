@@ -8,7 +8,7 @@ use std::time::Instant;
 use vigie_kit::{BoxFuture, CollectResult, Collector, MetricSet, Registration, Scrape};
 use vigie_mongodb_exporter::sink::Sink;
 
-use crate::target::{admin, Conn};
+use crate::target::Conn;
 
 /// Registration.
 pub const REG: Registration<Arc<Conn>> = Registration {
@@ -27,14 +27,15 @@ impl Collector<Arc<Conn>> for ReplicaSetStatus {
             let started = Instant::now();
             let conn = &cx.target;
             let Some(client) = super::mongod_client(conn) else { return Ok(()) };
-            let status = match admin(client, super::cmd("replSetGetStatus")).await {
+            // The scrape's reply, shared with the topology labels' `rs_state`.
+            let status = match conn.status(client).await {
                 Ok(s) => s,
                 Err(e) => match &*e.kind {
                     mongodb::error::ErrorKind::Command(c) if c.code == 76 || c.code == 94 => return Ok(()),
-                    _ => return Err(super::fail(conn, "replSetGetStatus", &e)),
+                    _ => return Err(super::fail(conn, "replSetGetStatus", e)),
                 },
             };
-            super::write(&mut Sink::new(out, &conn.shared.drops), conn, "", &status, conn.topology().await, false);
+            super::write(&mut Sink::new(out, &conn.shared.drops), conn, "", status, conn.topology().await, false);
             super::scrape_time(out, "replset_status", started);
             Ok(())
         })
