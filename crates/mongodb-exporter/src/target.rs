@@ -123,7 +123,8 @@ impl Facts {
     }
 }
 
-fn lock(facts: &Mutex<Facts>) -> std::sync::MutexGuard<'_, Facts> {
+/// The kept replies, locked (a panic while they were locked left them usable).
+pub fn lock(facts: &Mutex<Facts>) -> std::sync::MutexGuard<'_, Facts> {
     facts.lock().unwrap_or_else(PoisonError::into_inner)
 }
 

@@ -194,7 +194,7 @@ fn restarted(conn: &Conn, data: &Document) {
     let Some(uptime) = status.get("uptime").and_then(number) else { return };
     let pid = status.get("pid").and_then(number);
     let host = status.get_str("host").ok().map(str::to_owned);
-    conn.facts.lock().unwrap_or_else(std::sync::PoisonError::into_inner).observe(uptime, pid, host);
+    crate::target::lock(&conn.facts).observe(uptime, pid, host);
 }
 
 /// Merges 8.0's per-block `data` (`common`, …) into one document, as Percona does.
