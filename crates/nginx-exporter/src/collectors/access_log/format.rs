@@ -245,8 +245,6 @@ impl Format {
     }
 }
 
-}
-
 /// Splits a `log_format` string into literals and variables (`$name`, `${name}`).
 fn tokens(text: &str) -> Result<Vec<Token>, FormatError> {
     let b = text.as_bytes();
