@@ -9,3 +9,9 @@
 mod env;
 #[path = "integration/traffic.rs"]
 mod traffic;
+#[path = "integration/faults.rs"]
+mod faults;
+#[path = "integration/golden.rs"]
+mod golden;
+#[path = "integration/parity.rs"]
+mod parity;

@@ -211,9 +211,8 @@ impl AccessLog {
                 .name(format!("tail {}", source.service))
                 .spawn(move || follow(&src, &f, &routes, &buckets, from_start, poll));
             if let Err(e) = spawned {
-                tracing::error!(file = %source.path.display(), err = %e, "Cannot start the tail thread.");
+                eprintln!("{}: cannot start the tail thread: {e}", source.path.display());
             }
-            tracing::info!(file = %source.path.display(), service = %source.service, "Following access log.");
             files.push(followed);
         }
         AccessLog { files, routes, buckets }
@@ -222,6 +221,15 @@ impl AccessLog {
 
 /// The tail thread of one file: forever, read what was appended and add it up.
 fn follow(src: &Source, shared: &Followed, routes: &[Route], bounds: &[f64], from_start: bool, poll: Duration) {
+    // Collectors are built before the kit installs the log subscriber: wait for it (a few
+    // microseconds), or this thread's first messages would be lost.
+    for _ in 0..1000 {
+        if tracing::dispatcher::has_been_set() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    tracing::info!(file = %src.path.display(), service = %src.service, "Following access log.");
     let mut follower = Follower::new(src.path.clone(), from_start);
     let mut last_logged: Option<Instant> = None;
     let mut unlogged = 0u64;

@@ -188,3 +188,32 @@ pub fn scrape_until(exporter: &Running, what: &str, done: impl Fn(&str) -> bool)
 pub fn append(path: &Path, bytes: &[u8]) {
     std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap().write_all(bytes).unwrap();
 }
+
+/// A loopback HTTP server answering every request with `status` and `body` (a captured
+/// stub_status page, an HTML page), or, with `hang`, accepting and never answering.
+pub fn page_server(status: u16, body: &'static [u8], hang: bool) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for mut conn in listener.incoming().flatten() {
+            if hang {
+                held.push(conn);
+                continue;
+            }
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf);
+                let head = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+                let _ = conn.write_all(head.as_bytes());
+                let _ = conn.write_all(body);
+            });
+        }
+    });
+    addr
+}
+
+/// A fixture file's path.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
