@@ -51,7 +51,11 @@ impl Endpoint {
     pub fn parse(url: &str) -> Result<Endpoint, Error> {
         let bad = |why| Error::Url(url.to_owned(), why);
         let rest = url.strip_prefix("http://").ok_or_else(|| {
-            bad(if url.starts_with("https://") { "https is not supported; use http on loopback" } else { "not http://" })
+            bad(if url.starts_with("https://") {
+                "https is not supported; use http on loopback"
+            } else {
+                "not http://"
+            })
         })?;
         let (authority, path) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),

@@ -7,11 +7,11 @@
 
 #[path = "integration/env.rs"]
 mod env;
-#[path = "integration/traffic.rs"]
-mod traffic;
 #[path = "integration/faults.rs"]
 mod faults;
 #[path = "integration/golden.rs"]
 mod golden;
 #[path = "integration/parity.rs"]
 mod parity;
+#[path = "integration/traffic.rs"]
+mod traffic;

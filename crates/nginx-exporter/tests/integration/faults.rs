@@ -15,8 +15,11 @@ fn html_page_down_and_silent_nginx_give_nginx_up_0_and_keep_serving() {
         format!("--nginx.scrape-uri=http://{html}/stub_status"),
         format!("--nginx.access-log={}:service=web", log.display()),
     ]);
-    append(&log, br#"127.0.0.1 - - [07/Dec/2026:20:09:22 +0000] "GET /a HTTP/1.1" 200 3 "-" "curl/7.88.1" 0.001 0.001
-"#);
+    append(
+        &log,
+        br#"127.0.0.1 - - [07/Dec/2026:20:09:22 +0000] "GET /a HTTP/1.1" 200 3 "-" "curl/7.88.1" 0.001 0.001
+"#,
+    );
     let text = scrape_until(&exp, "the line", |t| sum(t, "nginx_http_response_count_total", &[]) == 1.0);
     // An HTML page is no stub_status page: down, but the access log families stay.
     assert_eq!(value(&text, "nginx_up "), Some(0.0), "{text}");

@@ -33,7 +33,9 @@ fn same_stub_status_families_types_and_labels_as_prometheus_nginx_exporter() {
     let Some(nginx) = Nginx::start(upstream()) else { return };
     let ours = exporter(&[format!("--nginx.scrape-uri={}", nginx.stub_status())]);
     let Some(program) = which(&["prometheus-nginx-exporter"]) else {
-        return vigie_kit::testing::skip("prometheus-nginx-exporter not installed (apt-get install -y prometheus-nginx-exporter)");
+        return vigie_kit::testing::skip(
+            "prometheus-nginx-exporter not installed (apt-get install -y prometheus-nginx-exporter)",
+        );
     };
     let uri = nginx.stub_status();
     let theirs = Running::spawn(Path::new(&program), |listen| {

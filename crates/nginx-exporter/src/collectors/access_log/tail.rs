@@ -69,7 +69,7 @@ struct Open {
 }
 
 impl Open {
-    fn open(path: &Path, at_end: bool) -> io::Result<Open> {
+    fn at(path: &Path, at_end: bool) -> io::Result<Open> {
         let file = File::open(path)?;
         let meta = file.metadata()?;
         let offset = if at_end { meta.len() } else { 0 };
@@ -203,7 +203,7 @@ impl Follower {
         };
         match (&mut self.cur, meta) {
             (None, None) => return Ok(Progress::Missing),
-            (None, Some(_)) => match Open::open(&self.path, first && !self.from_start) {
+            (None, Some(_)) => match Open::at(&self.path, first && !self.from_start) {
                 Ok(o) => self.cur = Some(o),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Progress::Missing),
                 Err(e) => return Err(e),
@@ -218,7 +218,7 @@ impl Follower {
                     older.finish(sink);
                 }
                 self.old = self.cur.take();
-                match Open::open(&self.path, false) {
+                match Open::at(&self.path, false) {
                     Ok(o) => self.cur = Some(o),
                     Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                     Err(e) => return Err(e),
