@@ -31,6 +31,7 @@ const ROUTE: &str = "nginx.access-log.route";
 const BUCKETS: &str = "nginx.access-log.buckets";
 const FROM_START: &str = "nginx.access-log.from-start";
 const POLL: &str = "nginx.access-log.poll-interval";
+const STATUS: &str = "nginx.access-log.status";
 
 /// Bytes a tail thread reads between two looks at the stop flag and two lock releases.
 const BUDGET: usize = 4 << 20;
@@ -72,6 +73,14 @@ fn args(cmd: clap::Command) -> clap::Command {
             .help("Histogram bounds in seconds (default: .005,.01,.025,.05,.1,.2,.25,.5,1,2.5,5,10)."),
     )
     .arg(
+        Arg::new(STATUS)
+            .long(STATUS)
+            .value_name("code|class")
+            .value_parser(["code", "class"])
+            .default_value("code")
+            .help("The status label: the code (503, as prometheus-nginxlog-exporter) or its class (5xx: fewer series)."),
+    )
+    .arg(
         Arg::new(FROM_START)
             .long(FROM_START)
             .action(ArgAction::SetTrue)
@@ -111,6 +120,8 @@ pub struct Settings {
     pub from_start: bool,
     /// Poll interval.
     pub poll: Duration,
+    /// Label statuses by class (`5xx`) instead of code.
+    pub status_class: bool,
 }
 
 impl Settings {
@@ -132,7 +143,8 @@ impl Settings {
             None => stats::DEFAULT_BUCKETS.to_vec(),
         };
         let poll = m.get_one::<Duration>(POLL).copied().unwrap_or(Duration::from_millis(250));
-        Ok(Settings { sources, routes, buckets, from_start: m.get_flag(FROM_START), poll })
+        let status_class = m.get_one::<String>(STATUS).is_some_and(|s| s == "class");
+        Ok(Settings { sources, routes, buckets, from_start: m.get_flag(FROM_START), poll, status_class })
     }
 }
 
@@ -191,6 +203,7 @@ pub struct AccessLog {
     files: Vec<Arc<Followed>>,
     routes: Arc<Vec<Route>>,
     buckets: Arc<Vec<f64>>,
+    status_class: bool,
 }
 
 impl AccessLog {
@@ -206,21 +219,23 @@ impl AccessLog {
                 stats: Mutex::new(Stats::default()),
             });
             let (f, src, routes, buckets) = (followed.clone(), source.clone(), routes.clone(), buckets.clone());
-            let (from_start, poll) = (settings.from_start, settings.poll);
+            let (from_start, poll, class) = (settings.from_start, settings.poll, settings.status_class);
             let spawned = std::thread::Builder::new()
                 .name(format!("tail {}", source.service))
-                .spawn(move || follow(&src, &f, &routes, &buckets, from_start, poll));
+                .spawn(move || follow(&src, &f, (&routes, &buckets, class), from_start, poll));
             if let Err(e) = spawned {
                 eprintln!("{}: cannot start the tail thread: {e}", source.path.display());
             }
             files.push(followed);
         }
-        AccessLog { files, routes, buckets }
+        AccessLog { files, routes, buckets, status_class: settings.status_class }
     }
 }
 
 /// The tail thread of one file: forever, read what was appended and add it up.
-fn follow(src: &Source, shared: &Followed, routes: &[Route], bounds: &[f64], from_start: bool, poll: Duration) {
+/// `keys` are the routes, the histogram bounds, and whether statuses are kept by class.
+fn follow(src: &Source, shared: &Followed, keys: (&[Route], &[f64], bool), from_start: bool, poll: Duration) {
+    let (routes, bounds, by_class) = keys;
     // Collectors are built before the kit installs the log subscriber: wait for it (a few
     // microseconds), or this thread's first messages would be lost.
     for _ in 0..1000 {
@@ -241,7 +256,10 @@ fn follow(src: &Source, shared: &Followed, routes: &[Route], bounds: &[f64], fro
             let mut sink = |line: Line<'_>| {
                 let excerpt = match line {
                     Line::Full(text) => match src.format.parse(text) {
-                        Ok(e) => {
+                        Ok(mut e) => {
+                            if by_class {
+                                e.status = e.status / 100 * 100;
+                            }
                             let route = stats::route_of(routes, e.path);
                             stats.record(&e, route, bounds);
                             return;
@@ -296,7 +314,10 @@ impl SyncCollector<Scope> for AccessLog {
             keys.sort_unstable();
             for key in keys {
                 let Some(s) = stats.series.get(&key) else { continue };
-                let status = key.status.to_string();
+                let status = match self.status_class {
+                    true => format!("{}xx", key.status / 100),
+                    false => key.status.to_string(),
+                };
                 let route = match key.route {
                     0 => stats::OTHER_ROUTE,
                     i => self.routes.get(usize::from(i) - 1).map_or(stats::OTHER_ROUTE, |r| r.pattern.as_str()),
