@@ -2,6 +2,10 @@
 //! for any other nginx (nginx-prometheus-exporter 1.x's `/probe`), and the one HTTP GET
 //! that reads it, bounded by the scrape deadline and `--nginx.timeout`.
 //!
+//! The `/metrics` endpoint keeps its connection between scrapes (HTTP/1.1 keep-alive, as
+//! the incumbent's Go client does); a kept connection that nginx closed meanwhile is
+//! replaced once, at once, so an idle timeout never shows as `nginx_up 0`.
+//!
 //! No connection is made before the collectors run: `nginx_up` is written by the
 //! stub_status collector, so that the access log families survive an nginx that is down.
 
@@ -10,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Empty, Limited};
+use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use vigie_kit::{Probe, Target};
 
@@ -36,14 +41,15 @@ pub enum Error {
     Timeout(String, Duration),
 }
 
-/// A stub_status URL.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A stub_status URL, and the connection kept to it.
+#[derive(Debug)]
 pub struct Endpoint {
     /// As given, for logs.
     pub url: String,
     host: String,
     port: u16,
     path: String,
+    kept: tokio::sync::Mutex<Option<SendRequest<Empty<Bytes>>>>,
 }
 
 impl Endpoint {
@@ -78,7 +84,13 @@ impl Endpoint {
         if host.is_empty() {
             return Err(bad("no host"));
         }
-        Ok(Endpoint { url: url.to_owned(), host: host.to_owned(), port, path: path.to_owned() })
+        Ok(Endpoint {
+            url: url.to_owned(),
+            host: host.to_owned(),
+            port,
+            path: path.to_owned(),
+            kept: tokio::sync::Mutex::new(None),
+        })
     }
 
     /// GETs the page; `Ok` only for a 200 answer.
@@ -91,13 +103,47 @@ impl Endpoint {
     }
 
     async fn get_now(&self) -> Result<Bytes, Error> {
-        let http = |e: &dyn std::fmt::Display| Error::Http(self.url.clone(), e.to_string());
+        // Taken out while in use: if the deadline drops this future mid-request, the
+        // connection goes with it instead of being reused in an unknown state.
+        let mut slot = self.kept.lock().await;
+        if let Some(sender) = slot.take() {
+            match self.request(sender).await {
+                Ok((body, sender)) => {
+                    *slot = Some(sender);
+                    return Ok(body);
+                }
+                Err(e @ Error::Status(..)) => return Err(e),
+                // nginx closed it (keepalive_timeout) or it broke: one fresh try below.
+                Err(_) => {}
+            }
+        }
+        let (body, sender) = self.request(self.connect().await?).await?;
+        *slot = Some(sender);
+        Ok(body)
+    }
+
+    async fn connect(&self) -> Result<SendRequest<Empty<Bytes>>, Error> {
         let tcp = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
             .await
             .map_err(|e| Error::Connect(format!("{}:{}", self.host, self.port), e))?;
-        let (mut sender, conn) =
-            hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(tcp)).await.map_err(|e| http(&e))?;
-        let driver = tokio::spawn(conn);
+        let (sender, conn) = hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(tcp))
+            .await
+            .map_err(|e| Error::Http(self.url.clone(), e.to_string()))?;
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(err = %e, "stub_status connection ended.");
+            }
+        });
+        Ok(sender)
+    }
+
+    /// One GET on `sender`; the sender comes back for reuse after a whole 200 answer.
+    async fn request(
+        &self,
+        mut sender: SendRequest<Empty<Bytes>>,
+    ) -> Result<(Bytes, SendRequest<Empty<Bytes>>), Error> {
+        let http = |e: &dyn std::fmt::Display| Error::Http(self.url.clone(), e.to_string());
+        sender.ready().await.map_err(|e| http(&e))?;
         let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
         let req = hyper::Request::get(&self.path)
             .header(hyper::header::HOST, format!("{host}:{}", self.port))
@@ -106,12 +152,10 @@ impl Endpoint {
             .map_err(|e| http(&e))?;
         let resp = sender.send_request(req).await.map_err(|e| http(&e))?;
         if resp.status() != hyper::StatusCode::OK {
-            driver.abort();
             return Err(Error::Status(self.url.clone(), resp.status().as_u16()));
         }
         let body = Limited::new(resp.into_body(), MAX_PAGE).collect().await.map_err(|e| http(&e))?;
-        driver.abort();
-        Ok(body.to_bytes())
+        Ok((body.to_bytes(), sender))
     }
 }
 

@@ -80,6 +80,8 @@ http {{
     scgi_temp_path {d}/scgi;
     {VIGIE_FORMAT}
     access_log {d}/access.log vigie;
+    # Short, so that a test sees nginx close the exporter's kept connection.
+    keepalive_timeout 1s;
     server {{
         listen 127.0.0.1:{port};
         location = /stub_status {{ stub_status; access_log off; }}

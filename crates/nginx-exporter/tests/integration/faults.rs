@@ -2,7 +2,7 @@
 //! answers, a log file that is missing then appears, a 1 MB line, invalid UTF-8. Each is
 //! counted or gives `nginx_up 0`; none crashes the exporter or hangs a scrape.
 
-use crate::env::{append, exporter, page_server, scrape_until, sum, value};
+use crate::env::{append, exporter, page_server, scrape_until, sum, upstream, value, Nginx};
 
 #[test]
 fn html_page_down_and_silent_nginx_give_nginx_up_0_and_keep_serving() {
@@ -73,4 +73,20 @@ fn missing_file_overlong_line_and_invalid_utf8_are_counted_never_fatal() {
     let log_text = exp.log();
     assert_eq!(log_text.matches("Malformed access log lines").count(), 1, "{log_text}");
     assert!(log_text.contains("Access log not found"), "{log_text}");
+}
+
+#[test]
+fn a_kept_connection_that_nginx_closed_is_replaced_without_nginx_up_0() {
+    let Some(nginx) = Nginx::start(upstream()) else { return };
+    let exp = exporter(&[format!("--nginx.scrape-uri={}", nginx.stub_status())]);
+    let first = exp.scrape();
+    assert_eq!(value(&first, "nginx_up "), Some(1.0), "{first}");
+    // nginx's keepalive_timeout (1 s in this config) closes the idle kept connection.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let second = exp.scrape();
+    assert_eq!(value(&second, "nginx_up "), Some(1.0), "{second}\n{}", exp.log());
+    // Kept between scrapes: two scrapes in a row are served on one connection.
+    let third = exp.scrape();
+    let (a, b) = (value(&second, "nginx_connections_accepted "), value(&third, "nginx_connections_accepted "));
+    assert_eq!(a, b, "a new connection per scrape:\n{second}\n{third}");
 }
