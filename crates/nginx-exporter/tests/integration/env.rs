@@ -142,7 +142,17 @@ http {{
 }
 
 impl Drop for Nginx {
+    /// SIGTERM, which the master passes on to its workers; a SIGKILL would leave the
+    /// workers running, orphaned, on their port. SIGKILL only if it is still there after 10 s.
     fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let end = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < end {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
