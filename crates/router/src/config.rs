@@ -15,95 +15,96 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
-use vigie_kit::config::{self as kitconfig, ConfigError};
+use serde::Deserialize;
+use vigie_kit::config::{self as kitconfig, ConfigError, Dur, FieldError, SecretRef};
 use vigie_kit::Secret;
 
-use crate::channels::{email, slack, sms, ChannelKind};
-use crate::payload::KV;
+use crate::channels::{self, sms, ChannelSettings};
+use crate::model::{self, ChannelKind, Target, KV};
 pub use matcher::Matcher;
 
-/// A duration written as `30s`, `5m`, `1h30m`, `250ms`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Dur(pub Duration);
-
-impl<'de> Deserialize<'de> for Dur {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Dur, D::Error> {
-        let s = String::deserialize(d)?;
-        vigie_kit::flags::parse_duration(&s).map(Dur).map_err(serde::de::Error::custom)
-    }
-}
-
-/// Where a secret comes from: a file (one trailing newline trimmed) or an environment
-/// variable. Never inline, so that a config file can be shared.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SecretRef {
-    /// File holding the secret (relative to the config file).
-    #[serde(default)]
-    pub file: Option<PathBuf>,
-    /// Environment variable holding the secret.
-    #[serde(default)]
-    pub env: Option<String>,
-}
-
-impl SecretRef {
-    pub fn resolve(&self, base: &Path) -> Result<Secret, String> {
-        match (&self.file, &self.env) {
-            (Some(f), None) => {
-                let p = if f.is_absolute() { f.clone() } else { base.join(f) };
-                Secret::from_file(&p).map_err(|e| format!("cannot read secret file {}: {e}", p.display()))
-            }
-            (None, Some(v)) => match std::env::var(v) {
-                Ok(s) if !s.is_empty() => Ok(Secret::new(s)),
-                _ => Err(format!("environment variable {v} is unset or empty")),
-            },
-            _ => Err("give exactly one of `file` or `env`".into()),
+macro_rules! file {
+    ($($variant:ident $module:ident $field:ident,)*) => {
+        /// The file as written. Each channel's top-level section (`email:`, `slack:`, `sms:`)
+        /// is that channel's own `Config` (see `model::channel_list!`).
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct File {
+            /// Where the store lives.
+            #[serde(default)]
+            pub storage: Storage,
+            /// The webhook endpoint.
+            #[serde(default)]
+            pub ingest: Ingest,
+            $(
+                #[doc = concat!("`", stringify!($module), ":`; required if any level uses it.")]
+                #[serde(default)]
+                pub $module: Option<<channels::$module::Settings as ChannelSettings>::File>,
+            )*
+            /// Retries of the outbox.
+            #[serde(default)]
+            pub delivery: Delivery,
+            /// Time to resolve before the incident goes to the resolution level.
+            #[serde(default)]
+            pub resolution: Resolution,
+            /// People.
+            pub contacts: Vec<ContactFile>,
+            /// Named groups of contacts, each optionally tied to a level.
+            #[serde(default)]
+            pub teams: Vec<TeamFile>,
+            /// Escalation policies.
+            pub policies: Vec<PolicyFile>,
+            /// The route tree's root.
+            pub route: RouteFile,
+            /// Acknowledgements: signed links, Slack buttons, SMS replies.
+            #[serde(default)]
+            pub acks: Option<AcksFile>,
+            /// The incidents API and web page.
+            #[serde(default)]
+            pub api: Option<ApiFile>,
         }
-    }
-}
 
-/// The file as written.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct File {
-    /// Where the store lives.
-    #[serde(default)]
-    pub storage: Storage,
-    /// The webhook endpoint.
-    #[serde(default)]
-    pub ingest: Ingest,
-    /// The SMTP channel; required if any level uses `email`.
-    #[serde(default)]
-    pub email: Option<email::Config>,
-    /// Slack webhooks and/or bot token; required if any level uses `slack`.
-    #[serde(default)]
-    pub slack: Option<slack::Config>,
-    /// Twilio or an HTTP SMS gateway; required if any level uses `sms`.
-    #[serde(default)]
-    pub sms: Option<sms::Config>,
-    /// Retries of the outbox.
-    #[serde(default)]
-    pub delivery: Delivery,
-    /// Time to resolve before the incident goes to the resolution level.
-    #[serde(default)]
-    pub resolution: Resolution,
-    /// People.
-    pub contacts: Vec<ContactFile>,
-    /// Named groups of contacts, each optionally tied to a level.
-    #[serde(default)]
-    pub teams: Vec<TeamFile>,
-    /// Escalation policies.
-    pub policies: Vec<PolicyFile>,
-    /// The route tree's root.
-    pub route: RouteFile,
-    /// Acknowledgements: signed links, Slack buttons, SMS replies.
-    #[serde(default)]
-    pub acks: Option<AcksFile>,
-    /// The incidents API and web page.
-    #[serde(default)]
-    pub api: Option<ApiFile>,
+        impl File {
+            /// Whether the channel's section is written.
+            pub fn has_section(&self, kind: ChannelKind) -> bool {
+                match kind {
+                    $(ChannelKind::$variant => self.$module.is_some(),)*
+                }
+            }
+
+            /// Checks every channel section written; each error is placed under its section.
+            fn channel_settings(&self, base: &Path) -> (Vec<channels::Settings>, Vec<FieldError>) {
+                let (mut ok, mut errs) = (Vec::new(), Vec::new());
+                $(
+                    if let Some(c) = &self.$module {
+                        match channels::$module::Settings::from_config(c, base) {
+                            Ok(s) => ok.push(channels::Settings::$variant(s)),
+                            Err(e) => errs.push(e.under(stringify!($module))),
+                        }
+                    }
+                )*
+                (ok, errs)
+            }
+        }
+
+        impl ContactFile {
+            /// The contact's address on a channel.
+            pub fn address(&self, kind: ChannelKind) -> Option<&str> {
+                match kind {
+                    $(ChannelKind::$variant => self.$field.as_deref(),)*
+                }
+            }
+
+            /// The name of the field holding that address.
+            pub fn field(kind: ChannelKind) -> &'static str {
+                match kind {
+                    $(ChannelKind::$variant => stringify!($field),)*
+                }
+            }
+        }
+    };
 }
+model::channel_list!(file);
 
 /// `acks`: how people say "I'm on it".
 #[derive(Debug, Deserialize)]
@@ -361,12 +362,8 @@ pub struct Config {
     pub idempotency_retention: Duration,
     /// Webhook auth and limits.
     pub ingest: IngestAuth,
-    /// SMTP, if configured.
-    pub email: Option<email::Settings>,
-    /// Slack, if configured.
-    pub slack: Option<slack::Settings>,
-    /// SMS, if configured.
-    pub sms: Option<sms::Settings>,
+    /// The channels configured (a top-level section each), in `channel_list!` order.
+    pub channels: Vec<channels::Settings>,
     /// Retries.
     pub delivery: Delivery,
     /// Resolution target.
@@ -431,17 +428,6 @@ pub struct Level {
     pub targets: Vec<Target>,
 }
 
-/// One contact on one channel.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Target {
-    /// Contact name.
-    pub contact: String,
-    /// Channel.
-    pub channel: ChannelKind,
-    /// Address on that channel.
-    pub address: String,
-}
-
 /// A route node.
 #[derive(Debug)]
 pub struct Route {
@@ -470,6 +456,11 @@ impl Config {
     /// How long an acknowledgement holds (`acks.ack_ttl`, default 1 h).
     pub fn ack_ttl(&self) -> Duration {
         self.acks.as_ref().map_or(d_1h().0, |a| a.ack_ttl)
+    }
+
+    /// Whether a channel is configured.
+    pub fn has_channel(&self, kind: ChannelKind) -> bool {
+        self.channels.iter().any(|s| s.kind() == kind)
     }
 
     /// A policy by name.
@@ -526,44 +517,11 @@ pub fn check(path: &Path, text: &str, file: File) -> Result<Config, Vec<ConfigEr
         }
     }
 
-    // Email.
-    let email = match &file.email {
-        Some(e) => match email::Settings::from_config(e, base) {
-            Ok(s) => Some(s),
-            Err((field, m)) => {
-                err(format!("email.{field}"), m);
-                None
-            }
-        },
-        None => None,
-    };
-    let at = |section: &str, field: String| {
-        if field.is_empty() {
-            section.to_owned()
-        } else {
-            format!("{section}.{field}")
-        }
-    };
-    let slack = match &file.slack {
-        Some(c) => match slack::Settings::from_config(c, base) {
-            Ok(s) => Some(s),
-            Err((field, m)) => {
-                err(at("slack", field), m);
-                None
-            }
-        },
-        None => None,
-    };
-    let sms = match &file.sms {
-        Some(c) => match sms::Settings::from_config(c, base) {
-            Ok(s) => Some(s),
-            Err((field, m)) => {
-                err(at("sms", field), m);
-                None
-            }
-        },
-        None => None,
-    };
+    // Channels.
+    let (channels, channel_errs) = file.channel_settings(base);
+    for e in channel_errs {
+        err(e.field, e.msg);
+    }
     if file.delivery.max_attempts == 0 {
         err("delivery.max_attempts".into(), "must be at least 1".into());
     }
@@ -587,9 +545,11 @@ pub fn check(path: &Path, text: &str, file: File) -> Result<Config, Vec<ConfigEr
                 err(format!("contacts[{i}].phone"), format!("{phone:?} is not an E.164 number (+33612345678)"));
             }
         }
-        if let (Some(addr), Some(s)) = (&c.slack, &slack) {
-            if let Err(m) = s.check_address(addr) {
-                err(format!("contacts[{i}].slack"), m);
+        for s in &channels {
+            if let Some(addr) = c.address(s.kind()) {
+                if let Err(m) = s.check_address(addr) {
+                    err(format!("contacts[{i}].{}", ContactFile::field(s.kind())), m);
+                }
             }
         }
         if c.email.is_none() && c.slack.is_none() && c.phone.is_none() {
@@ -677,18 +637,13 @@ pub fn check(path: &Path, text: &str, file: File) -> Result<Config, Vec<ConfigEr
             };
             let mut channel_errors = false;
             for ch in &lf.channels {
-                let configured = match ch {
-                    ChannelKind::Email => file.email.is_some(),
-                    ChannelKind::Slack => file.slack.is_some(),
-                    ChannelKind::Sms => file.sms.is_some(),
-                };
-                if !ch.available() || !configured {
+                if !file.has_section(*ch) {
                     err(ch_at.clone(), format!("channel {0} needs the top-level `{0}` section", ch.as_str()));
                     channel_errors = true;
                     continue;
                 }
                 for c in &people {
-                    if let Some(address) = ch.address(c) {
+                    if let Some(address) = c.address(*ch) {
                         targets.insert(Target { contact: c.name.clone(), channel: *ch, address: address.to_owned() });
                     }
                 }
@@ -798,9 +753,7 @@ pub fn check(path: &Path, text: &str, file: File) -> Result<Config, Vec<ConfigEr
         storage_path,
         idempotency_retention: file.storage.idempotency_retention.0,
         ingest,
-        email,
-        slack,
-        sms,
+        channels,
         delivery: file.delivery,
         resolution: file.resolution,
         policies,

@@ -10,7 +10,7 @@ use std::path::Path;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::{alert_views, db, json_kv, kind_str, MAX_ALERTS_SHOWN};
-use crate::channels::{AckView, Kind, Notification};
+use crate::model::{rfc3339, AckView, Kind, Notification, Via, KV};
 use crate::store::*;
 
 /// Most alerts an incident's detail lists.
@@ -118,7 +118,7 @@ pub(super) fn act(conn: &Connection, a: &Act, now: Millis) -> Result<Acted, Stor
                 "UPDATE incidents SET acked = 1, acked_by = ?2, acked_via = ?3, ack_until = ?4, next_at = ?4,
                    first_ack_at = coalesce(first_ack_at, ?5), resume = 0, reassign = NULL, version = version + 1
                  WHERE id = ?1",
-                params![a.incident, a.actor, a.via, until, now],
+                params![a.incident, a.actor, a.via.as_str(), until, now],
             )
             .map_err(db)?;
             if first_ack_at.is_none() {
@@ -126,7 +126,7 @@ pub(super) fn act(conn: &Connection, a: &Act, now: Millis) -> Result<Acted, Stor
             }
             let what = with_note(format!("acknowledged via {} until {}", a.via, rfc3339(*until)));
             record(conn, a.incident, now, EventKind::Acked, actor, None, None, level, &what)?;
-            let ack = AckView { by: a.actor.clone(), via: a.via.clone(), until_ms: *until };
+            let ack = AckView { by: a.actor.clone(), via: a.via, until_ms: *until };
             queue_acked(conn, a.incident, ack, now)?;
         }
         What::Unack => {
@@ -220,7 +220,7 @@ const SUMMARY_COLS: &str = "id, firing, acked, policy, level, receiver, group_ke
     (SELECT count(*) FROM alerts a WHERE a.incident_id = incidents.id AND a.status = 'firing')";
 
 /// `HighCPU web-1:9100` from the group labels.
-fn title(labels: &crate::payload::KV) -> String {
+fn title(labels: &KV) -> String {
     let mut parts: Vec<&str> = labels.get("alertname").map(String::as_str).into_iter().collect();
     parts.extend(labels.iter().filter(|(k, _)| *k != "alertname").map(|(_, v)| v.as_str()));
     if parts.is_empty() {
@@ -251,7 +251,7 @@ fn summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<Summary> {
         resolved_at_ms: r.get(9)?,
         first_ack_at_ms: r.get(10)?,
         acked_by: r.get(11)?,
-        acked_via: r.get(12)?,
+        acked_via: r.get::<_, Option<String>>(12)?.as_deref().and_then(Via::parse),
         ack_until_ms: if acked { r.get(13)? } else { None },
         deadline_at_ms: r.get(14)?,
         next_at_ms: r.get(15)?,
