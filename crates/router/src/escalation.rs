@@ -216,7 +216,7 @@ fn resume(cfg: &Config, inc: &Incident, p: &Policy, mut step: Step, now: Millis)
     // Slack messages of the targets not paged again still say "acknowledged": the ack
     // button comes back on them (an update, nobody is notified).
     let highest = inc.paged.iter().map(|(_, l)| *l).max().unwrap_or(level);
-    for (t, _) in inc.paged.iter().filter(|(t, _)| t.channel == ChannelKind::Slack && !targets.contains(t)) {
+    for (t, _) in inc.paged.iter().filter(|(t, _)| t.channel.edits_in_place() && !targets.contains(t)) {
         let mut n = notification(cfg, inc, p, Kind::Unacked, highest, t, false, now);
         n.note = Some(note.to_owned());
         push(&mut step, n, t);

@@ -63,6 +63,13 @@ macro_rules! kinds {
                     _ => None,
                 }
             }
+
+            /// Whether the channel edits what it already posted (Slack's `chat.update`):
+            /// acknowledgements and their end are queued for its targets as updates
+            /// (`Kind::Acked`, `Kind::Unacked`). A sent mail or text cannot change.
+            pub fn edits_in_place(self) -> bool {
+                matches!(self, ChannelKind::Slack)
+            }
         }
     };
 }

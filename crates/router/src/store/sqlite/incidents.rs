@@ -10,7 +10,7 @@ use std::path::Path;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::{alert_views, db, json_kv, kind_str, MAX_ALERTS_SHOWN};
-use crate::model::{rfc3339, AckView, Kind, Notification, Via, KV};
+use crate::model::{rfc3339, AckView, ChannelKind, Kind, Notification, Via, KV};
 use crate::store::*;
 
 /// Most alerts an incident's detail lists.
@@ -179,17 +179,26 @@ pub(super) fn act(conn: &Connection, a: &Act, now: Millis) -> Result<Acted, Stor
     Ok(Acted::Done { first_ack_after })
 }
 
-/// Queues a `Kind::Acked` update for every Slack target paged in the incident (the last
-/// page each got, with the acknowledgement and the current alerts), in the same transaction
-/// as the ack. Email and SMS get nothing: a sent mail or text cannot change.
+/// Queues a `Kind::Acked` update for every target paged in the incident on a channel that
+/// edits in place (Slack; the last page each got, with the acknowledgement and the current
+/// alerts), in the same transaction as the ack. Email and SMS get nothing: a sent mail or
+/// text cannot change.
 fn queue_acked(conn: &Connection, id: i64, ack: AckView, now: Millis) -> Result<(), StoreError> {
+    for kind in ChannelKind::ALL.iter().filter(|k| k.edits_in_place()) {
+        queue_acked_on(conn, id, *kind, &ack, now)?;
+    }
+    Ok(())
+}
+
+fn queue_acked_on(conn: &Connection, id: i64, kind: ChannelKind, ack: &AckView, now: Millis) -> Result<(), StoreError> {
     let rows: Vec<(String, String, String)> = conn
         .prepare_cached(
             "SELECT contact, address, body FROM outbox WHERE id IN (SELECT max(id) FROM outbox
-               WHERE incident_id = ?1 AND kind = 'page' AND channel = 'slack' GROUP BY contact, address)",
+               WHERE incident_id = ?1 AND kind = 'page' AND channel = ?2 GROUP BY contact, address)",
         )
         .and_then(|mut s| {
-            s.query_map(params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<Vec<_>, _>>()
+            s.query_map(params![id, kind.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<Vec<_>, _>>()
         })
         .map_err(db)?;
     if rows.is_empty() {
@@ -207,9 +216,11 @@ fn queue_acked(conn: &Connection, id: i64, ack: AckView, now: Millis) -> Result<
         let Ok(body) = serde_json::to_string(&n) else { continue };
         conn.prepare_cached(
             "INSERT INTO outbox(incident_id, kind, level, channel, contact, address, body, next_attempt_at, created_at)
-             VALUES (?1, ?2, ?3, 'slack', ?4, ?5, ?6, ?7, ?7)",
+             VALUES (?1, ?2, ?3, ?8, ?4, ?5, ?6, ?7, ?7)",
         )
-        .and_then(|mut s| s.execute(params![id, kind_str(Kind::Acked), n.level as i64, contact, address, body, now]))
+        .and_then(|mut s| {
+            s.execute(params![id, kind_str(Kind::Acked), n.level as i64, contact, address, body, now, kind.as_str()])
+        })
         .map_err(db)?;
     }
     Ok(())
