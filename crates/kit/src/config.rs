@@ -5,7 +5,12 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use std::time::Duration;
+
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+
+use crate::Secret;
 
 /// A config file that could not be read or parsed.
 #[derive(Debug, thiserror::Error)]
@@ -137,6 +142,72 @@ pub fn locate(text: &str, field: &str) -> Option<(usize, usize)> {
         }
     }
     found
+}
+
+/// A problem found by a semantic check, before the file's name and line are known: the
+/// dotted path of the field (relative to where the check started) and what is wrong. The
+/// caller places it with [`FieldError::under`] and [`ConfigError::at_field`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// Dotted path (`smtp.port`, `webhooks.ops`); empty for the value the check was given.
+    pub field: String,
+    /// What is wrong (never a secret's value).
+    pub msg: String,
+}
+
+impl FieldError {
+    /// An error about `field`.
+    pub fn new(field: impl Into<String>, msg: impl Into<String>) -> FieldError {
+        FieldError { field: field.into(), msg: msg.into() }
+    }
+
+    /// The same error, seen from `parent` (`sms` + `twilio.from` → `sms.twilio.from`).
+    pub fn under(self, parent: &str) -> FieldError {
+        let field = if self.field.is_empty() { parent.to_owned() } else { format!("{parent}.{}", self.field) };
+        FieldError { field, msg: self.msg }
+    }
+}
+
+/// A duration written as `30s`, `5m`, `1h30m`, `250ms` (Prometheus' syntax, as the flags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Dur(pub Duration);
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Dur, D::Error> {
+        let s = String::deserialize(d)?;
+        crate::flags::parse_duration(&s).map(Dur).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Where a secret comes from: a file (one trailing newline trimmed) or an environment
+/// variable. Never inline, so that a config file can be shared.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretRef {
+    /// File holding the secret (relative to the config file).
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+    /// Environment variable holding the secret.
+    #[serde(default)]
+    pub env: Option<String>,
+}
+
+impl SecretRef {
+    /// Reads the secret; a relative `file` is taken from `base` (the config file's directory).
+    /// The error names the file or the variable, never the value.
+    pub fn resolve(&self, base: &Path) -> Result<Secret, String> {
+        match (&self.file, &self.env) {
+            (Some(f), None) => {
+                let p = if f.is_absolute() { f.clone() } else { base.join(f) };
+                Secret::from_file(&p).map_err(|e| format!("cannot read secret file {}: {e}", p.display()))
+            }
+            (None, Some(v)) => match std::env::var(v) {
+                Ok(s) if !s.is_empty() => Ok(Secret::new(s)),
+                _ => Err(format!("environment variable {v} is unset or empty")),
+            },
+            _ => Err("give exactly one of `file` or `env`".into()),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -34,6 +34,16 @@ impl Secret {
     }
 }
 
+/// Compares two byte strings in time that depends only on their lengths, so that the time to
+/// refuse a token says nothing about how much of it was right.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = a.len() ^ b.len();
+    for (i, x) in a.iter().enumerate() {
+        diff |= usize::from(x ^ b.get(i).copied().unwrap_or(!x));
+    }
+    diff == 0
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("<redacted>")
@@ -61,6 +71,16 @@ mod tests {
         let s = Secret::new("hunter2");
         assert_eq!(format!("{s} {s:?}"), "<redacted> <redacted>");
         assert_eq!(s.expose(), "hunter2");
+    }
+
+    #[test]
+    fn constant_time_eq_is_equality() {
+        assert!(constant_time_eq(b"test-token", b"test-token"));
+        assert!(constant_time_eq(b"", b""));
+        assert!(!constant_time_eq(b"test-token", b"test-tokeN"));
+        assert!(!constant_time_eq(b"test-token", b"test-token2"));
+        assert!(!constant_time_eq(b"test-token2", b"test-token"));
+        assert!(!constant_time_eq(b"", b"x"));
     }
 
     #[test]

@@ -9,101 +9,104 @@
 //! collect every problem, each with its field path and line. The result is a [`Config`] in
 //! which names are resolved, secrets read and every level has at least one reachable target.
 
+mod check;
 pub mod matcher;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
-use vigie_kit::config::{self as kitconfig, ConfigError};
+use serde::Deserialize;
+use vigie_kit::config::{self as kitconfig, ConfigError, Dur, FieldError, SecretRef};
 use vigie_kit::Secret;
 
-use crate::channels::{email, slack, sms, ChannelKind};
-use crate::payload::KV;
+use crate::channels::{self, sms, ChannelSettings};
+use crate::model::{self, ChannelKind, Target, KV};
+pub use check::check;
 pub use matcher::Matcher;
 
-/// A duration written as `30s`, `5m`, `1h30m`, `250ms`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Dur(pub Duration);
-
-impl<'de> Deserialize<'de> for Dur {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Dur, D::Error> {
-        let s = String::deserialize(d)?;
-        vigie_kit::flags::parse_duration(&s).map(Dur).map_err(serde::de::Error::custom)
-    }
-}
-
-/// Where a secret comes from: a file (one trailing newline trimmed) or an environment
-/// variable. Never inline, so that a config file can be shared.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SecretRef {
-    /// File holding the secret (relative to the config file).
-    #[serde(default)]
-    pub file: Option<PathBuf>,
-    /// Environment variable holding the secret.
-    #[serde(default)]
-    pub env: Option<String>,
-}
-
-impl SecretRef {
-    pub fn resolve(&self, base: &Path) -> Result<Secret, String> {
-        match (&self.file, &self.env) {
-            (Some(f), None) => {
-                let p = if f.is_absolute() { f.clone() } else { base.join(f) };
-                Secret::from_file(&p).map_err(|e| format!("cannot read secret file {}: {e}", p.display()))
-            }
-            (None, Some(v)) => match std::env::var(v) {
-                Ok(s) if !s.is_empty() => Ok(Secret::new(s)),
-                _ => Err(format!("environment variable {v} is unset or empty")),
-            },
-            _ => Err("give exactly one of `file` or `env`".into()),
+macro_rules! file {
+    ($($variant:ident $module:ident $field:ident,)*) => {
+        /// The file as written. Each channel's top-level section (`email:`, `slack:`, `sms:`)
+        /// is that channel's own `Config` (see `model::channel_list!`).
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct File {
+            /// Where the store lives.
+            #[serde(default)]
+            pub storage: Storage,
+            /// The webhook endpoint.
+            #[serde(default)]
+            pub ingest: Ingest,
+            $(
+                #[doc = concat!("`", stringify!($module), ":`; required if any level uses it.")]
+                #[serde(default)]
+                pub $module: Option<<channels::$module::Settings as ChannelSettings>::File>,
+            )*
+            /// Retries of the outbox.
+            #[serde(default)]
+            pub delivery: Delivery,
+            /// Time to resolve before the incident goes to the resolution level.
+            #[serde(default)]
+            pub resolution: Resolution,
+            /// People.
+            pub contacts: Vec<ContactFile>,
+            /// Named groups of contacts, each optionally tied to a level.
+            #[serde(default)]
+            pub teams: Vec<TeamFile>,
+            /// Escalation policies.
+            pub policies: Vec<PolicyFile>,
+            /// The route tree's root.
+            pub route: RouteFile,
+            /// Acknowledgements: signed links, Slack buttons, SMS replies.
+            #[serde(default)]
+            pub acks: Option<AcksFile>,
+            /// The incidents API and web page.
+            #[serde(default)]
+            pub api: Option<ApiFile>,
         }
-    }
-}
 
-/// The file as written.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct File {
-    /// Where the store lives.
-    #[serde(default)]
-    pub storage: Storage,
-    /// The webhook endpoint.
-    #[serde(default)]
-    pub ingest: Ingest,
-    /// The SMTP channel; required if any level uses `email`.
-    #[serde(default)]
-    pub email: Option<email::Config>,
-    /// Slack webhooks and/or bot token; required if any level uses `slack`.
-    #[serde(default)]
-    pub slack: Option<slack::Config>,
-    /// Twilio or an HTTP SMS gateway; required if any level uses `sms`.
-    #[serde(default)]
-    pub sms: Option<sms::Config>,
-    /// Retries of the outbox.
-    #[serde(default)]
-    pub delivery: Delivery,
-    /// Time to resolve before the incident goes to the resolution level.
-    #[serde(default)]
-    pub resolution: Resolution,
-    /// People.
-    pub contacts: Vec<ContactFile>,
-    /// Named groups of contacts, each optionally tied to a level.
-    #[serde(default)]
-    pub teams: Vec<TeamFile>,
-    /// Escalation policies.
-    pub policies: Vec<PolicyFile>,
-    /// The route tree's root.
-    pub route: RouteFile,
-    /// Acknowledgements: signed links, Slack buttons, SMS replies.
-    #[serde(default)]
-    pub acks: Option<AcksFile>,
-    /// The incidents API and web page.
-    #[serde(default)]
-    pub api: Option<ApiFile>,
+        impl File {
+            /// Whether the channel's section is written.
+            pub fn has_section(&self, kind: ChannelKind) -> bool {
+                match kind {
+                    $(ChannelKind::$variant => self.$module.is_some(),)*
+                }
+            }
+
+            /// Checks every channel section written; each error is placed under its section.
+            fn channel_settings(&self, base: &Path) -> (Vec<channels::Settings>, Vec<FieldError>) {
+                let (mut ok, mut errs) = (Vec::new(), Vec::new());
+                $(
+                    if let Some(c) = &self.$module {
+                        match channels::$module::Settings::from_config(c, base) {
+                            Ok(s) => ok.push(channels::Settings::$variant(s)),
+                            Err(e) => errs.push(e.under(stringify!($module))),
+                        }
+                    }
+                )*
+                (ok, errs)
+            }
+        }
+
+        impl ContactFile {
+            /// The contact's address on a channel.
+            pub fn address(&self, kind: ChannelKind) -> Option<&str> {
+                match kind {
+                    $(ChannelKind::$variant => self.$field.as_deref(),)*
+                }
+            }
+
+            /// The name of the field holding that address.
+            pub fn field(kind: ChannelKind) -> &'static str {
+                match kind {
+                    $(ChannelKind::$variant => stringify!($field),)*
+                }
+            }
+        }
+    };
 }
+model::channel_list!(file);
 
 /// `acks`: how people say "I'm on it".
 #[derive(Debug, Deserialize)]
@@ -361,12 +364,8 @@ pub struct Config {
     pub idempotency_retention: Duration,
     /// Webhook auth and limits.
     pub ingest: IngestAuth,
-    /// SMTP, if configured.
-    pub email: Option<email::Settings>,
-    /// Slack, if configured.
-    pub slack: Option<slack::Settings>,
-    /// SMS, if configured.
-    pub sms: Option<sms::Settings>,
+    /// The channels configured (a top-level section each), in `channel_list!` order.
+    pub channels: Vec<channels::Settings>,
     /// Retries.
     pub delivery: Delivery,
     /// Resolution target.
@@ -431,17 +430,6 @@ pub struct Level {
     pub targets: Vec<Target>,
 }
 
-/// One contact on one channel.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Target {
-    /// Contact name.
-    pub contact: String,
-    /// Channel.
-    pub channel: ChannelKind,
-    /// Address on that channel.
-    pub address: String,
-}
-
 /// A route node.
 #[derive(Debug)]
 pub struct Route {
@@ -472,6 +460,11 @@ impl Config {
         self.acks.as_ref().map_or(d_1h().0, |a| a.ack_ttl)
     }
 
+    /// Whether a channel is configured.
+    pub fn has_channel(&self, kind: ChannelKind) -> bool {
+        self.channels.iter().any(|s| s.kind() == kind)
+    }
+
     /// A policy by name.
     pub fn policy(&self, name: &str) -> Option<&Policy> {
         self.policies.iter().find(|p| p.name == name)
@@ -495,320 +488,6 @@ pub fn load(path: &Path) -> Result<Config, Vec<ConfigError>> {
         .map_err(|e| vec![ConfigError { path: path.to_path_buf(), location: None, field: None, msg: e.to_string() }])?;
     let file: File = kitconfig::parse(path, &text).map_err(|e| vec![e])?;
     check(path, &text, file)
-}
-
-/// The semantic checks.
-pub fn check(path: &Path, text: &str, file: File) -> Result<Config, Vec<ConfigError>> {
-    let base = path.parent().unwrap_or(Path::new("."));
-    let mut errs = Vec::new();
-    let mut err = |field: String, msg: String| errs.push(ConfigError::at_field(path, text, &field, msg));
-
-    if file.storage.idempotency_retention.0 < Duration::from_secs(60) {
-        // Alertmanager re-sends a failed notification for a whole flush, at least 10 s.
-        err("storage.idempotency_retention".into(), "must be at least 1m".into());
-    }
-
-    // Ingest.
-    let mut ingest = IngestAuth { max_body_bytes: file.ingest.max_body_bytes.unwrap_or(1 << 20), ..Default::default() };
-    if ingest.max_body_bytes < 1024 {
-        err("ingest.max_body_bytes".into(), "must be at least 1024".into());
-    }
-    if let Some(r) = &file.ingest.bearer_token {
-        match r.resolve(base) {
-            Ok(s) => ingest.bearer = Some(s),
-            Err(m) => err("ingest.bearer_token".into(), m),
-        }
-    }
-    if let Some(b) = &file.ingest.basic_auth {
-        match b.password.resolve(base) {
-            Ok(s) => ingest.basic = Some((b.username.clone(), s)),
-            Err(m) => err("ingest.basic_auth.password".into(), m),
-        }
-    }
-
-    // Email.
-    let email = match &file.email {
-        Some(e) => match email::Settings::from_config(e, base) {
-            Ok(s) => Some(s),
-            Err((field, m)) => {
-                err(format!("email.{field}"), m);
-                None
-            }
-        },
-        None => None,
-    };
-    let at = |section: &str, field: String| {
-        if field.is_empty() {
-            section.to_owned()
-        } else {
-            format!("{section}.{field}")
-        }
-    };
-    let slack = match &file.slack {
-        Some(c) => match slack::Settings::from_config(c, base) {
-            Ok(s) => Some(s),
-            Err((field, m)) => {
-                err(at("slack", field), m);
-                None
-            }
-        },
-        None => None,
-    };
-    let sms = match &file.sms {
-        Some(c) => match sms::Settings::from_config(c, base) {
-            Ok(s) => Some(s),
-            Err((field, m)) => {
-                err(at("sms", field), m);
-                None
-            }
-        },
-        None => None,
-    };
-    if file.delivery.max_attempts == 0 {
-        err("delivery.max_attempts".into(), "must be at least 1".into());
-    }
-    if file.resolution.level == 0 {
-        err("resolution.level".into(), "levels start at 1".into());
-    }
-
-    // Contacts and teams.
-    let mut contacts: BTreeMap<&str, &ContactFile> = BTreeMap::new();
-    for (i, c) in file.contacts.iter().enumerate() {
-        if contacts.insert(c.name.as_str(), c).is_some() {
-            err(format!("contacts[{i}].name"), format!("duplicate contact {:?}", c.name));
-        }
-        if let Some(addr) = &c.email {
-            if addr.parse::<lettre::Address>().is_err() {
-                err(format!("contacts[{i}].email"), format!("invalid email address {addr:?}"));
-            }
-        }
-        if let Some(phone) = &c.phone {
-            if !sms::is_e164(phone) {
-                err(format!("contacts[{i}].phone"), format!("{phone:?} is not an E.164 number (+33612345678)"));
-            }
-        }
-        if let (Some(addr), Some(s)) = (&c.slack, &slack) {
-            if let Err(m) = s.check_address(addr) {
-                err(format!("contacts[{i}].slack"), m);
-            }
-        }
-        if c.email.is_none() && c.slack.is_none() && c.phone.is_none() {
-            err(format!("contacts[{i}]"), format!("contact {:?} has no email, slack or phone", c.name));
-        }
-    }
-    let mut teams: BTreeMap<&str, &TeamFile> = BTreeMap::new();
-    for (i, t) in file.teams.iter().enumerate() {
-        if contacts.contains_key(t.name.as_str()) || teams.insert(t.name.as_str(), t).is_some() {
-            err(format!("teams[{i}].name"), format!("duplicate name {:?} (contacts and teams share names)", t.name));
-        }
-        for (j, m) in t.members.iter().enumerate() {
-            if !contacts.contains_key(m.as_str()) {
-                err(format!("teams[{i}].members[{j}]"), format!("unknown contact {m:?}"));
-            }
-        }
-        if t.level == Some(0) {
-            err(format!("teams[{i}].level"), "levels start at 1".into());
-        }
-    }
-
-    // Policies.
-    let mut policies = Vec::new();
-    let mut names = BTreeSet::new();
-    for (p, pf) in file.policies.iter().enumerate() {
-        if !names.insert(pf.name.as_str()) {
-            err(format!("policies[{p}].name"), format!("duplicate policy {:?}", pf.name));
-        }
-        if pf.levels.is_empty() {
-            err(format!("policies[{p}].levels"), "a policy needs at least one level".into());
-        }
-        let mut levels = Vec::new();
-        let mut last: Option<Duration> = None;
-        for (l, lf) in pf.levels.iter().enumerate() {
-            let at = format!("policies[{p}].levels[{l}]");
-            let delay = lf.delay.map(|d| d.0);
-            let delay = match (l, delay) {
-                (0, d) => d.unwrap_or(Duration::ZERO),
-                (_, Some(d)) => d,
-                (_, None) => {
-                    err(at.clone(), format!("level {} needs a delay (time from the incident's start)", l + 1));
-                    Duration::ZERO
-                }
-            };
-            if let Some(prev) = last {
-                if l > 0 && lf.delay.is_some() && delay <= prev {
-                    err(
-                        format!("{at}.delay"),
-                        format!(
-                            "delays must increase: level {} at {:?} is not after level {} at {:?}",
-                            l + 1,
-                            delay,
-                            l,
-                            prev
-                        ),
-                    );
-                }
-            }
-            last = Some(delay);
-            // Expand targets to contacts.
-            let mut people: Vec<&ContactFile> = Vec::new();
-            if lf.targets.is_empty() {
-                for t in teams.values().filter(|t| t.level == Some(l + 1)) {
-                    people.extend(t.members.iter().filter_map(|m| contacts.get(m.as_str()).copied()));
-                }
-                if people.is_empty() {
-                    err(at.clone(), format!("level {} has no targets and no team has `level: {}`", l + 1, l + 1));
-                }
-            }
-            for (k, name) in lf.targets.iter().enumerate() {
-                if let Some(c) = contacts.get(name.as_str()) {
-                    people.push(c);
-                } else if let Some(t) = teams.get(name.as_str()) {
-                    people.extend(t.members.iter().filter_map(|m| contacts.get(m.as_str()).copied()));
-                } else {
-                    err(format!("{at}.targets[{k}]"), format!("unknown contact or team {name:?}"));
-                }
-            }
-            let mut targets = BTreeSet::new();
-            // Point at `channels:` when written, else at the level.
-            let ch_at = if kitconfig::locate(text, &format!("{at}.channels")).is_some() {
-                format!("{at}.channels")
-            } else {
-                at.clone()
-            };
-            let mut channel_errors = false;
-            for ch in &lf.channels {
-                let configured = match ch {
-                    ChannelKind::Email => file.email.is_some(),
-                    ChannelKind::Slack => file.slack.is_some(),
-                    ChannelKind::Sms => file.sms.is_some(),
-                };
-                if !ch.available() || !configured {
-                    err(ch_at.clone(), format!("channel {0} needs the top-level `{0}` section", ch.as_str()));
-                    channel_errors = true;
-                    continue;
-                }
-                for c in &people {
-                    if let Some(address) = ch.address(c) {
-                        targets.insert(Target { contact: c.name.clone(), channel: *ch, address: address.to_owned() });
-                    }
-                }
-            }
-            if targets.is_empty() && !people.is_empty() && !channel_errors {
-                err(
-                    at.clone(),
-                    format!(
-                        "level {} has no working channel: none of its contacts has an address on {}",
-                        l + 1,
-                        lf.channels.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
-                    ),
-                );
-            }
-            levels.push(Level { delay, targets: targets.into_iter().collect() });
-        }
-        if let Some(r) = &pf.repeat {
-            if r.interval.0.is_zero() {
-                err(format!("policies[{p}].repeat.interval"), "must be more than 0s".into());
-            }
-        }
-        policies.push(Policy { name: pf.name.clone(), levels, repeat: pf.repeat });
-    }
-
-    // Routes.
-    fn route(
-        rf: &RouteFile,
-        at: &str,
-        inherited: Option<usize>,
-        policies: &[Policy],
-        err: &mut dyn FnMut(String, String),
-    ) -> Route {
-        let policy = match &rf.policy {
-            Some(name) => match policies.iter().position(|p| &p.name == name) {
-                Some(i) => Some(i),
-                None => {
-                    err(format!("{at}.policy"), format!("unknown policy {name:?}"));
-                    inherited
-                }
-            },
-            None => inherited,
-        };
-        if policy.is_none() && inherited.is_none() && rf.policy.is_none() {
-            err(at.to_owned(), "the root route needs a policy".into());
-        }
-        let routes = rf
-            .routes
-            .iter()
-            .enumerate()
-            .map(|(i, c)| route(c, &format!("{at}.routes[{i}]"), policy, policies, err))
-            .collect();
-        Route { matchers: rf.matchers.clone(), policy: policy.unwrap_or(0), routes }
-    }
-    let route = route(&file.route, "route", None, &policies, &mut err);
-
-    let mut acks = None;
-    if let Some(a) = &file.acks {
-        let secret = a.secret.resolve(base).map_err(|m| err("acks.secret".into(), m)).ok();
-        if secret.as_ref().is_some_and(|s| s.expose().len() < 32) {
-            err("acks.secret".into(), "use at least 32 bytes (e.g. `openssl rand -hex 32`)".into());
-        }
-        let public_url = a.public_url.as_ref().map(|u| u.trim_end_matches('/').to_owned());
-        if let Some(u) = &public_url {
-            if !(u.starts_with("http://") || u.starts_with("https://")) || u.contains(['?', '#', ' ']) {
-                err("acks.public_url".into(), format!("{u:?} is not an http(s) base URL"));
-            }
-        }
-        if a.ack_ttl.0.is_zero() || a.link_ttl.0.is_zero() {
-            err("acks".into(), "link_ttl and ack_ttl must be more than 0s".into());
-        }
-        let opt = |r: &Option<SecretRef>, field: &str, err: &mut dyn FnMut(String, String)| {
-            r.as_ref().and_then(|r| r.resolve(base).map_err(|m| err(format!("acks.{field}"), m)).ok())
-        };
-        let slack_signing_secret = opt(&a.slack_signing_secret, "slack_signing_secret", &mut err);
-        let mut twilio_auth_token = opt(&a.twilio_auth_token, "twilio_auth_token", &mut err);
-        // Replies come back to the account that sent the texts: its token signs them too.
-        if a.twilio_auth_token.is_none() && public_url.is_some() {
-            let sending = file.sms.as_ref().and_then(|s| s.twilio.as_ref());
-            twilio_auth_token = sending.and_then(|t| t.auth_token.resolve(base).ok());
-        }
-        if a.twilio_auth_token.is_some() && public_url.is_none() {
-            err("acks.twilio_auth_token".into(), "needs acks.public_url (Twilio signs the URL it calls)".into());
-        }
-        if let Some(secret) = secret {
-            acks = Some(Acks {
-                public_url,
-                secret,
-                link_ttl: a.link_ttl.0,
-                ack_ttl: a.ack_ttl.0,
-                slack_signing_secret,
-                twilio_auth_token,
-            });
-        }
-    }
-    let api_token = file
-        .api
-        .as_ref()
-        .and_then(|a| a.bearer_token.resolve(base).map_err(|m| err("api.bearer_token".into(), m)).ok());
-
-    if !errs.is_empty() {
-        return Err(errs);
-    }
-    let storage_path =
-        if file.storage.path.is_absolute() { file.storage.path.clone() } else { base.join(&file.storage.path) };
-    let contacts = file.contacts.into_iter().map(|c| (c.name.clone(), c)).collect();
-    Ok(Config {
-        storage_path,
-        idempotency_retention: file.storage.idempotency_retention.0,
-        ingest,
-        email,
-        slack,
-        sms,
-        delivery: file.delivery,
-        resolution: file.resolution,
-        policies,
-        route,
-        acks,
-        api_token,
-        contacts,
-    })
 }
 
 #[cfg(test)]

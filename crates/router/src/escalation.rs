@@ -14,10 +14,10 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::channels::{ChannelKind, Kind, Notification};
-use crate::config::{Config, Policy, RepeatFrom, Target};
+use crate::config::{Config, Policy, RepeatFrom};
 use crate::metrics::Metrics;
-use crate::store::{now_ms, Event, EventKind, Incident, Millis, NewOutbox, Reassign, Step, Store};
+use crate::model::{now_ms, ChannelKind, Kind, Millis, Notification, Target, KV, LINK_PATH};
+use crate::store::{Event, EventKind, Incident, NewOutbox, Reassign, Step, Store};
 
 fn ms(d: Duration) -> Millis {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
@@ -37,7 +37,7 @@ pub fn ack_url(cfg: &Config, incident: i64, contact: &str, now: Millis) -> Optio
     let signer = crate::acks::Signer::new(a.secret.expose().as_bytes());
     Some(format!(
         "{base}{}{incident}?{}",
-        crate::api::LINK_PATH,
+        LINK_PATH,
         signer.link_query(incident, crate::acks::Action::Ack, contact, expiry)
     ))
 }
@@ -216,7 +216,7 @@ fn resume(cfg: &Config, inc: &Incident, p: &Policy, mut step: Step, now: Millis)
     // Slack messages of the targets not paged again still say "acknowledged": the ack
     // button comes back on them (an update, nobody is notified).
     let highest = inc.paged.iter().map(|(_, l)| *l).max().unwrap_or(level);
-    for (t, _) in inc.paged.iter().filter(|(t, _)| t.channel == ChannelKind::Slack && !targets.contains(t)) {
+    for (t, _) in inc.paged.iter().filter(|(t, _)| t.channel.edits_in_place() && !targets.contains(t)) {
         let mut n = notification(cfg, inc, p, Kind::Unacked, highest, t, false, now);
         n.note = Some(note.to_owned());
         push(&mut step, n, t);
@@ -236,17 +236,11 @@ fn resume(cfg: &Config, inc: &Incident, p: &Policy, mut step: Step, now: Millis)
 /// A contact's targets on every channel this build sends on and the config enables.
 pub fn contact_targets(cfg: &Config, contact: &str) -> Vec<Target> {
     let Some(c) = cfg.contacts.get(contact) else { return Vec::new() };
-    [ChannelKind::Email, ChannelKind::Slack, ChannelKind::Sms]
-        .into_iter()
-        .filter(|ch| {
-            ch.available()
-                && match ch {
-                    ChannelKind::Email => cfg.email.is_some(),
-                    ChannelKind::Slack => cfg.slack.is_some(),
-                    ChannelKind::Sms => cfg.sms.is_some(),
-                }
-        })
-        .filter_map(|ch| ch.address(c).map(|a| Target { contact: c.name.clone(), channel: ch, address: a.to_owned() }))
+    ChannelKind::ALL
+        .iter()
+        .copied()
+        .filter(|ch| cfg.has_channel(*ch))
+        .filter_map(|ch| c.address(ch).map(|a| Target { contact: c.name.clone(), channel: ch, address: a.to_owned() }))
         .collect()
 }
 
@@ -265,7 +259,7 @@ pub struct Planned {
 
 /// The steps an incident with these labels would go through if nobody resolved it (the
 /// engine's own [`plan`], run on a simulated clock).
-pub fn dry_run(cfg: &Config, labels: &crate::payload::KV) -> (String, Vec<Planned>) {
+pub fn dry_run(cfg: &Config, labels: &KV) -> (String, Vec<Planned>) {
     let p = cfg.route(labels);
     let mut inc = Incident {
         id: 0,

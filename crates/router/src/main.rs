@@ -166,7 +166,7 @@ fn main() -> ExitCode {
             };
             match reader.incident(id) {
                 Ok(Some(d)) => {
-                    let now = vigie_router::store::now_ms();
+                    let now = vigie_router::model::now_ms();
                     let target = cfg.resolution.target.0;
                     match format {
                         Format::Markdown => print!("{}", vigie_router::rca::markdown(&d, target, now)),

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// Labels or annotations, sorted by name.
@@ -46,7 +46,7 @@ pub struct Message {
 }
 
 /// `firing` or `resolved`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Still active.
@@ -62,6 +62,11 @@ impl Status {
             Status::Firing => "firing",
             Status::Resolved => "resolved",
         }
+    }
+
+    /// From the wire (and stored) name.
+    pub fn parse(s: &str) -> Option<Status> {
+        [Status::Firing, Status::Resolved].into_iter().find(|x| x.as_str() == s)
     }
 }
 

@@ -4,6 +4,13 @@
 //! interrupted is sent again after restart, once; a notification interrupted twice is not
 //! sent a third time (see `store::sqlite::recover`). A notification given up (rejected, or
 //! out of attempts) makes the store page the next level now.
+//!
+//! The queue owns every rate limit: how many sends run at once (in all, per channel) and the
+//! per-address pacing a channel asks for ([`pace::Pacer`]). It also looks up the earlier
+//! receipt a channel builds on (a Slack message to update), so that no channel holds the
+//! store.
+
+mod pace;
 
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
@@ -12,10 +19,12 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::channels::{Channel, ChannelKind, Notification, SendError};
+use crate::channels::{Channel, SendCx, SendError};
 use crate::config::Delivery;
 use crate::metrics::Metrics;
-use crate::store::{now_ms, Millis, OutboxItem, Outcome, Store};
+use crate::model::{now_ms, ChannelKind, Millis, Notification};
+use crate::store::{OutboxItem, Outcome, Store};
+use pace::Pacer;
 
 /// Channels by kind.
 pub type Channels = BTreeMap<ChannelKind, Arc<dyn Channel>>;
@@ -27,15 +36,13 @@ const CONCURRENCY: usize = 32;
 /// webhook, an SMTP server that hangs) leaves the other channels half the slots.
 const PER_CHANNEL: usize = CONCURRENCY / 2;
 
-const ALL: [ChannelKind; 3] = [ChannelKind::Email, ChannelKind::Slack, ChannelKind::Sms];
-
 /// How many notifications to claim, and on which channels (`None`: all), given the sends
 /// running on each channel and the free slots.
 pub fn claimable(busy: &BTreeMap<ChannelKind, usize>, free: usize) -> (usize, Option<Vec<ChannelKind>>) {
     let room = |k: &ChannelKind| PER_CHANNEL.saturating_sub(busy.get(k).copied().unwrap_or(0));
-    let open: Vec<ChannelKind> = ALL.into_iter().filter(|k| room(k) > 0).collect();
+    let open: Vec<ChannelKind> = ChannelKind::ALL.iter().copied().filter(|k| room(k) > 0).collect();
     let limit = open.iter().map(room).min().unwrap_or(0).min(free);
-    if open.len() == ALL.len() {
+    if open.len() == ChannelKind::ALL.len() {
         (limit, None)
     } else {
         (limit, Some(open))
@@ -71,7 +78,15 @@ pub fn outcome(d: &Delivery, item: &OutboxItem, result: Result<String, SendError
     }
 }
 
-async fn attempt(item: &OutboxItem, channels: &Channels) -> (ChannelKind, Result<String, SendError>) {
+/// One pacer per channel.
+type Pacers = BTreeMap<ChannelKind, Pacer>;
+
+async fn attempt(
+    item: &OutboxItem,
+    channels: &Channels,
+    pacers: &Pacers,
+    store: &dyn Store,
+) -> (ChannelKind, Result<String, SendError>) {
     let kind = item.channel.unwrap_or(ChannelKind::Email);
     let Some(ch) = item.channel.and_then(|k| channels.get(&k)) else {
         return (kind, Err(SendError::Reject(format!("channel {} is not configured", kind.as_str()))));
@@ -80,7 +95,16 @@ async fn attempt(item: &OutboxItem, channels: &Channels) -> (ChannelKind, Result
         Ok(n) => n,
         Err(e) => return (kind, Err(SendError::Reject(format!("stored notification unreadable: {e}")))),
     };
-    (kind, ch.send(&n).await.map(|r| r.0))
+    let first_receipt = match ch.wants_receipt(&n) {
+        Some(prefix) => match store.first_receipt(n.incident, kind, n.address.clone(), prefix).await {
+            Ok(r) => r,
+            Err(e) => return (kind, Err(SendError::Retry { after: None, reason: e.to_string() })),
+        },
+        None => None,
+    };
+    let fallback = Pacer::default();
+    let cx = SendCx { first_receipt, pace: pacers.get(&kind).unwrap_or(&fallback) };
+    (kind, ch.send(&n, &cx).await.map(|r| r.0))
 }
 
 /// Delivers until the process stops, notifying `escalate` when a page is given up (the
@@ -95,6 +119,7 @@ pub async fn run(
 ) {
     let mut tasks = tokio::task::JoinSet::new();
     let mut busy: BTreeMap<ChannelKind, usize> = BTreeMap::new();
+    let pacers: Arc<Pacers> = Arc::new(channels.keys().map(|k| (*k, Pacer::default())).collect());
     let done = |r: Result<ChannelKind, tokio::task::JoinError>, busy: &mut BTreeMap<ChannelKind, usize>| {
         if let Ok(k) = r {
             busy.entry(k).and_modify(|n| *n = n.saturating_sub(1));
@@ -118,10 +143,10 @@ pub async fn run(
         });
         for item in items {
             *busy.entry(item.channel.unwrap_or(ChannelKind::Email)).or_default() += 1;
-            let (store, channels, d, m, escalate) =
-                (store.clone(), channels.clone(), d.clone(), m.clone(), escalate.clone());
+            let (store, channels, pacers, d, m, escalate) =
+                (store.clone(), channels.clone(), pacers.clone(), d.clone(), m.clone(), escalate.clone());
             tasks.spawn(async move {
-                let (kind, result) = attempt(&item, &channels).await;
+                let (kind, result) = attempt(&item, &channels, &pacers, store.as_ref()).await;
                 let o = outcome(&d, &item, result, now_ms());
                 match &o {
                     Outcome::Sent(_) => {
@@ -161,7 +186,7 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Dur;
+    use vigie_kit::config::Dur;
 
     #[test]
     fn backoff_doubles_caps_and_jitters() {
@@ -184,12 +209,14 @@ mod tests {
         let mut busy = BTreeMap::new();
         assert_eq!(claimable(&busy, 32), (PER_CHANNEL, None));
         busy.insert(ChannelKind::Slack, PER_CHANNEL);
-        assert_eq!(claimable(&busy, 32), (PER_CHANNEL, Some(vec![ChannelKind::Email, ChannelKind::Sms])));
+        let others: Vec<ChannelKind> = ChannelKind::ALL.iter().copied().filter(|k| *k != ChannelKind::Slack).collect();
+        assert_eq!(claimable(&busy, 32), (PER_CHANNEL, Some(others.clone())));
         busy.insert(ChannelKind::Email, PER_CHANNEL - 2);
-        assert_eq!(claimable(&busy, 32), (2, Some(vec![ChannelKind::Email, ChannelKind::Sms])));
+        assert_eq!(claimable(&busy, 32), (2, Some(others)));
         assert_eq!(claimable(&busy, 1).0, 1);
-        busy.insert(ChannelKind::Email, PER_CHANNEL);
-        busy.insert(ChannelKind::Sms, PER_CHANNEL);
+        for k in ChannelKind::ALL {
+            busy.insert(*k, PER_CHANNEL);
+        }
         assert_eq!(claimable(&busy, 32).0, 0);
     }
 

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::store::{rfc3339, Detail, EventKind, Millis};
+use crate::model::{rfc3339, Millis};
+use crate::store::{Detail, EventKind};
 
 /// `1h2m3s`, `45s`, `0s`.
 pub fn human(ms: Millis) -> String {
@@ -140,7 +141,7 @@ pub fn markdown(d: &Detail, target: Duration, now: Millis) -> String {
         let labels: Vec<String> =
             a.labels.iter().filter(|(k, _)| *k != "alertname").map(|(k, v)| format!("{k}={v}")).collect();
         let summary = a.annotations.get("summary").map(|s| format!(": {s}")).unwrap_or_default();
-        let _ = writeln!(o, "- **{}** {name} {{{}}}{}", a.status, labels.join(", "), cell(&summary));
+        let _ = writeln!(o, "- **{}** {name} {{{}}}{}", a.status.as_str(), labels.join(", "), cell(&summary));
         for key in ["runbook_url", "dashboard_url", "dashboard"] {
             if let Some(u) = a.annotations.get(key) {
                 let _ = writeln!(o, "  - {key}: {u}");

@@ -8,9 +8,8 @@ use tokio::sync::Notify;
 use vigie_kit::server::Listeners;
 use vigie_kit::web_config::Web;
 
-use crate::channels::{email::Email, slack::Slack, sms::Sms, Channel, ChannelKind};
 use crate::config::Config;
-use crate::ingest;
+use crate::http;
 use crate::metrics::Metrics;
 use crate::queue::{self, Channels};
 use crate::store::{sqlite, sqlite::Sqlite, Store};
@@ -28,17 +27,9 @@ pub async fn run(
     );
     let listeners = Listeners::bind(listen).await.map_err(|e| e.to_string())?;
     let mut channels = Channels::new();
-    if let Some(s) = &config.email {
-        tracing::info!(channel = "email", smarthost = s.smarthost, "Channel ready.");
-        channels.insert(ChannelKind::Email, Arc::new(Email::new(s.clone())) as Arc<dyn Channel>);
-    }
-    if let Some(s) = &config.slack {
-        tracing::info!(channel = "slack", settings = ?s, "Channel ready.");
-        channels.insert(ChannelKind::Slack, Arc::new(Slack::new(s.clone(), store.clone())) as Arc<dyn Channel>);
-    }
-    if let Some(s) = &config.sms {
-        tracing::info!(channel = "sms", settings = ?s, "Channel ready.");
-        channels.insert(ChannelKind::Sms, Arc::new(Sms::new(s.clone())) as Arc<dyn Channel>);
+    for s in &config.channels {
+        tracing::info!(channel = s.kind().as_str(), settings = ?s, "Channel ready.");
+        channels.insert(s.kind(), s.open());
     }
     let config = Arc::new(config);
     let metrics = Arc::new(Metrics::new());
@@ -67,8 +58,8 @@ pub async fn run(
         policies = config.policies.len(),
         "Starting vigie-router."
     );
-    let state = Arc::new(ingest::State { config, store, engine: engine_wake, deliver: deliver_wake, metrics });
-    listeners.serve(Arc::new(web), ingest::handler(state), shutdown).await;
+    let state = Arc::new(http::State { config, store, engine: engine_wake, deliver: deliver_wake, metrics });
+    listeners.serve(Arc::new(web), http::handler(state), shutdown).await;
     engine.abort();
     delivery.abort();
     Ok(())

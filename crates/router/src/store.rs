@@ -6,6 +6,9 @@
 //! State: incidents (one per Alertmanager receiver + `groupKey` while open), their alerts by
 //! fingerprint, the keys of batches already accepted (idempotency), the outbox of
 //! notifications, every delivery attempt, and an incident timeline.
+//!
+//! This layer depends on `model` only (never on config, the engine, the queue, channels or
+//! HTTP): a second implementation (PostgreSQL) implements [`Store`] and nothing else.
 
 pub mod sqlite;
 mod timeline;
@@ -14,19 +17,7 @@ pub use timeline::*;
 
 use vigie_kit::BoxFuture;
 
-use crate::channels::{AlertView, ChannelKind, Kind};
-use crate::config::Target;
-use crate::payload::{Status, KV};
-
-/// Milliseconds since the Unix epoch.
-pub type Millis = i64;
-
-/// Now, in [`Millis`].
-pub fn now_ms() -> Millis {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
+use crate::model::{AlertView, ChannelKind, Kind, Millis, Status, Target, KV};
 
 /// A store failure.
 #[derive(Debug, Clone, thiserror::Error)]

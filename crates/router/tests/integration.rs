@@ -9,6 +9,7 @@
 //!   HTTP servers standing in for Slack's and Twilio's endpoints (`mock_http`): 429 with
 //!   `Retry-After`, 5xx, rejections, message shapes, secrets kept out of logs, `/metrics` and
 //!   the store.
+//! - `layers`: the modules of `src/` import one way (the layer list is there).
 //! - `fuzz`: ≥ 10,000 mutations of the real Alertmanager captures through the parser, a
 //!   share of them over HTTP, and mutated configs through the config checks.
 //! - `services`: a real Alertmanager 0.25 posting to the router and a real aiosmtpd with
@@ -29,6 +30,8 @@ mod cdp;
 mod channels;
 #[path = "integration/fuzz.rs"]
 mod fuzz;
+#[path = "integration/layers.rs"]
+mod layers;
 #[path = "integration/mock_http.rs"]
 mod mock_http;
 #[path = "integration/services.rs"]

@@ -18,8 +18,10 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Deserialize;
 use vigie_kit::{BoxFuture, Secret};
 
-use super::{AlertView, Channel, ChannelKind, Kind, Notification, Receipt, SendError};
-use crate::config::{Dur, SecretRef};
+use vigie_kit::config::{Dur, FieldError, SecretRef};
+
+use super::{Channel, ChannelSettings, Receipt, SendCx, SendError};
+use crate::model::{AlertView, ChannelKind, Kind, Notification};
 
 mod direct;
 
@@ -86,9 +88,17 @@ impl std::fmt::Debug for Settings {
     }
 }
 
+impl ChannelSettings for Settings {
+    type File = Config;
+
+    fn from_config(c: &Config, base: &Path) -> Result<Settings, FieldError> {
+        Settings::check(c, base).map_err(|(field, msg)| FieldError::new(field, msg))
+    }
+}
+
 impl Settings {
     /// Checks the config and builds the transport; an error names the field.
-    pub fn from_config(c: &Config, base: &Path) -> Result<Settings, (&'static str, String)> {
+    fn check(c: &Config, base: &Path) -> Result<Settings, (&'static str, String)> {
         let (host, port) = c
             .smarthost
             .rsplit_once(':')
@@ -188,7 +198,7 @@ impl Channel for Email {
         ChannelKind::Email
     }
 
-    fn send<'a>(&'a self, n: &'a Notification) -> BoxFuture<'a, Result<Receipt, SendError>> {
+    fn send<'a>(&'a self, n: &'a Notification, _: &'a SendCx<'a>) -> BoxFuture<'a, Result<Receipt, SendError>> {
         Box::pin(async move {
             let msg = self.message(n)?;
             let sent = match &self.transport {
@@ -260,7 +270,7 @@ pub fn text(n: &Notification) -> String {
     }
     for a in &n.alerts {
         let summary = a.annotations.get("summary").map(String::as_str).unwrap_or("");
-        let _ = writeln!(s, "* [{}] {summary}", a.status.to_uppercase());
+        let _ = writeln!(s, "* [{}] {summary}", a.status.as_str().to_uppercase());
         if let Some(d) = a.annotations.get("description") {
             let _ = writeln!(s, "  {d}");
         }
@@ -310,7 +320,7 @@ pub fn html(n: &Notification) -> String {
     s.push_str("<ul>");
     for a in &n.alerts {
         let summary = a.annotations.get("summary").map(String::as_str).unwrap_or("");
-        let _ = write!(s, "<li><strong>[{}]</strong> {}", esc(&a.status.to_uppercase()), esc(summary));
+        let _ = write!(s, "<li><strong>[{}]</strong> {}", esc(&a.status.as_str().to_uppercase()), esc(summary));
         if let Some(d) = a.annotations.get("description") {
             let _ = write!(s, "<br>{}", esc(d));
         }

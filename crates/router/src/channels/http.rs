@@ -18,7 +18,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 
 use super::SendError;
-use crate::config::Dur;
+use vigie_kit::config::Dur;
 
 /// Largest reply read (Slack and Twilio answer with a few hundred bytes).
 const MAX_REPLY: usize = 256 << 10;

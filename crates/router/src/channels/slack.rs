@@ -15,24 +15,24 @@
 //! Outcome mapping: 429 (and the Web API's `ratelimited`) is [`SendError::Retry`] after the
 //! `Retry-After` Slack asked for, 5xx and transport failures are retried, other 4xx
 //! (`invalid_payload`, `channel_not_found`, `no_service`…) and Web API errors are rejected
-//! with Slack's reason. Sends to one webhook or channel are spaced by `min_interval` (Slack
-//! allows about one message per second), so that a storm does not earn 429s.
+//! with Slack's reason. Calls to one webhook or channel are spaced by `min_interval` (Slack
+//! allows about one message per second), so that a storm does not earn 429s: the queue's
+//! pacer keeps the turns ([`SendCx::pace`]), and the queue hands the bot the receipt of the
+//! incident's first message ([`SendCx::first_receipt`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio::time::Instant;
+use vigie_kit::config::{Dur, FieldError, SecretRef};
 use vigie_kit::{BoxFuture, Secret};
 
 use super::email::{alert_links, state_line};
 use super::http::{Client, Response, Url};
-use super::{AckView, Channel, ChannelKind, Kind, Notification, Receipt, SendError};
-use crate::config::{Dur, SecretRef};
-use crate::store::Store;
+use super::{Channel, ChannelSettings, Receipt, SendCx, SendError};
+use crate::model::{AckView, ChannelKind, Kind, Notification, Status};
 
 /// `action_id` of the "Acknowledge" button; its `value` is the incident id.
 pub const ACK_ACTION: &str = "vigie_ack";
@@ -105,9 +105,22 @@ pub fn is_slack_id(s: &str) -> bool {
         && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
+impl ChannelSettings for Settings {
+    type File = Config;
+
+    fn from_config(c: &Config, base: &Path) -> Result<Settings, FieldError> {
+        Settings::check(c, base).map_err(|(field, msg)| FieldError::new(field, msg))
+    }
+
+    /// Whether a contact's `slack:` can be reached; else why not.
+    fn check_address(&self, address: &str) -> Result<(), String> {
+        Settings::check_address(self, address)
+    }
+}
+
 impl Settings {
     /// Checks the config, reads the secrets; an error names the field under `slack.`.
-    pub fn from_config(c: &Config, base: &Path) -> Result<Settings, (String, String)> {
+    fn check(c: &Config, base: &Path) -> Result<Settings, (String, String)> {
         let mut webhooks = BTreeMap::new();
         for (i, w) in c.webhooks.iter().enumerate() {
             let secret = w.url.resolve(base).map_err(|m| (format!("webhooks[{i}].url"), m))?;
@@ -158,16 +171,6 @@ impl Settings {
 /// The channel.
 pub struct Slack {
     settings: Settings,
-    store: Arc<dyn Store>,
-    pace: Mutex<Pace>,
-}
-
-/// Per webhook or channel: when the next message may go, and until when Slack asked us to
-/// hold off (429).
-#[derive(Default)]
-struct Pace {
-    next: HashMap<String, Instant>,
-    held: HashMap<String, Instant>,
 }
 
 /// A Web API failure: a transport/HTTP outcome, or Slack's `error` string.
@@ -177,47 +180,22 @@ enum ApiError {
 }
 
 impl Slack {
-    /// The channel; the store gives back the first message of an incident to update.
-    pub fn new(settings: Settings, store: Arc<dyn Store>) -> Slack {
-        Slack { settings, store, pace: Mutex::new(Pace::default()) }
+    /// The channel.
+    pub fn new(settings: Settings) -> Slack {
+        Slack { settings }
     }
 
-    /// Waits for this key's turn: one message per `min_interval` per webhook or channel, and
-    /// none before a 429's `Retry-After` has passed (also for sends already waiting then).
-    async fn turn(&self, key: &str) {
-        loop {
-            let at = {
-                let mut p = self.pace.lock().unwrap_or_else(|p| p.into_inner());
-                let now = Instant::now();
-                let slot = p.next.get(key).copied().filter(|t| *t > now).unwrap_or(now);
-                p.next.insert(key.to_owned(), slot + self.settings.min_interval);
-                slot
-            };
-            tokio::time::sleep_until(at).await;
-            let held = self.pace.lock().unwrap_or_else(|p| p.into_inner()).held.get(key).copied();
-            if held.is_none_or(|h| h <= Instant::now()) {
-                return;
-            }
-        }
+    /// Whether `address` goes through the Web API (a webhook name wins).
+    fn uses_bot(&self, address: &str) -> bool {
+        !self.settings.webhooks.contains_key(address) && self.settings.bot.is_some() && is_slack_id(address)
     }
 
-    /// Slack said 429: nothing more to this key before `after`.
-    fn hold(&self, key: &str, after: Duration) {
-        let mut guard = self.pace.lock().unwrap_or_else(|p| p.into_inner());
-        let p = &mut *guard;
-        let until = Instant::now() + after;
-        for map in [&mut p.next, &mut p.held] {
-            let e = map.entry(key.to_owned()).or_insert(until);
-            *e = (*e).max(until);
-        }
-    }
-
-    fn http_outcome(&self, key: &str, what: &str, r: &Response) -> Option<SendError> {
+    fn http_outcome(&self, cx: &SendCx<'_>, key: &str, what: &str, r: &Response) -> Option<SendError> {
         match r.status {
             200..=299 => None,
             429 => {
                 let after = r.retry_after.unwrap_or(Duration::from_secs(1));
-                self.hold(key, after);
+                cx.pace.hold(key, after);
                 Some(SendError::Retry { after: Some(after), reason: format!("slack {what}: 429 rate limited") })
             }
             s if s >= 500 || s == 408 => {
@@ -227,32 +205,32 @@ impl Slack {
         }
     }
 
-    async fn webhook(&self, url: &Url, n: &Notification) -> Result<Receipt, SendError> {
-        self.turn(&n.address).await;
+    async fn webhook(&self, cx: &SendCx<'_>, url: &Url, n: &Notification) -> Result<Receipt, SendError> {
+        cx.pace.turn(&n.address, self.settings.min_interval).await;
         // A webhook cannot edit what it posted: an ack (or its end) is one short line instead.
         let msg = if is_update_only(n.kind) { json!({"text": short_line(n)}) } else { message(n) };
         let body = serde_json::to_vec(&msg).map_err(|e| SendError::Reject(e.to_string()))?;
         let headers = [("Content-Type".to_owned(), "application/json".to_owned())];
         let r = self.settings.client.send("POST", url, &headers, body).await?;
-        match self.http_outcome(&n.address, "webhook", &r) {
+        match self.http_outcome(cx, &n.address, "webhook", &r) {
             Some(e) => Err(e),
             None => Ok(Receipt(format!("webhook {}: {}", n.address, r.snippet()))),
         }
     }
 
     /// One Web API call; `Ok` is Slack's JSON reply with `ok: true`.
-    async fn api(&self, key: &str, method: &str, body: &Value) -> Result<Value, ApiError> {
+    async fn api(&self, cx: &SendCx<'_>, key: &str, method: &str, body: &Value) -> Result<Value, ApiError> {
         let Some((token, base)) = &self.settings.bot else {
             return Err(ApiError::Send(SendError::Reject("no slack.bot_token".into())));
         };
-        self.turn(key).await;
+        cx.pace.turn(key, self.settings.min_interval).await;
         let headers = [
             ("Content-Type".to_owned(), "application/json; charset=utf-8".to_owned()),
             ("Authorization".to_owned(), format!("Bearer {}", token.expose())),
         ];
         let bytes = serde_json::to_vec(body).map_err(|e| ApiError::Send(SendError::Reject(e.to_string())))?;
         let r = self.settings.client.send("POST", &base.join(method), &headers, bytes).await.map_err(ApiError::Send)?;
-        if let Some(e) = self.http_outcome(key, method, &r) {
+        if let Some(e) = self.http_outcome(cx, key, method, &r) {
             return Err(ApiError::Send(e));
         }
         let v: Value = serde_json::from_str(&r.body).map_err(|_| {
@@ -266,13 +244,13 @@ impl Slack {
         }
     }
 
-    fn api_error(&self, key: &str, method: &str, e: ApiError) -> SendError {
+    fn api_error(&self, cx: &SendCx<'_>, key: &str, method: &str, e: ApiError) -> SendError {
         match e {
             ApiError::Send(e) => e,
             ApiError::Slack(code, after) => match code.as_str() {
                 "ratelimited" | "rate_limited" => {
                     let after = after.unwrap_or(Duration::from_secs(1));
-                    self.hold(key, after);
+                    cx.pace.hold(key, after);
                     SendError::Retry { after: Some(after), reason: format!("slack {method}: {code}") }
                 }
                 "internal_error" | "fatal_error" | "service_unavailable" | "request_timeout" => {
@@ -283,26 +261,22 @@ impl Slack {
         }
     }
 
-    async fn bot(&self, n: &Notification) -> Result<Receipt, SendError> {
+    async fn bot(&self, cx: &SendCx<'_>, n: &Notification) -> Result<Receipt, SendError> {
         let key = n.address.as_str();
-        let first = self
-            .store
-            .first_receipt(n.incident, ChannelKind::Slack, n.address.clone(), RECEIPT)
-            .await
-            .map_err(|e| SendError::Retry { after: None, reason: e.to_string() })?;
+        let first = cx.first_receipt.as_deref();
         let mut msg = message(n);
-        if let Some((channel, ts)) = first.as_deref().and_then(parse_receipt) {
+        if let Some((channel, ts)) = first.and_then(parse_receipt) {
             msg["channel"] = json!(channel);
             msg["ts"] = json!(ts);
-            match self.api(key, "chat.update", &msg).await {
+            match self.api(cx, key, "chat.update", &msg).await {
                 Ok(_) => {
                     if n.kind == Kind::Page {
                         // An update notifies nobody: say it in the thread, shown in the channel.
                         let reply = json!({"channel": channel, "thread_ts": ts, "reply_broadcast": true,
                                            "text": format!("{}{}", n.subject(), n.note.as_deref().map(|x| format!(" — {x}")).unwrap_or_default())});
-                        self.api(key, "chat.postMessage", &reply)
+                        self.api(cx, key, "chat.postMessage", &reply)
                             .await
-                            .map_err(|e| self.api_error(key, "chat.postMessage", e))?;
+                            .map_err(|e| self.api_error(cx, key, "chat.postMessage", e))?;
                     }
                     return Ok(Receipt(format!("{RECEIPT}{channel}:{ts}")));
                 }
@@ -314,7 +288,7 @@ impl Slack {
                         o.remove("ts");
                     }
                 }
-                Err(e) => return Err(self.api_error(key, "chat.update", e)),
+                Err(e) => return Err(self.api_error(cx, key, "chat.update", e)),
             }
         } else {
             msg["channel"] = json!(n.address);
@@ -323,8 +297,10 @@ impl Slack {
             // Nothing to edit (never posted, or gone): a new message for an ack would be noise.
             return Ok(Receipt("no slack message to update".into()));
         }
-        let v =
-            self.api(key, "chat.postMessage", &msg).await.map_err(|e| self.api_error(key, "chat.postMessage", e))?;
+        let v = self
+            .api(cx, key, "chat.postMessage", &msg)
+            .await
+            .map_err(|e| self.api_error(cx, key, "chat.postMessage", e))?;
         let channel = v["channel"].as_str().unwrap_or(&n.address);
         let ts = v["ts"].as_str().unwrap_or_default();
         Ok(Receipt(format!("{RECEIPT}{channel}:{ts}")))
@@ -371,12 +347,17 @@ impl Channel for Slack {
         ChannelKind::Slack
     }
 
-    fn send<'a>(&'a self, n: &'a Notification) -> BoxFuture<'a, Result<Receipt, SendError>> {
+    /// The bot updates the incident's first message to this address in place.
+    fn wants_receipt(&self, n: &Notification) -> Option<&'static str> {
+        self.uses_bot(&n.address).then_some(RECEIPT)
+    }
+
+    fn send<'a>(&'a self, n: &'a Notification, cx: &'a SendCx<'a>) -> BoxFuture<'a, Result<Receipt, SendError>> {
         Box::pin(async move {
             if let Some(url) = self.settings.webhooks.get(&n.address) {
-                self.webhook(url, n).await
-            } else if self.settings.bot.is_some() && is_slack_id(&n.address) {
-                self.bot(n).await
+                self.webhook(cx, url, n).await
+            } else if self.uses_bot(&n.address) {
+                self.bot(cx, n).await
             } else {
                 Err(SendError::Reject(format!("slack address {:?} is not configured", n.address)))
             }
@@ -416,7 +397,7 @@ fn mrkdwn(text: String) -> Value {
 fn severity(n: &Notification) -> Option<&str> {
     n.group_labels
         .get("severity")
-        .or_else(|| n.alerts.iter().find(|a| a.status == "firing").and_then(|a| a.labels.get("severity")))
+        .or_else(|| n.alerts.iter().find(|a| a.status == Status::Firing).and_then(|a| a.labels.get("severity")))
         .map(String::as_str)
 }
 
@@ -476,7 +457,7 @@ pub fn message(n: &Notification) -> Value {
     let mut details = vec![json!({"type": "section", "fields": fields})];
     for a in n.alerts.iter().take(MAX_ALERTS) {
         let summary = a.annotations.get("summary").map(String::as_str).unwrap_or("");
-        let mut t = format!("*[{}]* {}", esc(&a.status.to_uppercase()), esc(summary));
+        let mut t = format!("*[{}]* {}", esc(&a.status.as_str().to_uppercase()), esc(summary));
         if let Some(d) = a.annotations.get("description") {
             t.push_str(&format!("\n{}", esc(d)));
         }
@@ -506,7 +487,7 @@ pub fn message(n: &Notification) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::channels::tests::notification;
+    use crate::model::tests::notification;
 
     #[test]
     fn block_kit_shape() {
@@ -532,7 +513,7 @@ mod tests {
     #[test]
     fn acked_drops_the_button_and_says_who() {
         let mut n = notification(Kind::Acked);
-        n.ack = Some(AckView { by: "api:dora".into(), via: "api".into(), until_ms: 1_700_003_600_000 });
+        n.ack = Some(AckView { by: "api:dora".into(), via: crate::model::Via::Api, until_ms: 1_700_003_600_000 });
         let m = message(&n).to_string();
         assert!(m.contains("Acknowledged by api:dora via api, until 2023-11-14T23:13:20.000Z"), "{m}");
         assert!(!m.contains(ACK_ACTION) && !m.contains(ACK_LINK_ACTION), "{m}");

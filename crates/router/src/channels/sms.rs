@@ -20,8 +20,10 @@ use serde::Deserialize;
 use vigie_kit::{BoxFuture, Secret};
 
 use super::http::{form, url_encode, Client, Response, Url};
-use super::{Channel, ChannelKind, Kind, Notification, Receipt, SendError};
-use crate::config::{Dur, SecretRef};
+use vigie_kit::config::{Dur, FieldError, SecretRef};
+
+use super::{Channel, ChannelSettings, Receipt, SendCx, SendError};
+use crate::model::{ChannelKind, Kind, Notification, Status};
 
 /// `sms:` in the config: exactly one of `twilio` and `gateway`.
 #[derive(Debug, Deserialize)]
@@ -127,9 +129,17 @@ pub fn is_e164(s: &str) -> bool {
         .is_some_and(|d| (7..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) && !d.starts_with('0'))
 }
 
+impl ChannelSettings for Settings {
+    type File = Config;
+
+    fn from_config(c: &Config, base: &Path) -> Result<Settings, FieldError> {
+        Settings::check(c, base).map_err(|(field, msg)| FieldError::new(field, msg))
+    }
+}
+
 impl Settings {
     /// Checks the config, reads the secrets; an error names the field under `sms.`.
-    pub fn from_config(c: &Config, base: &Path) -> Result<Settings, (String, String)> {
+    fn check(c: &Config, base: &Path) -> Result<Settings, (String, String)> {
         let e = |f: &str, m: String| (f.to_owned(), m);
         let provider = match (&c.twilio, &c.gateway) {
             (Some(t), None) => {
@@ -220,7 +230,7 @@ impl Channel for Sms {
         ChannelKind::Sms
     }
 
-    fn send<'a>(&'a self, n: &'a Notification) -> BoxFuture<'a, Result<Receipt, SendError>> {
+    fn send<'a>(&'a self, n: &'a Notification, _: &'a SendCx<'a>) -> BoxFuture<'a, Result<Receipt, SendError>> {
         Box::pin(async move {
             if !is_e164(&n.address) {
                 return Err(SendError::Reject(format!("{:?} is not an E.164 phone number", n.address)));
@@ -464,7 +474,7 @@ pub fn text(n: &Notification) -> String {
     let summaries: Vec<&str> = n
         .alerts
         .iter()
-        .filter(|a| n.kind == Kind::Resolved || a.status == "firing")
+        .filter(|a| n.kind == Kind::Resolved || a.status == Status::Firing)
         .filter_map(|a| a.annotations.get("summary").map(String::as_str))
         .collect();
     let mut body = match summaries.len() {
@@ -574,7 +584,7 @@ mod tests {
 
     #[test]
     fn texts_carry_the_ack_code() {
-        use crate::channels::tests::notification;
+        use crate::model::tests::notification;
         let mut n = notification(Kind::Page);
         assert_eq!(
             text(&n),

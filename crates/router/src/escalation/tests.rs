@@ -86,9 +86,9 @@ fn resolve_notifies_everyone_paged_and_cancels() {
     i.firing = false;
     i.resolve_pending = true;
     i.resolved_at = Some(4000);
-    let t = |c: &str| crate::config::Target {
+    let t = |c: &str| crate::model::Target {
         contact: c.into(),
-        channel: crate::channels::ChannelKind::Email,
+        channel: crate::model::ChannelKind::Email,
         address: format!("{c}@x"),
     };
     i.paged = vec![(t("alice"), 1), (t("bob"), 1), (t("dora"), 2)];
@@ -172,14 +172,14 @@ fn ack_expiry_gives_slack_targets_not_paged_again_their_button_back() {
     // Level 2 (dora, email) acked; a Slack channel paged at level 1 still shows "acknowledged".
     let mut i = incident(2, Some(60_000));
     i.acked = true;
-    let slack = crate::config::Target {
+    let slack = crate::model::Target {
         contact: "ops-chan".into(),
-        channel: crate::channels::ChannelKind::Slack,
+        channel: crate::model::ChannelKind::Slack,
         address: "C0OPS".into(),
     };
-    let mail = crate::config::Target {
+    let mail = crate::model::Target {
         contact: "alice".into(),
-        channel: crate::channels::ChannelKind::Email,
+        channel: crate::model::ChannelKind::Email,
         address: "alice@x".into(),
     };
     i.paged = vec![(slack, 1), (mail, 1)];

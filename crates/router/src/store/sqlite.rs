@@ -20,6 +20,7 @@ use tokio::sync::oneshot;
 use vigie_kit::BoxFuture;
 
 use super::*;
+use crate::model::now_ms;
 
 type Finish = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 type Job = Box<dyn FnOnce(&Connection) -> (bool, Finish) + Send>;
@@ -413,6 +414,13 @@ fn event(
     incidents::record(conn, id, at, kind, None, None, None, level, what)
 }
 
+/// A stored alert status (written by `Status::as_str`).
+fn status_from_sql(s: &str) -> rusqlite::Result<Status> {
+    Status::parse(s).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, format!("alert status {s:?}").into())
+    })
+}
+
 fn json_kv(s: &str) -> KV {
     serde_json::from_str(s).unwrap_or_default()
 }
@@ -428,7 +436,7 @@ pub(super) fn alert_views(conn: &Connection, incident: i64, limit: i64) -> Resul
     let rows = s
         .query_map(params![incident, limit], |r| {
             Ok(AlertView {
-                status: r.get(0)?,
+                status: status_from_sql(&r.get::<_, String>(0)?)?,
                 labels: json_kv(&r.get::<_, String>(1)?),
                 annotations: json_kv(&r.get::<_, String>(2)?),
                 starts_at: r.get(3)?,

@@ -6,8 +6,7 @@
 
 use serde::Serialize;
 
-use super::Millis;
-use crate::channels::AlertView;
+use crate::model::{AlertView, Millis, Via, KV};
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -162,8 +161,8 @@ pub struct Act {
     pub incident: i64,
     /// Who (`api:NAME`, `link`, `slack:U123 (name)`, `sms:alice`, `web`).
     pub actor: String,
-    /// How: `link`, `api`, `slack`, `sms`, `web`.
-    pub via: String,
+    /// How.
+    pub via: Via,
     /// What.
     pub what: What,
     /// Optional note recorded with the event.
@@ -203,7 +202,7 @@ pub struct Summary {
     /// Alertmanager group key.
     pub group_key: String,
     /// Group labels.
-    pub group_labels: crate::payload::KV,
+    pub group_labels: KV,
     /// Opened.
     pub started_at_ms: Millis,
     /// Resolved.
@@ -212,8 +211,8 @@ pub struct Summary {
     pub first_ack_at_ms: Option<Millis>,
     /// Current acknowledgement: by whom, how, until when.
     pub acked_by: Option<String>,
-    /// How (`link`, `api`, `slack`, `sms`, `web`).
-    pub acked_via: Option<String>,
+    /// How.
+    pub acked_via: Option<Via>,
     /// When the current acknowledgement expires.
     pub ack_until_ms: Option<Millis>,
     /// Resolution target.
@@ -253,10 +252,4 @@ pub struct Stats {
     pub outbox_depth: u64,
     /// Age of the oldest pending notification, ms.
     pub outbox_oldest_ms: Option<Millis>,
-}
-
-/// RFC 3339 (UTC, milliseconds) of a [`Millis`].
-pub fn rfc3339(ms: Millis) -> String {
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0));
-    vigie_kit::log::rfc3339_millis(t)
 }

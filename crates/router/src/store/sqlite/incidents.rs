@@ -10,7 +10,7 @@ use std::path::Path;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::{alert_views, db, json_kv, kind_str, MAX_ALERTS_SHOWN};
-use crate::channels::{AckView, Kind, Notification};
+use crate::model::{rfc3339, AckView, ChannelKind, Kind, Notification, Via, KV};
 use crate::store::*;
 
 /// Most alerts an incident's detail lists.
@@ -118,7 +118,7 @@ pub(super) fn act(conn: &Connection, a: &Act, now: Millis) -> Result<Acted, Stor
                 "UPDATE incidents SET acked = 1, acked_by = ?2, acked_via = ?3, ack_until = ?4, next_at = ?4,
                    first_ack_at = coalesce(first_ack_at, ?5), resume = 0, reassign = NULL, version = version + 1
                  WHERE id = ?1",
-                params![a.incident, a.actor, a.via, until, now],
+                params![a.incident, a.actor, a.via.as_str(), until, now],
             )
             .map_err(db)?;
             if first_ack_at.is_none() {
@@ -126,7 +126,7 @@ pub(super) fn act(conn: &Connection, a: &Act, now: Millis) -> Result<Acted, Stor
             }
             let what = with_note(format!("acknowledged via {} until {}", a.via, rfc3339(*until)));
             record(conn, a.incident, now, EventKind::Acked, actor, None, None, level, &what)?;
-            let ack = AckView { by: a.actor.clone(), via: a.via.clone(), until_ms: *until };
+            let ack = AckView { by: a.actor.clone(), via: a.via, until_ms: *until };
             queue_acked(conn, a.incident, ack, now)?;
         }
         What::Unack => {
@@ -179,17 +179,26 @@ pub(super) fn act(conn: &Connection, a: &Act, now: Millis) -> Result<Acted, Stor
     Ok(Acted::Done { first_ack_after })
 }
 
-/// Queues a `Kind::Acked` update for every Slack target paged in the incident (the last
-/// page each got, with the acknowledgement and the current alerts), in the same transaction
-/// as the ack. Email and SMS get nothing: a sent mail or text cannot change.
+/// Queues a `Kind::Acked` update for every target paged in the incident on a channel that
+/// edits in place (Slack; the last page each got, with the acknowledgement and the current
+/// alerts), in the same transaction as the ack. Email and SMS get nothing: a sent mail or
+/// text cannot change.
 fn queue_acked(conn: &Connection, id: i64, ack: AckView, now: Millis) -> Result<(), StoreError> {
+    for kind in ChannelKind::ALL.iter().filter(|k| k.edits_in_place()) {
+        queue_acked_on(conn, id, *kind, &ack, now)?;
+    }
+    Ok(())
+}
+
+fn queue_acked_on(conn: &Connection, id: i64, kind: ChannelKind, ack: &AckView, now: Millis) -> Result<(), StoreError> {
     let rows: Vec<(String, String, String)> = conn
         .prepare_cached(
             "SELECT contact, address, body FROM outbox WHERE id IN (SELECT max(id) FROM outbox
-               WHERE incident_id = ?1 AND kind = 'page' AND channel = 'slack' GROUP BY contact, address)",
+               WHERE incident_id = ?1 AND kind = 'page' AND channel = ?2 GROUP BY contact, address)",
         )
         .and_then(|mut s| {
-            s.query_map(params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<Vec<_>, _>>()
+            s.query_map(params![id, kind.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<Vec<_>, _>>()
         })
         .map_err(db)?;
     if rows.is_empty() {
@@ -207,9 +216,11 @@ fn queue_acked(conn: &Connection, id: i64, ack: AckView, now: Millis) -> Result<
         let Ok(body) = serde_json::to_string(&n) else { continue };
         conn.prepare_cached(
             "INSERT INTO outbox(incident_id, kind, level, channel, contact, address, body, next_attempt_at, created_at)
-             VALUES (?1, ?2, ?3, 'slack', ?4, ?5, ?6, ?7, ?7)",
+             VALUES (?1, ?2, ?3, ?8, ?4, ?5, ?6, ?7, ?7)",
         )
-        .and_then(|mut s| s.execute(params![id, kind_str(Kind::Acked), n.level as i64, contact, address, body, now]))
+        .and_then(|mut s| {
+            s.execute(params![id, kind_str(Kind::Acked), n.level as i64, contact, address, body, now, kind.as_str()])
+        })
         .map_err(db)?;
     }
     Ok(())
@@ -220,7 +231,7 @@ const SUMMARY_COLS: &str = "id, firing, acked, policy, level, receiver, group_ke
     (SELECT count(*) FROM alerts a WHERE a.incident_id = incidents.id AND a.status = 'firing')";
 
 /// `HighCPU web-1:9100` from the group labels.
-fn title(labels: &crate::payload::KV) -> String {
+fn title(labels: &KV) -> String {
     let mut parts: Vec<&str> = labels.get("alertname").map(String::as_str).into_iter().collect();
     parts.extend(labels.iter().filter(|(k, _)| *k != "alertname").map(|(_, v)| v.as_str()));
     if parts.is_empty() {
@@ -251,7 +262,7 @@ fn summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<Summary> {
         resolved_at_ms: r.get(9)?,
         first_ack_at_ms: r.get(10)?,
         acked_by: r.get(11)?,
-        acked_via: r.get(12)?,
+        acked_via: r.get::<_, Option<String>>(12)?.as_deref().and_then(Via::parse),
         ack_until_ms: if acked { r.get(13)? } else { None },
         deadline_at_ms: r.get(14)?,
         next_at_ms: r.get(15)?,

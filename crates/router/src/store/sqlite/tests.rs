@@ -44,12 +44,12 @@ async fn open_incident(s: &Sqlite) -> Incident {
     s.due(1000, 10).await.unwrap().remove(0)
 }
 
-fn alice_by_email() -> crate::config::Target {
-    crate::config::Target { contact: "alice".into(), channel: ChannelKind::Email, address: "a@x".into() }
+fn alice_by_email() -> crate::model::Target {
+    crate::model::Target { contact: "alice".into(), channel: ChannelKind::Email, address: "a@x".into() }
 }
 
 /// A level-1 page to `target`.
-fn page(target: crate::config::Target) -> NewOutbox {
+fn page(target: crate::model::Target) -> NewOutbox {
     NewOutbox { kind: Kind::Page, level: 1, target, body: "{}".into() }
 }
 
@@ -227,7 +227,7 @@ async fn failed_page_escalates_now() {
 }
 
 fn act(id: i64, what: What) -> Act {
-    Act { incident: id, actor: "api:test".into(), via: "api".into(), what, note: None }
+    Act { incident: id, actor: "api:test".into(), via: crate::model::Via::Api, what, note: None }
 }
 
 #[tokio::test]
@@ -291,7 +291,7 @@ async fn ack_unack_resolve_and_the_timeline_in_order() {
 async fn first_receipt_finds_the_first_delivered_message() {
     let (_d, s) = open();
     let inc = open_incident(&s).await;
-    let t = crate::config::Target { contact: "ops".into(), channel: ChannelKind::Slack, address: "C1".into() };
+    let t = crate::model::Target { contact: "ops".into(), channel: ChannelKind::Slack, address: "C1".into() };
     s.apply(vec![to_level_1(&inc, vec![page(t)])], 1000).await.unwrap();
     let none = s.first_receipt(inc.id, ChannelKind::Slack, "C1".into(), "slack:").await.unwrap();
     assert_eq!(none, None);
@@ -311,7 +311,7 @@ async fn first_receipt_finds_the_first_delivered_message() {
 async fn claim_on_takes_only_the_channels_asked() {
     let (_d, s) = open();
     let inc = open_incident(&s).await;
-    let o = |ch| page(crate::config::Target { contact: "ops".into(), channel: ch, address: "x".into() });
+    let o = |ch| page(crate::model::Target { contact: "ops".into(), channel: ch, address: "x".into() });
     let outbox = vec![o(ChannelKind::Slack), o(ChannelKind::Slack), o(ChannelKind::Email)];
     s.apply(vec![to_level_1(&inc, outbox)], 1000).await.unwrap();
     assert!(s.claim_on(1000, 10, vec![]).await.unwrap().is_empty());

@@ -1,92 +1,29 @@
-//! The HTTP side: `POST /api/v1/alertmanager` (Alertmanager's webhook, payload v4) plus
-//! `/metrics`, `/-/healthy` and `/-/ready`, served by the kit's server (TLS and basic auth
-//! from `--web.config.file`).
+//! `POST /api/v1/alertmanager`: Alertmanager's webhook (payload v4), a leaf handler of
+//! `http`'s route table.
 //!
 //! A webhook is answered 200 only once it is committed to disk; an identical retry gets 200
 //! and changes nothing. Bad input gets a 4xx with the reason (400 malformed or wrong version,
 //! 401 bad credentials, 413 too large: the body is read through a limit, never buffered
 //! whole); a store failure gets 503, which Alertmanager retries within the same flush.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
-use hyper::{Method, Request, Response, StatusCode};
-use tokio::sync::Notify;
+use hyper::{Request, Response, StatusCode};
+use vigie_kit::secret::constant_time_eq as same;
 use vigie_kit::server::{self, Body};
 use vigie_kit::web_config::base64_encode;
-use vigie_kit::MetricSet;
 
+use super::State;
 use crate::config::{Config, IngestAuth};
-use crate::metrics::Metrics;
+use crate::model::now_ms;
 use crate::payload;
-use crate::store::{now_ms, AlertRow, IngestBatch, Ingested, Store};
+use crate::store::{AlertRow, IngestBatch, Ingested};
 
 /// The webhook path.
 pub const PATH: &str = "/api/v1/alertmanager";
 const PLAIN: &str = "text/plain; charset=utf-8";
-
-/// What the handler needs.
-pub struct State {
-    /// The checked config.
-    pub config: Arc<Config>,
-    /// The store.
-    pub store: Arc<dyn Store>,
-    /// Woken after each stored webhook.
-    pub engine: Arc<Notify>,
-    /// The delivery queue, woken after an action queued notifications itself (an ack's
-    /// Slack updates).
-    pub deliver: Arc<Notify>,
-    /// Metrics.
-    pub metrics: Arc<Metrics>,
-}
-
-/// The kit handler.
-pub fn handler(state: Arc<State>) -> server::Handler {
-    Arc::new(move |req| {
-        let state = state.clone();
-        Box::pin(async move { route(&state, req).await })
-    })
-}
-
-async fn route(state: &State, req: Request<Incoming>) -> Response<Body> {
-    match (req.method(), req.uri().path()) {
-        (&Method::POST, PATH) => {
-            let resp = webhook(state, req).await;
-            state.metrics.webhooks.with_label_values(&[resp.status().as_str()]).inc();
-            resp
-        }
-        (_, PATH) => server::text(StatusCode::METHOD_NOT_ALLOWED, PLAIN, "Only POST.\n"),
-        (&Method::GET, "/metrics") => {
-            let mut set = MetricSet::new();
-            state.metrics.collect(&mut set);
-            crate::api::collect_stats(state, &mut set).await;
-            vigie_kit::process::collect(&mut set);
-            server::text(StatusCode::OK, vigie_kit::TEXT_FORMAT, set.encode_bytes())
-        }
-        (&Method::GET, "/-/healthy") | (&Method::GET, "/-/ready") => server::text(StatusCode::OK, PLAIN, "OK\n"),
-        (&Method::GET, "/") => server::text(
-            StatusCode::OK,
-            PLAIN,
-            format!(
-                "vigie-router {}\nPOST {PATH}: Alertmanager webhook (v4)\nGET /metrics\n",
-                env!("CARGO_PKG_VERSION")
-            ),
-        ),
-        // Incidents API, signed links, Slack and Twilio webhooks, web page (api.rs).
-        _ => crate::api::route(state, req).await,
-    }
-}
-
-/// Constant-time comparison, so that the time to refuse says nothing about the secret.
-pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = a.len() ^ b.len();
-    for (i, x) in a.iter().enumerate() {
-        diff |= usize::from(x ^ b.get(i).copied().unwrap_or(!x));
-    }
-    diff == 0
-}
 
 /// Whether the `Authorization` header satisfies the configured auth (none configured: yes).
 pub fn authorised(auth: &IngestAuth, header: Option<&str>) -> bool {
@@ -116,7 +53,14 @@ fn refuse(status: StatusCode, reason: impl Into<String>) -> Response<Body> {
     server::text(status, PLAIN, r)
 }
 
-async fn webhook(state: &State, req: Request<Incoming>) -> Response<Body> {
+/// The handler: auth, size limit, then [`accept`]; counts the answer by status code.
+pub async fn webhook(state: &State, req: Request<Incoming>) -> Response<Body> {
+    let resp = receive(state, req).await;
+    state.metrics.webhooks.with_label_values(&[resp.status().as_str()]).inc();
+    resp
+}
+
+async fn receive(state: &State, req: Request<Incoming>) -> Response<Body> {
     let t0 = Instant::now();
     let auth = req.headers().get(hyper::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     if !authorised(&state.config.ingest, auth) {

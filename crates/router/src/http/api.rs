@@ -1,17 +1,16 @@
-//! People's side of the router, beside the webhook:
+//! People's side of the router, beside the webhook (leaf handlers of `http`'s route table):
 //!
 //! - `GET /api/v1/incidents`, `GET /api/v1/incidents/{id}` (JSON) and
-//!   `POST /api/v1/incidents/{id}/{ack,unack,resolve,reassign,notes}`, behind `api.bearer_token`;
-//! - `GET|POST /ack/{id}?a=ack&c=CONTACT&e=EXPIRY&s=SIG`: the signed link in every
+//!   `POST /api/v1/incidents/{id}/{ack,unack,resolve,reassign,notes}`, behind `api.bearer_token`
+//!   ([`incidents`]);
+//! - `GET|POST /ack/{id}?a=ack&c=CONTACT&e=EXPIRY&s=SIG` ([`link`]): the signed link in every
 //!   notification. GET only shows a confirmation page (mail scanners fetch links), POST acts;
 //!   a forged or expired link gets 403 and changes nothing;
-//! - the Slack and Twilio webhooks (`inbound.rs`) and the web page (`web.rs`).
+//! - what the Slack and Twilio webhooks (`inbound.rs`) and the web page (`web.rs`) share:
+//!   bodies, reasons, signers.
 //!
 //! Every action goes through [`perform`]: one store transaction (state + timeline event),
 //! then the metrics and a wake-up of the engine.
-
-mod inbound;
-pub mod web;
 
 use std::time::Duration;
 
@@ -19,14 +18,16 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::{HeaderMap, Method, Request, Response, StatusCode};
 use serde::Deserialize;
+use vigie_kit::secret::constant_time_eq;
 use vigie_kit::server::{self, Body};
 
+use super::{web, State};
 use crate::acks::{self, Link, Signer};
-use crate::ingest::State;
-use crate::store::{now_ms, Act, Acted, Reassign, StoreError, What};
+use crate::model::{now_ms, Via, LINK_PATH};
+use crate::store::{Act, Acted, Reassign, StoreError, What};
 
-/// Where signed links point: `/ack/{id}`.
-pub const LINK_PATH: &str = "/ack/";
+/// The incidents API's prefix.
+pub const INCIDENTS: &str = "/api/v1/incidents";
 /// Incidents resolved within this are "recent".
 pub const RECENT: Duration = Duration::from_secs(7 * 24 * 3600);
 const JSON: &str = "application/json";
@@ -34,24 +35,11 @@ const PLAIN: &str = "text/plain; charset=utf-8";
 /// Largest body of an action, a Slack or a Twilio request.
 const MAX_BODY: usize = 64 * 1024;
 
-/// Routes everything that is not the webhook, `/metrics` or health.
-pub async fn route(state: &State, req: Request<Incoming>) -> Response<Body> {
+/// `/api/v1/incidents…`, behind `api.bearer_token`.
+pub async fn incidents(state: &State, req: Request<Incoming>) -> Response<Body> {
     let path = req.uri().path().to_owned();
     let method = req.method().clone();
-    if let Some(rest) = path.strip_prefix(LINK_PATH) {
-        return link(state, req, rest).await;
-    }
-    if path == "/ui" || path.starts_with("/ui/") {
-        return web::route(state, req).await;
-    }
-    match (&method, path.as_str()) {
-        (&Method::POST, inbound::SLACK_PATH) => return inbound::slack(state, req).await,
-        (&Method::POST, inbound::TWILIO_PATH) => return inbound::twilio(state, req).await,
-        _ => {}
-    }
-    let Some(rest) = path.strip_prefix("/api/v1/incidents") else {
-        return server::text(StatusCode::NOT_FOUND, PLAIN, "404 page not found\n");
-    };
+    let rest = path.strip_prefix(INCIDENTS).unwrap_or_default();
     if !bearer_ok(state, req.headers()) {
         let mut r = reason(StatusCode::UNAUTHORIZED, "missing or wrong bearer token (api.bearer_token)");
         r.headers_mut().insert(hyper::header::WWW_AUTHENTICATE, hyper::header::HeaderValue::from_static("Bearer"));
@@ -143,7 +131,7 @@ async fn api_action(state: &State, id: i64, action: &str, body: &[u8]) -> Respon
     };
     let by = b.by.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let actor = by.map_or_else(|| "api".to_owned(), |b| format!("api:{b}"));
-    let act = Act { incident: id, actor, via: "api".into(), what, note: b.note };
+    let act = Act { incident: id, actor, via: Via::Api, what, note: b.note };
     match perform(state, act).await {
         Ok(Acted::Done { .. }) => match state.store.incident(id).await {
             Ok(Some(d)) => json(StatusCode::OK, &d.summary),
@@ -160,14 +148,14 @@ async fn api_action(state: &State, id: i64, action: &str, body: &[u8]) -> Respon
 
 /// Applies an action: store, metrics, engine.
 pub async fn perform(state: &State, act: Act) -> Result<Acted, StoreError> {
-    let via = act.via.clone();
+    let via = act.via;
     let is_ack = matches!(act.what, What::Ack { .. });
     let incident = act.incident;
     let actor = act.actor.clone();
     let r = state.store.act(act, now_ms()).await?;
     if let Acted::Done { first_ack_after } = r {
         if is_ack {
-            state.metrics.acknowledgements.with_label_values(&[&via]).inc();
+            state.metrics.acknowledgements.with_label_values(&[via.as_str()]).inc();
             if let Some(d) = first_ack_after {
                 state.metrics.acknowledge_seconds.observe(d.max(0) as f64 / 1000.0);
             }
@@ -179,7 +167,8 @@ pub async fn perform(state: &State, act: Act) -> Result<Acted, StoreError> {
     Ok(r)
 }
 
-async fn link(state: &State, req: Request<Incoming>, rest: &str) -> Response<Body> {
+/// `/ack/{id}`: `rest` is what follows [`LINK_PATH`].
+pub async fn link(state: &State, req: Request<Incoming>, rest: &str) -> Response<Body> {
     let Ok(id) = rest.trim_end_matches('/').parse::<i64>() else {
         return reason(StatusCode::NOT_FOUND, "no such link");
     };
@@ -230,7 +219,7 @@ async fn link(state: &State, req: Request<Incoming>, rest: &str) -> Response<Bod
         acks::Action::Resolve => What::Resolve,
     };
     let actor = if l.contact.is_empty() { "link".to_owned() } else { format!("link:{}", l.contact) };
-    match perform(state, Act { incident: id, actor, via: "link".into(), what, note: None }).await {
+    match perform(state, Act { incident: id, actor, via: Via::Link, what, note: None }).await {
         Ok(Acted::Done { .. }) => {
             let done = if l.action == acks::Action::Ack { "acknowledged: escalation stopped" } else { "resolved" };
             web::page(StatusCode::OK, "Done", &format!("<p>Incident <b>#{id}</b> ({title}) {done}.</p>"))
@@ -240,17 +229,6 @@ async fn link(state: &State, req: Request<Incoming>, rest: &str) -> Response<Bod
             web::page(StatusCode::CONFLICT, "Already resolved", &format!("<p>Incident <b>#{id}</b> is resolved.</p>"))
         }
         Err(e) => store_error(e),
-    }
-}
-
-/// The store's gauges at scrape time (a failure leaves them out and is logged).
-pub async fn collect_stats(state: &State, out: &mut vigie_kit::MetricSet) {
-    match state.store.stats(now_ms()).await {
-        Ok(st) => {
-            let levels = state.config.policies.iter().map(|p| p.levels.len()).max().unwrap_or(0);
-            crate::metrics::Metrics::collect_stats(&st, levels, out);
-        }
-        Err(e) => tracing::error!(err = %e, "Cannot read the store's gauges."),
     }
 }
 
@@ -273,7 +251,7 @@ pub fn bearer_ok(state: &State, headers: &HeaderMap) -> bool {
     let Some(token) = &state.config.api_token else { return false };
     let Some(h) = headers.get(hyper::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else { return false };
     let (scheme, value) = h.split_once(' ').unwrap_or((h, ""));
-    scheme.eq_ignore_ascii_case("bearer") && crate::ingest::same(value.trim().as_bytes(), token.expose().as_bytes())
+    scheme.eq_ignore_ascii_case("bearer") && constant_time_eq(value.trim().as_bytes(), token.expose().as_bytes())
 }
 
 /// Reads a small body (actions, forms, Slack and Twilio requests).

@@ -14,10 +14,11 @@ use hyper::header::{HeaderValue, CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_
 use hyper::{Method, Request, Response, StatusCode};
 use vigie_kit::server::{self, Body};
 
-use super::{perform, read_body, reason, session_signer, store_error, RECENT};
+use super::api::{perform, read_body, reason, session_signer, store_error, RECENT};
+use super::State;
 use crate::acks::{self, Signer};
-use crate::ingest::State;
-use crate::store::{now_ms, rfc3339, Act, Acted, Detail, What};
+use crate::model::{now_ms, rfc3339, Via};
+use crate::store::{Act, Acted, Detail, What};
 
 const COOKIE_NAME: &str = "vigie_session";
 const SESSION_SECS: i64 = 12 * 3600;
@@ -112,7 +113,7 @@ pub(super) async fn route(state: &State, req: Request<Incoming>) -> Response<Bod
             };
             let pairs = acks::form(&body);
             let given = acks::field(&pairs, "token").unwrap_or("");
-            if !crate::ingest::same(given.as_bytes(), token.expose().as_bytes()) {
+            if !vigie_kit::secret::constant_time_eq(given.as_bytes(), token.expose().as_bytes()) {
                 return login_form(StatusCode::FORBIDDEN, "<p class=\"firing\">Wrong token.</p>");
             }
             let secure =
@@ -163,7 +164,7 @@ pub(super) async fn route(state: &State, req: Request<Incoming>) -> Response<Bod
             };
             let by = acks::field(&pairs, "by").map(str::trim).filter(|b| !b.is_empty());
             let actor = by.map_or_else(|| "web".to_owned(), |b| format!("web:{b}"));
-            match perform(state, Act { incident: id, actor, via: "web".into(), what, note: None }).await {
+            match perform(state, Act { incident: id, actor, via: Via::Web, what, note: None }).await {
                 Ok(Acted::Done { .. }) | Ok(Acted::NotApplicable) => redirect("/ui"),
                 Ok(Acted::NotFound) => reason(StatusCode::NOT_FOUND, format!("no incident {id}")),
                 Err(e) => store_error(e),

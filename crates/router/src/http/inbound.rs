@@ -15,10 +15,11 @@ use hyper::{Request, Response, StatusCode};
 use serde::Deserialize;
 use vigie_kit::server::{self, Body};
 
-use super::{perform, read_body, reason, store_error};
+use super::api::{perform, read_body, reason, store_error};
+use super::State;
 use crate::acks;
-use crate::ingest::State;
-use crate::store::{now_ms, Act, Acted, What};
+use crate::model::{now_ms, Via};
+use crate::store::{Act, Acted, What};
 
 /// Slack's interactivity request URL.
 pub const SLACK_PATH: &str = "/api/v1/slack/interactions";
@@ -100,8 +101,7 @@ pub(super) async fn slack(state: &State, req: Request<Incoming>) -> Response<Bod
         return reason(StatusCode::BAD_REQUEST, format!("action value {:?} is not an incident id", action.value));
     };
     let until = now_ms() + state.config.ack_ttl().as_millis() as i64;
-    match perform(state, Act { incident: id, actor: who, via: "slack".into(), what: What::Ack { until }, note: None })
-        .await
+    match perform(state, Act { incident: id, actor: who, via: Via::Slack, what: What::Ack { until }, note: None }).await
     {
         // Slack shows nothing for an empty 200; the message update is the channel's job.
         Ok(Acted::Done { .. }) | Ok(Acted::NotApplicable) => {
@@ -160,7 +160,7 @@ pub(super) async fn twilio(state: &State, req: Request<Incoming>) -> Response<Bo
     let act = Act {
         incident: id,
         actor: format!("sms:{}", contact.name),
-        via: "sms".into(),
+        via: Via::Sms,
         what: What::Ack { until },
         note: None,
     };
