@@ -148,6 +148,34 @@ impl Weekly {
     }
 }
 
+impl Window {
+    /// The window as `GET /api/v1/maintenance` shows it and the store keeps an API window:
+    /// `{"name", "matchers", "start", "end"}` (what `POST` takes back unchanged) or, for a
+    /// recurring one, `{"name", "matchers", "recurring": {"days", "from", "to", "time_zone"}}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let matchers: Vec<String> = self.matchers.iter().map(ToString::to_string).collect();
+        match &self.when {
+            When::Once { start, end } => serde_json::json!({
+                "name": self.name, "matchers": matchers, "start": start.to_string(), "end": end.to_string(),
+            }),
+            When::Weekly(w) => {
+                let days: Vec<&str> = parse::DAY_NAMES
+                    .iter()
+                    .filter(|(_, _, d)| w.days.contains(*d))
+                    .map(|(short, _, _)| *short)
+                    .collect();
+                serde_json::json!({
+                    "name": self.name, "matchers": matchers,
+                    "recurring": {
+                        "days": days, "from": w.from.to_string(), "to": w.to.to_string(),
+                        "time_zone": w.zone.iana_name().unwrap_or("UTC"),
+                    },
+                })
+            }
+        }
+    }
+}
+
 /// Until when an alert with `labels` is muted, if any window is active for it at `at`: the
 /// end of the covering window, following overlapping or touching windows up to
 /// [`MAX_CHAIN`] of them. This is the instant at which an incident still firing pages.

@@ -98,7 +98,7 @@ impl std::fmt::Display for Clock {
     }
 }
 
-const DAY_NAMES: [(&str, &str, Weekday); 7] = [
+pub(super) const DAY_NAMES: [(&str, &str, Weekday); 7] = [
     ("mon", "monday", Weekday::Monday),
     ("tue", "tuesday", Weekday::Tuesday),
     ("wed", "wednesday", Weekday::Wednesday),

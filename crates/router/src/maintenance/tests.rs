@@ -290,3 +290,24 @@ fn day_names_and_ranges_follow_alertmanager_time_intervals() {
     assert!(Clock::parse("24:01").is_err());
     assert!(Clock::parse("12:60").is_err());
 }
+
+#[test]
+fn a_window_shown_as_json_posts_back_as_the_same_window() {
+    let now = ts("2026-12-24T00:00:00Z");
+    let body = br#"{"name":"mariadb-restart","matchers":["service=\"mysql\"","instance=~\"db-1.*\""],
+        "start":"2026-12-24T02:00:00+01:00","end":"2026-12-24T03:00:00+01:00"}"#;
+    let w = parse_request(body, now).expect("valid");
+    let json = w.to_json();
+    assert_eq!(
+        json,
+        serde_json::json!({"name": "mariadb-restart", "matchers": ["service=\"mysql\"", "instance=~\"db-1.*\""],
+            "start": "2026-12-24T01:00:00Z", "end": "2026-12-24T02:00:00Z"})
+    );
+    let again = parse_request(json.to_string().as_bytes(), now).expect("round trip");
+    assert_eq!(again.to_json(), json);
+    let weekly = windows(ISSUE_EXAMPLE);
+    assert_eq!(
+        weekly[0].to_json()["recurring"],
+        serde_json::json!({"days": ["sun"], "from": "02:00", "to": "03:00", "time_zone": "Europe/Paris"})
+    );
+}
