@@ -204,11 +204,15 @@ fn the_prometheus_label_names_the_prometheus_before_the_generator_url() {
 }
 
 #[test]
-fn a_resolved_alert_does_not_beat() {
+fn a_resolved_alert_beats_for_its_alertmanager_but_not_for_its_prometheus() {
     let t0 = ts("2026-12-07T20:00:00Z");
     let mut t = tracker(t0);
-    t.feed(&msg(AM0_RESOLVED), t0);
-    assert_eq!(t.beats().map(|(_, s, _)| s.clone()).collect::<Vec<_>>(), [Source::None]);
+    t.feed(&msg(AM0_FIRING), t0);
+    // Prometheus stopped: Alertmanager lets the alert expire and posts it resolved.
+    t.feed(&msg(AM0_RESOLVED), ts("2026-12-07T20:02:00Z"));
+    let seen: Vec<(&str, Timestamp)> = t.beats().map(|(_, s, b)| (s.kind(), b.last_seen)).collect();
+    assert_eq!(seen, [("alertmanager", ts("2026-12-07T20:02:00Z")), ("prometheus", t0)]);
+    assert_eq!(quiet_sources(&t.due(ts("2026-12-07T20:03:00Z"))), [("prometheus", "http://prometheus.example:9090")]);
 }
 
 #[test]

@@ -146,17 +146,20 @@ impl Tracker {
         Tracker { heartbeats, beats }
     }
 
-    /// A webhook from an Alertmanager arrived at `at`: every firing alert a heartbeat's
-    /// matchers select beats for that Alertmanager and for the alert's Prometheus. Resolved
-    /// alerts do not beat (a resolved Watchdog means its Prometheus stopped sending it).
+    /// A webhook from an Alertmanager arrived at `at`: every alert a heartbeat's matchers
+    /// select beats for that Alertmanager, and a *firing* one also for the alert's
+    /// Prometheus. A resolved Watchdog proves the Alertmanager delivers, but means its
+    /// Prometheus stopped sending it: that source is left to go quiet. So when a Prometheus
+    /// dies, its heartbeat goes quiet before the Alertmanagers' (which then have nothing left
+    /// to relay), and the first incident names the cause.
     pub fn feed(&mut self, msg: &Message, at: Timestamp) -> Vec<Event> {
         let mut keys = BTreeSet::new();
-        for alert in msg.alerts.iter().filter(|a| a.status == Status::Firing) {
+        for alert in &msg.alerts {
             for hb in self.heartbeats.iter().filter(|hb| hb.fed_by(&alert.labels)) {
                 if !msg.external_url.is_empty() {
                     keys.insert((hb.name.clone(), Source::Alertmanager(msg.external_url.clone())));
                 }
-                if let Some(p) = Source::prometheus_of(alert) {
+                if let Some(p) = Source::prometheus_of(alert).filter(|_| alert.status == Status::Firing) {
                     keys.insert((hb.name.clone(), p));
                 }
             }
