@@ -234,12 +234,14 @@ fn semantic_errors_are_all_reported_each_with_its_field_and_line() {
     );
 }
 
+/// A `POST /api/v1/maintenance` body: a MariaDB restart on Christmas Eve, Paris time.
+const API_BODY: &[u8] = br#"{"name":"mariadb-restart","matchers":["service=\"mysql\"","instance=~\"db-1.*\""],
+    "start":"2026-12-24T02:00:00+01:00","end":"2026-12-24T03:00:00+01:00"}"#;
+
 #[test]
 fn the_api_body_becomes_the_same_window() {
     let now = ts("2026-12-24T00:00:00Z");
-    let body = br#"{"name":"mariadb-restart","matchers":["service=\"mysql\"","instance=~\"db-1.*\""],
-        "start":"2026-12-24T02:00:00+01:00","end":"2026-12-24T03:00:00+01:00"}"#;
-    let w = parse_request(body, now).expect("valid");
+    let w = parse_request(API_BODY, now).expect("valid");
     assert_eq!(w.name, "mariadb-restart");
     let l = labels(&[("service", "mysql"), ("instance", "db-1:9104")]);
     assert_eq!(muted_until(&[w], &l, ts("2026-12-24T01:00:00Z")), Some(ts("2026-12-24T02:00:00Z")));
@@ -294,9 +296,7 @@ fn day_names_and_ranges_follow_alertmanager_time_intervals() {
 #[test]
 fn a_window_shown_as_json_posts_back_as_the_same_window() {
     let now = ts("2026-12-24T00:00:00Z");
-    let body = br#"{"name":"mariadb-restart","matchers":["service=\"mysql\"","instance=~\"db-1.*\""],
-        "start":"2026-12-24T02:00:00+01:00","end":"2026-12-24T03:00:00+01:00"}"#;
-    let w = parse_request(body, now).expect("valid");
+    let w = parse_request(API_BODY, now).expect("valid");
     let json = w.to_json();
     assert_eq!(
         json,
