@@ -7,7 +7,8 @@
 //!
 //! Layers, each importing only those before it (checked by `tests/integration/layers.rs`):
 //! `payload`, `acks` (leaves) ← [`model`] ← [`channels`] ← [`config`] ← [`store`] (model
-//! only) ← `metrics`, `rca` ← [`escalation`] ← [`queue`] ← [`http`] ← [`serve`].
+//! only) ← [`heartbeat`], [`maintenance`], [`stale`] (rules over alerts, not yet wired:
+//! issue 19) ← `metrics`, `rca` ← [`escalation`] ← [`queue`] ← [`http`] ← [`serve`].
 
 #![forbid(unsafe_code)]
 
@@ -15,11 +16,14 @@ pub mod acks;
 pub mod channels;
 pub mod config;
 pub mod escalation;
+pub mod heartbeat;
 pub mod http;
+pub mod maintenance;
 pub mod metrics;
 pub mod model;
 pub mod payload;
 pub mod queue;
 pub mod rca;
 pub mod serve;
+pub mod stale;
 pub mod store;

@@ -6,11 +6,13 @@
 //! 2. `channels`: one file per channel, the registry
 //! 3. `config`: the file, checked
 //! 4. `store`: durable state, behind the `Store` trait; imports `model` and nothing else
-//! 5. `metrics`, `rca`: read the store's views
-//! 6. `escalation`: who is paged when
-//! 7. `queue`: delivery, retries, every rate limit
-//! 8. `http`: the one route table and its leaf handlers
-//! 9. `serve`: wires everything together
+//! 5. `maintenance`, `stale`: rules over incoming alerts (issue 19)
+//! 6. `heartbeat`: the dead-man's switch (issue 19; reads maintenance's example in tests)
+//! 7. `metrics`, `rca`: read the store's views
+//! 8. `escalation`: who is paged when
+//! 9. `queue`: delivery, retries, every rate limit
+//! 10. `http`: the one route table and its leaf handlers
+//! 11. `serve`: wires everything together
 //!
 //! The check reads every `crate::…` path in `src/` (imports and inline paths, comments
 //! skipped), attributes it to the top-level module of its file, and fails on any edge that
@@ -26,6 +28,8 @@ const LAYERS: &[&[&str]] = &[
     &["channels"],
     &["config"],
     &["store"],
+    &["maintenance", "stale"],
+    &["heartbeat"],
     &["metrics", "rca"],
     &["escalation"],
     &["queue"],
