@@ -17,5 +17,6 @@ pub mod metrics;
 pub mod payload;
 pub mod queue;
 pub mod rca;
+pub mod schedule;
 pub mod serve;
 pub mod store;
