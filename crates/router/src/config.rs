@@ -10,6 +10,9 @@
 //! which names are resolved, secrets read and every level has at least one reachable target.
 
 pub mod matcher;
+mod on_call;
+
+pub use on_call::load_schedules;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -21,6 +24,7 @@ use vigie_kit::Secret;
 
 use crate::channels::{email, slack, sms, ChannelKind};
 use crate::payload::KV;
+use crate::schedule::{Schedule, ScheduleFile};
 pub use matcher::Matcher;
 
 /// A duration written as `30s`, `5m`, `1h30m`, `250ms`.
@@ -93,6 +97,9 @@ pub struct File {
     /// Named groups of contacts, each optionally tied to a level.
     #[serde(default)]
     pub teams: Vec<TeamFile>,
+    /// On-call schedules (rotations in a time zone); a team with `schedule:` uses one.
+    #[serde(default)]
+    pub schedules: Vec<ScheduleFile>,
     /// Escalation policies.
     pub policies: Vec<PolicyFile>,
     /// The route tree's root.
@@ -275,8 +282,12 @@ pub struct TeamFile {
     /// The level this team answers at: a policy level without `targets` pages it.
     #[serde(default)]
     pub level: Option<usize>,
-    /// Contact names.
+    /// Contact names: all are paged. Give this or `schedule`.
+    #[serde(default)]
     pub members: Vec<String>,
+    /// A `schedules[].name`: the person on call is paged.
+    #[serde(default)]
+    pub schedule: Option<String>,
 }
 
 /// `policies[]`.
@@ -381,6 +392,9 @@ pub struct Config {
     pub api_token: Option<Secret>,
     /// Every contact, by name (reassignment, SMS sender lookup, Slack user lookup).
     pub contacts: BTreeMap<String, ContactFile>,
+    /// On-call schedules. Phase 1 of issue 18: checked and shown by `oncall`; a level whose
+    /// team has a schedule still pages every member of it (see `docs/schedules-phase2.md`).
+    pub schedules: Vec<Schedule>,
 }
 
 /// Checked `acks`.
@@ -501,7 +515,7 @@ pub fn load(path: &Path) -> Result<Config, Vec<ConfigError>> {
 pub fn check(path: &Path, text: &str, file: File) -> Result<Config, Vec<ConfigError>> {
     let base = path.parent().unwrap_or(Path::new("."));
     let mut errs = Vec::new();
-    let mut err = |field: String, msg: String| errs.push(ConfigError::at_field(path, text, &field, msg));
+    let mut err = |field: String, msg: String| errs.push(located(path, text, &field, msg));
 
     if file.storage.idempotency_retention.0 < Duration::from_secs(60) {
         // Alertmanager re-sends a failed notification for a whole flush, at least 10 s.
@@ -596,8 +610,21 @@ pub fn check(path: &Path, text: &str, file: File) -> Result<Config, Vec<ConfigEr
             err(format!("contacts[{i}]"), format!("contact {:?} has no email, slack or phone", c.name));
         }
     }
+    let schedules = crate::schedule::compile(&file.schedules, &|n| contacts.contains_key(n)).unwrap_or_else(|ps| {
+        ps.into_iter().for_each(|p| err(p.field, p.msg));
+        Vec::new()
+    });
+    // A team's people: its members, or everyone its schedule can put on call.
+    let team_people = |t: &TeamFile| -> Vec<&ContactFile> {
+        let names: Vec<&str> = match &t.schedule {
+            Some(s) => schedules.iter().find(|x| &x.name == s).map(|x| x.members()).unwrap_or_default(),
+            None => t.members.iter().map(String::as_str).collect(),
+        };
+        names.into_iter().filter_map(|m| contacts.get(m).copied()).collect()
+    };
     let mut teams: BTreeMap<&str, &TeamFile> = BTreeMap::new();
     for (i, t) in file.teams.iter().enumerate() {
+        on_call::check_team(t, &file.schedules, &format!("teams[{i}]"), &mut err);
         if contacts.contains_key(t.name.as_str()) || teams.insert(t.name.as_str(), t).is_some() {
             err(format!("teams[{i}].name"), format!("duplicate name {:?} (contacts and teams share names)", t.name));
         }
@@ -651,11 +678,14 @@ pub fn check(path: &Path, text: &str, file: File) -> Result<Config, Vec<ConfigEr
             last = Some(delay);
             // Expand targets to contacts.
             let mut people: Vec<&ContactFile> = Vec::new();
+            let mut rotas: Vec<&str> = Vec::new();
             if lf.targets.is_empty() {
                 for t in teams.values().filter(|t| t.level == Some(l + 1)) {
-                    people.extend(t.members.iter().filter_map(|m| contacts.get(m.as_str()).copied()));
+                    people.extend(team_people(t));
+                    rotas.extend(t.schedule.as_deref());
                 }
-                if people.is_empty() {
+                // A team whose schedule did not compile has its own error already.
+                if people.is_empty() && rotas.is_empty() {
                     err(at.clone(), format!("level {} has no targets and no team has `level: {}`", l + 1, l + 1));
                 }
             }
@@ -663,7 +693,8 @@ pub fn check(path: &Path, text: &str, file: File) -> Result<Config, Vec<ConfigEr
                 if let Some(c) = contacts.get(name.as_str()) {
                     people.push(c);
                 } else if let Some(t) = teams.get(name.as_str()) {
-                    people.extend(t.members.iter().filter_map(|m| contacts.get(m.as_str()).copied()));
+                    people.extend(team_people(t));
+                    rotas.extend(t.schedule.as_deref());
                 } else {
                     err(format!("{at}.targets[{k}]"), format!("unknown contact or team {name:?}"));
                 }
@@ -702,6 +733,9 @@ pub fn check(path: &Path, text: &str, file: File) -> Result<Config, Vec<ConfigEr
                         lf.channels.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
                     ),
                 );
+            }
+            for m in on_call::unreachable(&rotas, &schedules, &contacts, &lf.channels) {
+                err(at.clone(), m);
             }
             levels.push(Level { delay, targets: targets.into_iter().collect() });
         }
@@ -808,7 +842,24 @@ pub fn check(path: &Path, text: &str, file: File) -> Result<Config, Vec<ConfigEr
         acks,
         api_token,
         contacts,
+        schedules,
     })
+}
+
+/// An error about `field`, at the line of the field or, when it is inside a flow mapping
+/// (`rotation: {shift: 1w, …}`) that `locate` cannot enter, of its nearest parent.
+fn located(path: &Path, text: &str, field: &str, msg: String) -> ConfigError {
+    let mut e = ConfigError::at_field(path, text, field, msg);
+    let mut parent = field;
+    while e.location.is_none() {
+        let Some(cut) = parent.rfind(['.', '[']) else { break };
+        parent = &parent[..cut];
+        // `locate` finds `key[i]` only in block sequences: try the key itself.
+        if !parent.ends_with(']') {
+            e.location = kitconfig::locate(text, parent);
+        }
+    }
+    e
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@
 //!   the store.
 //! - `fuzz`: ≥ 10,000 mutations of the real Alertmanager captures through the parser, a
 //!   share of them over HTTP, and mutated configs through the config checks.
+//! - `oncall`: `oncall` at an instant and over days (JSON and text, across a DST change,
+//!   without secrets) and `check-config`'s warnings about uncovered hours.
 //! - `services`: a real Alertmanager 0.25 posting to the router and a real aiosmtpd with
 //!   STARTTLS + AUTH: L1 → L2 → L3 → resolve; kill -9 under a stream of webhooks; SMTP down
 //!   for a while. Without the services these print `skipped: <why>` and pass, unless
@@ -31,6 +33,8 @@ mod channels;
 mod fuzz;
 #[path = "integration/mock_http.rs"]
 mod mock_http;
+#[path = "integration/oncall.rs"]
+mod oncall;
 #[path = "integration/services.rs"]
 mod services;
 #[path = "integration/support.rs"]
