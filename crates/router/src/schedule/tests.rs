@@ -3,15 +3,11 @@
 
 use super::*;
 
-/// The issue's example, as written.
-pub(crate) const SUPPORT: &str = r#"
-- name: support-rota
-  time_zone: Europe/Paris
-  layers:
-    - rotation: {members: [alice, bob], shift: 1w, handoff: "monday 09:00", start: 2026-01-05}
-    - rotation: {members: [carol], shift: 1d, handoff: "18:00", start: 2026-01-05}
-      restrict: [{days: [mon, tue, wed, thu, fri], from: "18:00", to: "09:00"}]
-"#;
+/// The issue's example, as written (`schedules[0]` of the `oncall` test config).
+pub(crate) fn support_yaml() -> String {
+    let file: serde_yaml::Value = serde_yaml::from_str(include_str!("../../tests/config/oncall.yml")).unwrap();
+    serde_yaml::to_string(&[&file["schedules"][0]]).unwrap()
+}
 
 pub(crate) fn sched(yaml: &str) -> Schedule {
     let files: Vec<ScheduleFile> = serde_yaml::from_str(yaml).unwrap();
@@ -40,7 +36,7 @@ fn one(s: &Schedule, at: &str) -> String {
 
 #[test]
 fn weekly_rotation_hands_off_on_monday_at_nine() {
-    let s = sched(SUPPORT);
+    let s = sched(&support_yaml());
     assert_eq!(one(&s, "2026-01-05T08:59:59+01:00"), "", "before the start nobody");
     assert_eq!(one(&s, "2026-01-05T09:00:00+01:00"), "alice (layer 1)");
     assert_eq!(one(&s, "2026-01-12T08:59:59+01:00"), "alice (layer 1)");
@@ -76,7 +72,7 @@ fn daily_and_twelve_hour_rotations() {
 
 #[test]
 fn a_restriction_across_midnight_and_a_later_layer_covering_an_earlier_one() {
-    let s = sched(SUPPORT);
+    let s = sched(&support_yaml());
     // Tuesday evening to Wednesday morning: carol's window.
     assert_eq!(one(&s, "2026-01-06T17:59:59+01:00"), "alice (layer 1)");
     assert_eq!(one(&s, "2026-01-06T18:00:00+01:00"), "carol (layer 2)");
@@ -123,7 +119,7 @@ fn a_restricted_layer_alone_leaves_gaps() {
 
 #[test]
 fn shifts_tile_the_window_with_the_layers_answers() {
-    let s = sched(SUPPORT);
+    let s = sched(&support_yaml());
     let (from, to) = (t("2026-01-05T00:00:00+01:00"), t("2026-01-19T09:00:00+01:00"));
     let shifts = s.shifts(from, to, &[]);
     // Consecutive, each agreeing with on_call at its start and just before its end.
@@ -148,7 +144,7 @@ fn ov(contact: &str, replaces: Option<&str>, start: &str, end: &str) -> Override
 
 #[test]
 fn overrides_win_over_layers() {
-    let s = sched(SUPPORT);
+    let s = sched(&support_yaml());
     let dora = [ov("dora", Some("alice"), "2026-01-07T12:00:00+01:00", "2026-01-14T12:00:00+01:00")];
     // Replaces alice while the layers give alice, not carol at night nor bob the next week.
     assert_eq!(who(&s, "2026-01-07T11:59:59+01:00", &dora), ["alice (layer 1)"]);
@@ -175,7 +171,7 @@ fn overrides_win_over_layers() {
 
 #[test]
 fn override_checks() {
-    let s = sched(SUPPORT);
+    let s = sched(&support_yaml());
     let known = |n: &str| ["alice", "bob", "carol", "dora"].contains(&n);
     let existing = [ov("dora", Some("alice"), "2026-01-07T12:00:00+01:00", "2026-01-08T12:00:00+01:00")];
     let check = |o: Override| check_override(&s, &existing, &o, &known);
@@ -294,14 +290,14 @@ fn a_changed_member_list_re_deals_every_shift_from_start() {
 
 #[test]
 fn rfc3339_uses_the_schedules_offset() {
-    let s = sched(SUPPORT);
+    let s = sched(&support_yaml());
     assert_eq!(s.rfc3339(t("2026-07-01T07:00:00Z")), "2026-07-01T09:00:00+02:00");
     assert_eq!(s.rfc3339(t("2026-01-01T08:00:00Z")), "2026-01-01T09:00:00+01:00");
 }
 
 #[test]
 fn report_rows_at_an_instant_and_over_days() {
-    let s = vec![sched(SUPPORT)];
+    let s = vec![sched(&support_yaml())];
     let none = |_: &str| Vec::new();
     let rows = report::rows(&s, t("2026-01-06T20:00:00+01:00"), None, &none);
     let v = report::json(&s, &rows);

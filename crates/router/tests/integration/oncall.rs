@@ -2,32 +2,8 @@
 
 use std::process::{Command, Output};
 
-const CONFIG: &str = r#"
-email: {smarthost: "127.0.0.1:25", from: vigie@example.org, tls: none, username: vigie, password: {env: VIGIE_TEST_UNSET_PASSWORD}}
-contacts:
-  - {name: alice, email: alice@example.org}
-  - {name: bob, email: bob@example.org}
-  - {name: carol, email: carol@example.org}
-schedules:
-  - name: support-rota
-    time_zone: Europe/Paris
-    layers:
-      - rotation: {members: [alice, bob], shift: 1w, handoff: "monday 09:00", start: 2026-01-05}
-      - rotation: {members: [carol], shift: 1d, handoff: "18:00", start: 2026-01-05}
-        restrict: [{days: [mon, tue, wed, thu, fri], from: "18:00", to: "09:00"}]
-  - name: nights
-    time_zone: America/New_York
-    layers:
-      - rotation: {members: [carol], shift: 1d, handoff: "18:00", start: 2026-01-05}
-        restrict: [{days: [mon, tue, wed, thu, fri], from: "18:00", to: "09:00"}]
-teams:
-  - {name: support, level: 1, schedule: support-rota}
-policies:
-  - name: standard
-    levels:
-      - {}
-route: {policy: standard}
-"#;
+/// Two schedules (one with gaps); its SMTP password is an unset variable.
+const CONFIG: &str = include_str!("../config/oncall.yml");
 
 fn run(dir: &std::path::Path, args: &[&str]) -> Output {
     let path = dir.join("router.yml");

@@ -44,7 +44,7 @@ fn every_problem_is_named_with_its_field() {
 
 #[test]
 fn a_good_schedule_compiles() {
-    let files: Vec<ScheduleFile> = serde_yaml::from_str(crate::schedule::tests::SUPPORT).unwrap();
+    let files: Vec<ScheduleFile> = serde_yaml::from_str(&crate::schedule::tests::support_yaml()).unwrap();
     let s = compile(&files, &|_| true).unwrap();
     assert_eq!(s[0].members(), ["alice", "bob", "carol"]);
 }
