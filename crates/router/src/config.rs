@@ -11,6 +11,9 @@
 
 mod check;
 pub mod matcher;
+mod on_call;
+
+pub use on_call::load_schedules;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -22,6 +25,7 @@ use vigie_kit::Secret;
 
 use crate::channels::{self, sms, ChannelSettings};
 use crate::model::{self, ChannelKind, Target, KV};
+use crate::schedule::{Schedule, ScheduleFile};
 pub use check::check;
 pub use matcher::Matcher;
 
@@ -54,6 +58,9 @@ macro_rules! file {
             /// Named groups of contacts, each optionally tied to a level.
             #[serde(default)]
             pub teams: Vec<TeamFile>,
+            /// On-call schedules (rotations in a time zone); a team with `schedule:` uses one.
+            #[serde(default)]
+            pub schedules: Vec<ScheduleFile>,
             /// Escalation policies.
             pub policies: Vec<PolicyFile>,
             /// The route tree's root.
@@ -278,8 +285,12 @@ pub struct TeamFile {
     /// The level this team answers at: a policy level without `targets` pages it.
     #[serde(default)]
     pub level: Option<usize>,
-    /// Contact names.
+    /// Contact names: all are paged. Give this or `schedule`.
+    #[serde(default)]
     pub members: Vec<String>,
+    /// A `schedules[].name`: the person on call is paged.
+    #[serde(default)]
+    pub schedule: Option<String>,
 }
 
 /// `policies[]`.
@@ -380,6 +391,9 @@ pub struct Config {
     pub api_token: Option<Secret>,
     /// Every contact, by name (reassignment, SMS sender lookup, Slack user lookup).
     pub contacts: BTreeMap<String, ContactFile>,
+    /// On-call schedules. Phase 1 of issue 18: checked and shown by `oncall`; a level whose
+    /// team has a schedule still pages every member of it (see `docs/schedules-phase2.md`).
+    pub schedules: Vec<Schedule>,
 }
 
 /// Checked `acks`.

@@ -24,6 +24,7 @@ pub mod model;
 pub mod payload;
 pub mod queue;
 pub mod rca;
+pub mod schedule;
 pub mod serve;
 pub mod stale;
 pub mod store;

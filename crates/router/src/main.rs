@@ -1,4 +1,5 @@
-//! `vigie-router`: `serve`, `check-config FILE`, `routes test --config FILE --labels k=v,…`.
+//! `vigie-router`: `serve`, `check-config FILE`, `routes test --config FILE --labels k=v,…`,
+//! `oncall --config FILE [--at RFC3339] [--days N] [--format text|json]`.
 
 #![forbid(unsafe_code)]
 
@@ -45,6 +46,21 @@ enum Command {
         #[command(subcommand)]
         command: Routes,
     },
+    /// Who is on call in each schedule at an instant, or every shift of the next N days.
+    Oncall {
+        /// Router config (YAML); only its contacts and schedules are read.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// The instant, RFC 3339 with an offset (`2026-03-30T09:00:00+02:00`); default now.
+        #[arg(long, value_name = "RFC3339")]
+        at: Option<String>,
+        /// List every shift from `--at` to N days later (at most 366).
+        #[arg(long, value_name = "N")]
+        days: Option<u32>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: OncallFormat,
+    },
     /// Read incidents from the store (read-only: works while the router runs).
     Incident {
         #[command(subcommand)]
@@ -73,6 +89,12 @@ enum Format {
     Json,
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum OncallFormat {
+    Text,
+    Json,
+}
+
 #[derive(Subcommand)]
 enum Routes {
     /// Print the policy chosen for a label set and its steps with their times.
@@ -84,6 +106,68 @@ enum Routes {
         #[arg(long, value_name = "K=V,…", default_value = "")]
         labels: String,
     },
+}
+
+mod oncall {
+    //! `oncall` and `check-config`'s coverage warnings.
+
+    use std::path::Path;
+    use std::process::ExitCode;
+
+    use jiff::Timestamp;
+    use vigie_router::schedule::{report, Schedule};
+
+    use super::OncallFormat;
+
+    /// How far ahead `check-config` looks for uncovered hours.
+    const LOOKAHEAD_DAYS: i64 = 28;
+
+    pub(super) fn run(config: &Path, at: Option<&str>, days: Option<u32>, format: OncallFormat) -> ExitCode {
+        let at = match at.map(str::parse::<Timestamp>) {
+            None => Timestamp::now(),
+            Some(Ok(t)) => t,
+            Some(Err(_)) => {
+                eprintln!("--at: {:?} is not an RFC 3339 instant (2026-03-30T09:00:00+02:00)", at.unwrap_or(""));
+                return ExitCode::from(2);
+            }
+        };
+        if days.is_some_and(|d| !(1..=366).contains(&d)) {
+            eprintln!("--days: give 1 to 366");
+            return ExitCode::from(2);
+        }
+        let schedules = match vigie_router::config::load_schedules(config) {
+            Ok(s) => s,
+            Err(errs) => {
+                errs.iter().for_each(|e| eprintln!("{e}"));
+                eprintln!("{} error(s) in {}", errs.len(), config.display());
+                return ExitCode::FAILURE;
+            }
+        };
+        // Phase 1: overrides live in the store from phase 2 on.
+        let rows = report::rows(&schedules, at, days, &|_| Vec::new());
+        match format {
+            OncallFormat::Json => println!("{}", report::json(&schedules, &rows)),
+            OncallFormat::Text if schedules.is_empty() => println!("{}: no schedules", config.display()),
+            OncallFormat::Text => print!("{}", report::text(&schedules, &rows)),
+        }
+        ExitCode::SUCCESS
+    }
+
+    /// Prints a warning for every stretch of the next 28 days with nobody on call.
+    pub(super) fn warn_gaps(schedules: &[Schedule], now: Timestamp) {
+        let end = Timestamp::from_second(now.as_second() + LOOKAHEAD_DAYS * 86_400).unwrap_or(now);
+        for (i, s) in schedules.iter().enumerate() {
+            for (a, b) in s.gaps(now, end, &[]) {
+                let hours = (b.as_second() - a.as_second()) as f64 / 3600.0;
+                eprintln!(
+                    "warning: schedules[{i}] ({}): nobody on call from {} to {} ({hours:.1}h)",
+                    s.name,
+                    s.rfc3339(a),
+                    s.rfc3339(b)
+                );
+            }
+        }
+    }
 }
 
 fn load(path: &std::path::Path) -> Option<config::Config> {
@@ -126,10 +210,12 @@ fn main() -> ExitCode {
         Command::CheckConfig { file } => match load(&file) {
             Some(c) => {
                 println!("{}: OK ({} policies)", file.display(), c.policies.len());
+                oncall::warn_gaps(&c.schedules, jiff::Timestamp::now());
                 ExitCode::SUCCESS
             }
             None => ExitCode::FAILURE,
         },
+        Command::Oncall { config, at, days, format } => oncall::run(&config, at.as_deref(), days, format),
         Command::Routes { command: Routes::Test { config, labels } } => {
             let Some(cfg) = load(&config) else { return ExitCode::FAILURE };
             let mut kv = vigie_router::payload::KV::new();
@@ -187,6 +273,11 @@ fn main() -> ExitCode {
         Command::Serve { config, web, log } => {
             vigie_kit::log::init(log.level, log.format);
             let Some(cfg) = load(&config) else { return ExitCode::FAILURE };
+            if !cfg.schedules.is_empty() {
+                tracing::warn!(
+                    "Schedules are checked, not yet followed: a level whose team has a schedule pages all its members."
+                );
+            }
             let web_cfg = match &web.config_file {
                 Some(p) => match vigie_kit::web_config::Web::load(p) {
                     Ok(w) => w,

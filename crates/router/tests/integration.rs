@@ -12,6 +12,8 @@
 //! - `layers`: the modules of `src/` import one way (the layer list is there).
 //! - `fuzz`: ≥ 10,000 mutations of the real Alertmanager captures through the parser, a
 //!   share of them over HTTP, and mutated configs through the config checks.
+//! - `oncall`: `oncall` at an instant and over days (JSON and text, across a DST change,
+//!   without secrets) and `check-config`'s warnings about uncovered hours.
 //! - `services`: a real Alertmanager 0.25 posting to the router and a real aiosmtpd with
 //!   STARTTLS + AUTH: L1 → L2 → L3 → resolve; kill -9 under a stream of webhooks; SMTP down
 //!   for a while. Without the services these print `skipped: <why>` and pass, unless
@@ -34,6 +36,8 @@ mod fuzz;
 mod layers;
 #[path = "integration/mock_http.rs"]
 mod mock_http;
+#[path = "integration/oncall.rs"]
+mod oncall;
 #[path = "integration/services.rs"]
 mod services;
 #[path = "integration/support.rs"]

@@ -1,5 +1,6 @@
 //! The semantic checks of the router's config, after `serde_yaml` has parsed it: unknown
-//! contacts and teams, levels with no reachable target, delays that do not increase, channel
+//! contacts and teams, on-call schedules (compiled by `schedule::compile`; a team's schedule
+//! checked in `on_call`), levels with no reachable target, delays that do not increase, channel
 //! sections (each checked by its channel), secrets that cannot be read. Every problem is
 //! collected with its field path, placed at its line, so one run lists them all.
 
@@ -9,7 +10,7 @@ use super::*;
 pub fn check(path: &Path, text: &str, file: File) -> Result<Config, Vec<ConfigError>> {
     let base = path.parent().unwrap_or(Path::new("."));
     let mut errs = Vec::new();
-    let mut err = |field: String, msg: String| errs.push(ConfigError::at_field(path, text, &field, msg));
+    let mut err = |field: String, msg: String| errs.push(located(path, text, &field, msg));
 
     if file.storage.idempotency_retention.0 < Duration::from_secs(60) {
         // Alertmanager re-sends a failed notification for a whole flush, at least 10 s.
@@ -73,8 +74,21 @@ pub fn check(path: &Path, text: &str, file: File) -> Result<Config, Vec<ConfigEr
             err(format!("contacts[{i}]"), format!("contact {:?} has no email, slack or phone", c.name));
         }
     }
+    let schedules = crate::schedule::compile(&file.schedules, &|n| contacts.contains_key(n)).unwrap_or_else(|ps| {
+        ps.into_iter().for_each(|p| err(p.field, p.msg));
+        Vec::new()
+    });
+    // A team's people: its members, or everyone its schedule can put on call.
+    let team_people = |t: &TeamFile| -> Vec<&ContactFile> {
+        let names: Vec<&str> = match &t.schedule {
+            Some(s) => schedules.iter().find(|x| &x.name == s).map(|x| x.members()).unwrap_or_default(),
+            None => t.members.iter().map(String::as_str).collect(),
+        };
+        names.into_iter().filter_map(|m| contacts.get(m).copied()).collect()
+    };
     let mut teams: BTreeMap<&str, &TeamFile> = BTreeMap::new();
     for (i, t) in file.teams.iter().enumerate() {
+        on_call::check_team(t, &file.schedules, &format!("teams[{i}]"), &mut err);
         if contacts.contains_key(t.name.as_str()) || teams.insert(t.name.as_str(), t).is_some() {
             err(format!("teams[{i}].name"), format!("duplicate name {:?} (contacts and teams share names)", t.name));
         }
@@ -128,11 +142,14 @@ pub fn check(path: &Path, text: &str, file: File) -> Result<Config, Vec<ConfigEr
             last = Some(delay);
             // Expand targets to contacts.
             let mut people: Vec<&ContactFile> = Vec::new();
+            let mut rotas: Vec<&str> = Vec::new();
             if lf.targets.is_empty() {
                 for t in teams.values().filter(|t| t.level == Some(l + 1)) {
-                    people.extend(t.members.iter().filter_map(|m| contacts.get(m.as_str()).copied()));
+                    people.extend(team_people(t));
+                    rotas.extend(t.schedule.as_deref());
                 }
-                if people.is_empty() {
+                // A team whose schedule did not compile has its own error already.
+                if people.is_empty() && rotas.is_empty() {
                     err(at.clone(), format!("level {} has no targets and no team has `level: {}`", l + 1, l + 1));
                 }
             }
@@ -140,7 +157,8 @@ pub fn check(path: &Path, text: &str, file: File) -> Result<Config, Vec<ConfigEr
                 if let Some(c) = contacts.get(name.as_str()) {
                     people.push(c);
                 } else if let Some(t) = teams.get(name.as_str()) {
-                    people.extend(t.members.iter().filter_map(|m| contacts.get(m.as_str()).copied()));
+                    people.extend(team_people(t));
+                    rotas.extend(t.schedule.as_deref());
                 } else {
                     err(format!("{at}.targets[{k}]"), format!("unknown contact or team {name:?}"));
                 }
@@ -174,6 +192,9 @@ pub fn check(path: &Path, text: &str, file: File) -> Result<Config, Vec<ConfigEr
                         lf.channels.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
                     ),
                 );
+            }
+            for m in on_call::unreachable(&rotas, &schedules, &contacts, &lf.channels) {
+                err(at.clone(), m);
             }
             levels.push(Level { delay, targets: targets.into_iter().collect() });
         }
@@ -278,5 +299,22 @@ pub fn check(path: &Path, text: &str, file: File) -> Result<Config, Vec<ConfigEr
         acks,
         api_token,
         contacts,
+        schedules,
     })
+}
+
+/// An error about `field`, at the line of the field or, when it is inside a flow mapping
+/// (`rotation: {shift: 1w, …}`) that `locate` cannot enter, of its nearest parent.
+pub(super) fn located(path: &Path, text: &str, field: &str, msg: String) -> ConfigError {
+    let mut e = ConfigError::at_field(path, text, field, msg);
+    let mut parent = field;
+    while e.location.is_none() {
+        let Some(cut) = parent.rfind(['.', '[']) else { break };
+        parent = &parent[..cut];
+        // `locate` finds `key[i]` only in block sequences: try the key itself.
+        if !parent.ends_with(']') {
+            e.location = kitconfig::locate(text, parent);
+        }
+    }
+    e
 }

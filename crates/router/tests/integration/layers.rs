@@ -3,16 +3,18 @@
 //!
 //! 0. `payload` (Alertmanager's wire format), `acks` (signing): leaves
 //! 1. `model`: the shared vocabulary (channel kinds, targets, notifications, views, `Via`)
-//! 2. `channels`: one file per channel, the registry
-//! 3. `config`: the file, checked
-//! 4. `store`: durable state, behind the `Store` trait; imports `model` and nothing else
-//! 5. `maintenance`, `stale`: rules over incoming alerts (issue 19)
-//! 6. `heartbeat`: the dead-man's switch (issue 19; reads maintenance's example in tests)
-//! 7. `metrics`, `rca`: read the store's views
-//! 8. `escalation`: who is paged when
-//! 9. `queue`: delivery, retries, every rate limit
-//! 10. `http`: the one route table and its leaf handlers
-//! 11. `serve`: wires everything together
+//! 2. `schedule`: on-call rotations and their arithmetic (issue 18); pure, below `config`
+//!    so the config can compile `schedules:` and, in phase 2, escalation can ask who is on call
+//! 3. `channels`: one file per channel, the registry
+//! 4. `config`: the file, checked
+//! 5. `store`: durable state, behind the `Store` trait; imports `model` and nothing else
+//! 6. `maintenance`, `stale`: rules over incoming alerts (issue 19)
+//! 7. `heartbeat`: the dead-man's switch (issue 19; reads maintenance's example in tests)
+//! 8. `metrics`, `rca`: read the store's views
+//! 9. `escalation`: who is paged when
+//! 10. `queue`: delivery, retries, every rate limit
+//! 11. `http`: the one route table and its leaf handlers
+//! 12. `serve`: wires everything together
 //!
 //! The check reads every `crate::…` path in `src/` (imports and inline paths, comments
 //! skipped), attributes it to the top-level module of its file, and fails on any edge that
@@ -25,6 +27,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[&[&str]] = &[
     &["payload", "acks"],
     &["model"],
+    &["schedule"],
     &["channels"],
     &["config"],
     &["store"],
@@ -38,7 +41,8 @@ const LAYERS: &[&[&str]] = &[
 ];
 
 /// Modules held to a narrower rule than their layer: what they may import, at most.
-const ONLY: &[(&str, &[&str])] = &[("store", &["model"]), ("model", &["payload"]), ("channels", &["model"])];
+const ONLY: &[(&str, &[&str])] =
+    &[("store", &["model"]), ("model", &["payload"]), ("schedule", &["model", "payload"]), ("channels", &["model"])];
 
 fn layer(module: &str) -> Option<usize> {
     LAYERS.iter().position(|l| l.contains(&module))
@@ -149,5 +153,8 @@ fn the_scan_reads_groups_and_inline_paths_and_refuses_cycles() {
     assert_eq!(violations(&[e("store", "channels"), e("channels", "store")]).len(), 3, "a cycle and store's rule");
     assert_eq!(violations(&[e("escalation", "http")]).len(), 1);
     assert!(violations(&[e("queue", "store"), e("store", "model")]).is_empty());
+    // The config compiles schedules; a schedule never reads the config.
+    assert!(violations(&[e("config", "schedule"), e("schedule", "model")]).is_empty());
+    assert_eq!(violations(&[e("schedule", "config")]).len(), 2, "upwards and outside schedule's rule");
     assert_eq!(violations(&[e("newthing", "model")]).len(), 1, "unplaced modules are refused");
 }
