@@ -353,6 +353,72 @@ pub fn assert_golden(path: &Path, actual: &str) {
     );
 }
 
+/// The exposition of every collector of `registry` that the command line `args` enables
+/// (`args[0]` is the program name; `extra` adds the exporter's own flags), each run once over
+/// `paths` and `target` on a fresh single-thread runtime, their samples merged. The
+/// per-collector success and duration families are left out (durations change every run); a
+/// collector that fails panics, naming it, since a golden input must not make one fail.
+/// What the exporters' golden tests feed [`assert_golden_exposition`].
+pub fn registry_exposition<T: Clone + Send + Sync + 'static>(
+    exporter: &crate::Exporter,
+    registry: Vec<crate::Registration<T>>,
+    extra: fn(clap::Command) -> clap::Command,
+    args: &[&str],
+    paths: crate::Paths,
+    target: T,
+) -> String {
+    let args = args.iter().map(|a| a.to_string()).collect();
+    let (settings, _) = crate::settings_with(exporter, registry, extra, args).unwrap_or_else(|e| panic!("{e}"));
+    let paths = std::sync::Arc::new(paths);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
+    let mut all = crate::MetricSet::new();
+    for c in &settings.collectors {
+        let cx = crate::Scrape::new(Instant::now() + Duration::from_secs(30), paths.clone(), target.clone());
+        let mut out = crate::MetricSet::new();
+        if let Err(e) = runtime.block_on(c.collector.collect(&cx, &mut out)) {
+            panic!("collector {} failed over the golden input: {e}", c.name);
+        }
+        all.merge(out);
+    }
+    all.encode()
+}
+
+/// `text` (an exposition) without the families named in `volatile` (a trailing `*` makes a
+/// prefix), each given with why it changes between runs: their HELP, TYPE and sample lines
+/// are dropped as they are, so that the rest is the encoder's own bytes.
+pub fn without_families(text: &str, volatile: &[(&str, &str)]) -> String {
+    let dropped = |family: &str| {
+        volatile.iter().any(|(p, _)| match p.strip_suffix('*') {
+            Some(prefix) => family.starts_with(prefix),
+            None => family == *p,
+        })
+    };
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let name = match line.strip_prefix("# HELP ").or_else(|| line.strip_prefix("# TYPE ")) {
+            Some(rest) => rest.split(' ').next().unwrap_or(""),
+            None => line.split(['{', ' ']).next().unwrap_or(""),
+        };
+        if !dropped(name) {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+/// [`assert_golden`] of an exposition, then `promtool check metrics` of the golden file (when
+/// promtool is on `PATH`, else [`skip`]): it must parse and every family must have HELP. The
+/// incumbents' own names draw lint warnings (camelCase, no unit suffix), which are allowed.
+pub fn assert_golden_exposition(path: &Path, actual: &str) {
+    assert_golden(path, actual);
+    let Some(promtool) = program(&["promtool"], "apt-get install -y prometheus") else { return };
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let lint = promtool_check_metrics(&promtool, &text).unwrap_or_else(|e| panic!("promtool: {e}"));
+    assert!(lint.errors.is_empty(), "promtool cannot parse {}: {:?}", path.display(), lint.errors);
+    let no_help: Vec<&String> = lint.problems.iter().filter(|(_, m)| m.contains("no help")).map(|(n, _)| n).collect();
+    assert!(no_help.is_empty(), "families without HELP in {}: {no_help:?}", path.display());
+}
+
 /// Lines only in `old` (`-`) and only in `new` (`+`), each side in its own order, counting
 /// repeated lines. Enough for expositions, whose lines are sorted and mostly unique.
 pub fn line_diff(old: &str, new: &str) -> String {
