@@ -406,6 +406,26 @@ pub fn without_families(text: &str, volatile: &[(&str, &str)]) -> String {
     out
 }
 
+/// `text` (an exposition) with every sample's value replaced by `0`: for a golden file taken
+/// from a live service, whose families, label sets and order are stable from one run to the
+/// next but whose counters are not. HELP and TYPE lines are kept as they are.
+pub fn masked_values(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        match line.rsplit_once(' ') {
+            Some((series, _)) if !line.starts_with('#') => {
+                out.push_str(series);
+                out.push_str(" 0\n");
+            }
+            _ => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
 /// [`assert_golden`] of an exposition, then `promtool check metrics` of the golden file (when
 /// promtool is on `PATH`, else [`skip`]): it must parse and every family must have HELP. The
 /// incumbents' own names draw lint warnings (camelCase, no unit suffix), which are allowed.
