@@ -218,18 +218,35 @@ impl Probe {
 
 /// Opens (or re-uses) what collectors need for one scrape: a connection, a client. `probe` is
 /// `None` for `/metrics` (the configured default target) and the query for `/probe`. An `Err`
-/// is the reason the target is down: `*_up 0`, logged, and no collector runs.
-pub type Connect<T> = Arc<dyn Fn(Option<Probe>, Instant) -> BoxFuture<'static, Result<T, String>> + Send + Sync>;
+/// says why there is no target: see [`TargetError`].
+pub type Connect<T> =
+    Arc<dyn Fn(Option<Probe>, Instant) -> BoxFuture<'static, Result<T, TargetError>> + Send + Sync>;
 
-/// A [`Connect`] error for a probe target the exporter does not know (Percona's
-/// mongodb_exporter answers `/scrape?target=` with 404 for one): the kit then answers
-/// `404 Not Found` with `reason`, where any other error gives `*_up 0`.
-pub fn unknown_target(reason: impl std::fmt::Display) -> String {
-    format!("{UNKNOWN_TARGET}{reason}")
+/// Why [`Connect`] gave no target. The two cases answer differently, so they are told apart
+/// by kind, never by the text.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    /// The target is down or refused us: `*_up 0`, logged, and no collector runs.
+    #[error("{0}")]
+    Down(String),
+    /// A probe names a target the exporter does not know (Percona's mongodb_exporter answers
+    /// `/scrape?target=` with 404 for one): `404 Not Found` with this reason.
+    #[error("{0}")]
+    Unknown(String),
 }
 
-/// Marks an [`unknown_target`] error; no real error message starts with a NUL.
-const UNKNOWN_TARGET: &str = "\0unknown target\0";
+impl From<String> for TargetError {
+    /// A plain message is a down target, the common case (`?` on a connection error).
+    fn from(reason: String) -> TargetError {
+        TargetError::Down(reason)
+    }
+}
+
+impl From<&str> for TargetError {
+    fn from(reason: &str) -> TargetError {
+        TargetError::Down(reason.to_owned())
+    }
+}
 
 /// How an exporter reaches what it watches.
 pub struct Target<T> {
@@ -380,7 +397,7 @@ async fn metrics<T: Send + Sync + 'static>(
     let target_name = probe.as_ref().and_then(|p| p.get("target")).unwrap_or("").to_owned();
     let connected = match tokio::time::timeout_at(deadline.into(), (state.target.connect)(probe, deadline)).await {
         Ok(r) => r,
-        Err(_) => Err("timed out connecting".to_owned()),
+        Err(_) => Err(TargetError::Down("timed out connecting".to_owned())),
     };
     let mut set = match connected {
         Ok(conn) => {
@@ -397,12 +414,11 @@ async fn metrics<T: Send + Sync + 'static>(
             }
             set
         }
-        Err(reason) if is_probe && reason.starts_with(UNKNOWN_TARGET) => {
-            let reason = &reason[UNKNOWN_TARGET.len()..];
+        Err(TargetError::Unknown(reason)) if is_probe => {
             tracing::debug!(target = %target_name, err = %reason, "Unknown probe target.");
             return server::text(StatusCode::NOT_FOUND, PLAIN, format!("{reason}\n"));
         }
-        Err(reason) => {
+        Err(TargetError::Down(reason) | TargetError::Unknown(reason)) => {
             if state.down.swap(true, std::sync::atomic::Ordering::Relaxed) {
                 tracing::debug!(target = %target_name, err = %reason, "Target still down.");
             } else {
@@ -562,8 +578,8 @@ mod tests {
             connect: Arc::new(|probe, _| {
                 Box::pin(async move {
                     match probe.as_ref().and_then(|p| p.get("target")) {
-                        Some("down:1") => Err("connection refused".to_owned()),
-                        Some("stranger:1") => Err(unknown_target("Unable to find target")),
+                        Some("down:1") => Err("connection refused".into()),
+                        Some("stranger:1") => Err(TargetError::Unknown("Unable to find target".into())),
                         Some(t) => Ok(t.to_owned()),
                         None => Ok("default".to_owned()),
                     }
