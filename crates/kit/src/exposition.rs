@@ -1,13 +1,21 @@
-//! The metric model collectors write into ([`MetricSet`]) and the one encoder that turns it
-//! into the Prometheus text format 0.0.4.
+//! The metric model collectors write into: [`MetricSet`] holds [`Family`]s of [`Sample`]s,
+//! built from compile-time [`Desc`]s or names known at run time. An exporter that writes the
+//! same run-time names at every scrape declares each once ([`Declared`]) and gets back an
+//! opaque handle that finds its family without hashing the name again.
 //!
-//! The output is byte-for-byte what Go's `client_golang` writes for the same samples: families
-//! sorted by name, label pairs by name, samples by label values, values printed as Go prints
-//! them (`1.150976e+06`, `+Inf`, `NaN`). That keeps a `diff` against an incumbent exporter's
-//! `/metrics` down to real differences.
+//! Turning a set into text is [`text`] (sorting and the 0.0.4 writer) and [`float`] (values
+//! printed as Go prints them). The output is byte-for-byte what Go's `client_golang` writes
+//! for the same samples: families sorted by name, label pairs by name, samples by label
+//! values, values as `1.150976e+06`, `+Inf`, `NaN`. That keeps a `diff` against an incumbent
+//! exporter's `/metrics` down to real differences.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
+
+pub mod float;
+pub mod text;
+
+pub use float::write_value;
+pub use text::SortMemo;
 
 /// The type a family declares on its `# TYPE` line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,7 +90,7 @@ impl Desc {
 }
 
 /// A label value. Most are short (`0`, `idle`, `eth0`, a collector's name): up to
-/// [`LabelValue::INLINE`] bytes are kept in place, so a sample's values cost no allocation of
+/// 22 bytes are kept in place, so a sample's values cost no allocation of
 /// their own; longer ones go to the heap.
 #[derive(Clone)]
 pub struct LabelValue(Repr);
@@ -95,7 +103,7 @@ enum Repr {
 
 impl LabelValue {
     /// The longest value kept in place.
-    pub const INLINE: usize = 22;
+    const INLINE: usize = 22;
 
     /// The value.
     pub fn as_str(&self) -> &str {
@@ -213,6 +221,10 @@ pub struct Sample {
     pub value: f64,
 }
 
+/// The identity of a shared label set ([`Labels::shared_id`]): opaque, only compared.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SharedId(usize);
+
 /// A label pair as samples hold it.
 pub type LabelPair = (Cow<'static, str>, LabelValue);
 
@@ -245,11 +257,13 @@ impl Labels {
         self.to_mut().push(pair);
     }
 
-    /// Where a shared set's pairs are (equal for two samples sharing one set).
-    pub fn shared_ptr(&self) -> Option<*const LabelPair> {
+    /// Which shared set this is, if it is one: equal for two samples sharing one set, so that
+    /// a check made on one (sorted, say) need not be made again on the other while the set
+    /// is alive.
+    pub fn shared_id(&self) -> Option<SharedId> {
         match self {
             Labels::Own(_) => None,
-            Labels::Shared(shared) => Some(shared.as_ptr()),
+            Labels::Shared(shared) => Some(SharedId(shared.as_ptr() as usize)),
         }
     }
 }
@@ -347,6 +361,41 @@ fn suffix_cow(suffix: &str) -> Cow<'static, str> {
     }
 }
 
+/// A family declared once, for good, by an exporter whose family names are only known at run
+/// time but then kept (the mongodb exporter's names, built from the server's documents):
+/// [`MetricSet::declared`] finds its family from the opaque id worked out here, without
+/// hashing the name at each sample.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Declared {
+    name: &'static str,
+    help: &'static str,
+    kind: Kind,
+    /// The family's index key; private, so that it always belongs to `name`.
+    id: u64,
+}
+
+impl Declared {
+    /// Declares family `name`, with `help` and `kind`.
+    pub fn new(name: &'static str, help: &'static str, kind: Kind) -> Declared {
+        Declared { name, help, kind, id: family_hash(name) }
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Its help.
+    pub fn help(&self) -> &'static str {
+        self.help
+    }
+
+    /// Its type.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+}
+
 /// What one collector (or one scrape) produced: families by name.
 #[derive(Debug, Default)]
 pub struct MetricSet {
@@ -394,12 +443,11 @@ impl MetricSet {
         self.family_of_hash(name, hash, help.into(), kind)
     }
 
-    /// [`MetricSet::family`] for a name kept for good whose [`family_hash`] was worked out
-    /// once (an exporter that writes the same names at every scrape hashes each once, not
-    /// once per sample). `hash` must be `family_hash(name)`.
-    pub fn family_hashed(&mut self, name: &'static str, hash: u64, help: &'static str, kind: Kind) -> &mut Family {
-        debug_assert_eq!(hash, family_hash(name), "family_hashed: the hash of another name than {name}");
-        self.family_of_hash(Cow::Borrowed(name), hash, Cow::Borrowed(help), kind)
+    /// [`MetricSet::family`] of a family declared once ([`Declared`]): its name is not hashed
+    /// again (an exporter that writes the same names at every scrape finds each family by its
+    /// handle, not by hashing the name once per sample).
+    pub fn declared(&mut self, family: &Declared) -> &mut Family {
+        self.family_of_hash(Cow::Borrowed(family.name), family.id, Cow::Borrowed(family.help), family.kind)
     }
 
     /// The family called `name`, whose hash is `hash`, created with `help` and `kind` if it
@@ -512,162 +560,6 @@ impl MetricSet {
             }
         }
     }
-
-    /// Writes the whole set as Prometheus text format 0.0.4, sorted as client_golang sorts.
-    pub fn encode(self) -> String {
-        // Valid UTF-8 by construction: every byte written comes from a `&str` or is ASCII.
-        String::from_utf8(self.encode_bytes()).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-    }
-
-    /// [`MetricSet::encode`] as bytes, ready for an HTTP body, without a UTF-8 check of the
-    /// whole text.
-    pub fn encode_bytes(mut self) -> Vec<u8> {
-        // Each family's name hash, as the index already holds it.
-        let mut hashes = vec![0u64; self.families.len()];
-        for (&hash, &at) in &self.index {
-            hashes[at] = hash;
-        }
-        for &at in &self.collided {
-            hashes[at] = family_hash(&self.families[at].name);
-        }
-        sort_by_name(&mut self.families, &hashes);
-        // The largest answer so far is the best guess of this one's size: the text is written
-        // once, never copied into a bigger buffer halfway.
-        static LARGEST: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let guess = LARGEST.load(std::sync::atomic::Ordering::Relaxed).max(64 + self.sample_count() * 64);
-        let mut out = Vec::with_capacity(guess);
-        let mut checked = std::ptr::null();
-        for family in &mut self.families {
-            if family.samples.is_empty() {
-                continue;
-            }
-            for sample in &mut family.samples {
-                // A set shared with the sample before, found sorted there, is not checked
-                // again (that sample holds it: the pointer is still that set's).
-                if sample.labels.len() < 2 || sample.labels.shared_ptr() == Some(checked) {
-                    continue;
-                }
-                if !sample.labels.is_sorted_by(|a, b| a.0 <= b.0) {
-                    sample.labels.sort_by(|a, b| a.0.cmp(&b.0));
-                }
-                checked = sample.labels.shared_ptr().unwrap_or(checked);
-            }
-            if !matches!(family.kind, Kind::Histogram | Kind::Summary) {
-                // client_golang's order: fewer labels first, then the label values in
-                // label-name order (names are not compared: a family whose samples have
-                // different label names, as textfiles allow, sorts as Go sorts it).
-                // Collectors mostly write in that order already: checking is cheaper.
-                let order = |a: &Sample, b: &Sample| {
-                    a.labels.len().cmp(&b.labels.len()).then_with(|| {
-                        let pairs = a.labels.iter().zip(&b.labels);
-                        pairs.map(|(x, y)| x.1.cmp(&y.1)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
-                    })
-                };
-                if !family.samples.is_sorted_by(|a, b| order(a, b).is_le()) {
-                    family.samples.sort_by(order);
-                }
-            }
-            encode_family(&mut out, family);
-        }
-        LARGEST.fetch_max(out.len(), std::sync::atomic::Ordering::Relaxed);
-        out
-    }
-}
-
-/// Sorts families by name.
-///
-/// An exporter answers with the same families scrape after scrape, and their names share long
-/// prefixes (`mongodb_ss_wt_cache_…`): comparing them costs more than the rest of the sort.
-/// So the order of the last full sort is remembered, as a rank per name hash (`hashes`, one
-/// per family, in the same order), and the permutation of the last sort; when every
-/// family has a rank, sorting the ranks (integers) and checking the result with one pass of
-/// name comparisons replaces the full sort. Anything new, or a check that fails (a new name
-/// whose hash a remembered one has), falls back to the full sort, which remembers again.
-fn sort_by_name(families: &mut Vec<Family>, hashes: &[u64]) {
-    use std::sync::{Mutex, PoisonError};
-    /// What the last sorts learnt.
-    struct Learnt {
-        /// Rank of each name hash in the last full sort.
-        ranks: crate::fasthash::FastMap<u64, u32>,
-        /// The hashes, in the order families came, of the last sort by rank, and the
-        /// positions it took them in: the same input (collectors write the same families in
-        /// the same order scrape after scrape) needs no lookup and no sort at all.
-        input: Vec<u64>,
-        order: Vec<usize>,
-        /// Each family's name as last found in order, when it is a `&'static str` (else
-        /// none): two neighbours that are the same two static texts as then need no
-        /// comparison (a static text never changes).
-        names: Vec<Option<(usize, usize)>>,
-    }
-    /// Where a static name is.
-    fn static_name(f: &Family) -> Option<(usize, usize)> {
-        match f.name {
-            Cow::Borrowed(n) => Some((n.as_ptr() as usize, n.len())),
-            Cow::Owned(_) => None,
-        }
-    }
-    /// `families` are in name order: neighbours that were already found in order last time
-    /// (the same two static names) are not compared again.
-    fn in_order(families: &[Family], names: &[Option<(usize, usize)>]) -> bool {
-        let known = |i: usize| names.get(i).copied().flatten().filter(|n| static_name(&families[i]) == Some(*n));
-        (1..families.len())
-            .all(|i| (known(i - 1).is_some() && known(i).is_some()) || families[i - 1].name < families[i].name)
-    }
-    static LEARNT: Mutex<Option<Learnt>> = Mutex::new(None);
-    let mut learnt = LEARNT.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(l) = learnt.as_mut() {
-        let order = if l.input == hashes {
-            Some(std::mem::take(&mut l.order))
-        } else {
-            let ranked: Option<Vec<(u32, usize)>> =
-                hashes.iter().enumerate().map(|(i, h)| Some((*l.ranks.get(h)?, i))).collect();
-            ranked.map(|mut ranked| {
-                ranked.sort_unstable();
-                ranked.into_iter().map(|(_, i)| i).collect()
-            })
-        };
-        if let Some(order) = order {
-            permute(families, order.iter().copied());
-            if in_order(families, &l.names) {
-                if l.input != hashes {
-                    l.input = hashes.to_vec();
-                    l.names = families.iter().map(static_name).collect();
-                }
-                l.order = order;
-                return;
-            }
-        }
-    }
-    sort_by_whole_name(families);
-    let ranks = families.iter().enumerate().map(|(rank, f)| (family_hash(&f.name), rank as u32)).collect();
-    *learnt = Some(Learnt { ranks, input: Vec::new(), order: Vec::new(), names: Vec::new() });
-}
-
-/// Puts `families` in the order of the positions `order` lists.
-fn permute(families: &mut Vec<Family>, order: impl Iterator<Item = usize>) {
-    let mut slots: Vec<Option<Family>> = families.drain(..).map(Some).collect();
-    families.extend(order.filter_map(|i| slots[i].take()));
-}
-
-/// The full sort, comparing first the 8 bytes that follow the prefix all names share, as
-/// one integer, and whole names only on a tie.
-fn sort_by_whole_name(families: &mut Vec<Family>) {
-    let Some(first) = families.first().map(|f| f.name.as_bytes()) else { return };
-    let shared = families.iter().fold(first.len(), |n, f| {
-        n.min(f.name.len()).min(first.iter().zip(f.name.as_bytes()).take_while(|(a, b)| a == b).count())
-    });
-    // Big-endian, zero-padded: integer order is byte order, and a name that ends sooner
-    // (no name holds a NUL) sorts first, as it does as a string.
-    let key = |name: &str| {
-        let rest = &name.as_bytes()[shared..];
-        let mut k = [0u8; 8];
-        let n = rest.len().min(8);
-        k[..n].copy_from_slice(&rest[..n]);
-        u64::from_be_bytes(k)
-    };
-    let mut order: Vec<(u64, usize)> = families.iter().enumerate().map(|(i, f)| (key(&f.name), i)).collect();
-    order.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| families[a.1].name.cmp(&families[b.1].name)));
-    permute(families, order.into_iter().map(|(_, i)| i));
 }
 
 /// Logs the samples of `family` dropped because `first`, of the same name, came first with
@@ -688,203 +580,12 @@ fn dropped(family: &Family, first: &Family) {
     }
 }
 
-/// The index key of a family name, the hash [`MetricSet::family_hashed`] takes.
-pub fn family_hash(name: &str) -> u64 {
+/// The index key of a family name.
+pub(crate) fn family_hash(name: &str) -> u64 {
     use std::hash::Hasher as _;
     let mut h = crate::fasthash::FxHasher::default();
     h.write(name.as_bytes());
     h.finish()
-}
-
-fn encode_family(out: &mut Vec<u8>, family: &Family) {
-    let name = family.name.as_bytes();
-    out.extend_from_slice(b"# HELP ");
-    out.extend_from_slice(name);
-    out.push(b' ');
-    escape_into(out, family.help.as_bytes(), false);
-    out.extend_from_slice(b"\n# TYPE ");
-    out.extend_from_slice(name);
-    out.push(b' ');
-    out.extend_from_slice(family.kind.as_str().as_bytes());
-    out.push(b'\n');
-    for sample in &family.samples {
-        out.extend_from_slice(name);
-        out.extend_from_slice(sample.suffix.as_bytes());
-        if !sample.labels.is_empty() {
-            out.push(b'{');
-            for (i, (name, value)) in sample.labels.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                out.extend_from_slice(name.as_bytes());
-                out.extend_from_slice(b"=\"");
-                escape_into(out, value.as_bytes(), true);
-                out.push(b'"');
-            }
-            out.push(b'}');
-        }
-        out.push(b' ');
-        value_into(out, sample.value);
-        out.push(b'\n');
-    }
-}
-
-/// Escapes `\` and newline (and `"` inside label values), as the text format asks. Only
-/// ASCII bytes are replaced, so UTF-8 text stays UTF-8.
-#[inline(always)]
-fn escape_into(out: &mut Vec<u8>, text: &[u8], quote: bool) {
-    // Most label values are a few bytes and need nothing: a plain loop, written where the
-    // encoder calls it, says so sooner than a call and memchr's dispatch do.
-    if text.len() <= 16 && !text.iter().any(|&b| b == b'\\' || b == b'\n' || (quote && b == b'"')) {
-        out.extend_from_slice(text);
-        return;
-    }
-    escape_long(out, text, quote);
-}
-
-/// [`escape_into`] past its short-text check.
-#[inline(never)]
-fn escape_long(out: &mut Vec<u8>, mut text: &[u8], quote: bool) {
-    loop {
-        let at = if quote { memchr::memchr3(b'\\', b'\n', b'"', text) } else { memchr::memchr2(b'\\', b'\n', text) };
-        let Some(at) = at else {
-            out.extend_from_slice(text);
-            return;
-        };
-        out.extend_from_slice(&text[..at]);
-        out.extend_from_slice(match text[at] {
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            _ => b"\\\"",
-        });
-        text = &text[at + 1..];
-    }
-}
-
-/// Writes `v` as Go's `strconv.FormatFloat(v, 'g', -1, 64)` does, with `+Inf`/`-Inf`/`NaN`.
-pub fn write_value(out: &mut String, v: f64) {
-    let mut bytes = Vec::with_capacity(24);
-    value_into(&mut bytes, v);
-    out.push_str(std::str::from_utf8(&bytes).unwrap_or("NaN"));
-}
-
-/// A small stack buffer for `{:e}`: formatting a float allocates nothing.
-struct Digits {
-    buf: [u8; 40],
-    len: usize,
-}
-
-impl std::fmt::Write for Digits {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let end = self.len + s.len();
-        self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-}
-
-/// Writes the decimal digits of `n` at the end of `buf`; returns where they start.
-fn decimal_digits(buf: &mut [u8], mut n: u64) -> usize {
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return at;
-        }
-    }
-}
-
-/// Appends the decimal digits of `n`.
-fn integer_into(out: &mut Vec<u8>, n: u64) {
-    let mut buf = [0u8; 20];
-    let at = decimal_digits(&mut buf, n);
-    out.extend_from_slice(&buf[at..]);
-}
-
-/// [`write_value`] into bytes.
-fn value_into(out: &mut Vec<u8>, v: f64) {
-    if v.is_nan() {
-        out.extend_from_slice(b"NaN");
-        return;
-    }
-    if v.is_infinite() {
-        out.extend_from_slice(if v > 0.0 { b"+Inf" } else { b"-Inf" });
-        return;
-    }
-    // Fast path: small integers print the same in both notations.
-    if v.fract() == 0.0 && v.abs() < 1e6 {
-        if v < 0.0 {
-            out.push(b'-');
-        }
-        integer_into(out, v.abs() as u64);
-        return;
-    }
-    // Shortest round-trip digits (no leading or trailing zeros) and decimal exponent. An
-    // integer below 2^53 is exact and its neighbours are at most 1 away, so its own digits
-    // are the shortest that round-trip (byte counters, dates in ms: most large values); the
-    // rest come from Rust's `{:e}`, which is shortest round-trip too.
-    let mut d = Digits { buf: [0; 40], len: 0 };
-    let exp: i32 = if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
-        let at = decimal_digits(&mut d.buf, v.abs() as u64);
-        let count = d.buf.len() - at;
-        d.buf.copy_within(at.., 0);
-        d.len = count;
-        count as i32 - 1
-    } else {
-        let _ = write!(d, "{:e}", v.abs());
-        let text = &d.buf[..d.len];
-        let e = text.iter().position(|&b| b == b'e').unwrap_or(text.len());
-        let exp = std::str::from_utf8(&text[(e + 1).min(text.len())..]).ok().and_then(|x| x.parse().ok()).unwrap_or(0);
-        // "1.2345" → "12345", in place.
-        let mut n = 0;
-        for i in 0..e {
-            if d.buf[i].is_ascii_digit() {
-                d.buf[n] = d.buf[i];
-                n += 1;
-            }
-        }
-        d.len = n;
-        exp
-    };
-    while d.len > 1 && d.buf[d.len - 1] == b'0' {
-        d.len -= 1;
-    }
-    let digits = &d.buf[..d.len];
-    if v < 0.0 {
-        out.push(b'-');
-    }
-    // Go's shortest 'g' switches to %e when the exponent is < -4 or >= 6 (its precision 6).
-    if !(-4..6).contains(&exp) {
-        out.push(digits[0]);
-        if digits.len() > 1 {
-            out.push(b'.');
-            out.extend_from_slice(&digits[1..]);
-        }
-        out.push(b'e');
-        out.push(if exp < 0 { b'-' } else { b'+' });
-        if exp.abs() < 10 {
-            out.push(b'0');
-        }
-        integer_into(out, u64::from(exp.unsigned_abs()));
-    } else if exp < 0 {
-        out.extend_from_slice(b"0.");
-        for _ in 0..(-exp - 1) {
-            out.push(b'0');
-        }
-        out.extend_from_slice(digits);
-    } else {
-        let point = exp as usize + 1;
-        if digits.len() <= point {
-            out.extend_from_slice(digits);
-            out.resize(out.len() + point - digits.len(), b'0');
-        } else {
-            out.extend_from_slice(&digits[..point]);
-            out.push(b'.');
-            out.extend_from_slice(&digits[point..]);
-        }
-    }
 }
 
 #[cfg(test)]
@@ -998,8 +699,8 @@ node_cpu_seconds_total{cpu=\"1\",mode=\"user\"} 10\n\
             let want_help: String = text.replace('\\', "\\\\").replace('\n', "\\n");
             let want_value = want_help.replace('"', "\\\"");
             let (mut help, mut value) = (Vec::new(), Vec::new());
-            escape_into(&mut help, text.as_bytes(), false);
-            escape_into(&mut value, text.as_bytes(), true);
+            text::escape_into(&mut help, text.as_bytes(), false);
+            text::escape_into(&mut value, text.as_bytes(), true);
             assert_eq!(String::from_utf8(help).unwrap(), want_help, "{text:?}");
             assert_eq!(String::from_utf8(value).unwrap(), want_value, "{text:?}");
         }
@@ -1027,12 +728,13 @@ node_cpu_seconds_total{cpu=\"1\",mode=\"user\"} 10\n\
             samples: Vec::new(),
         };
         let families: Vec<Family> = names.iter().map(|n| family(n)).collect();
+        let memo = SortMemo::default();
         let sorted = |mut families: Vec<Family>| {
             let mut want: Vec<&str> = families.iter().map(|f| &*f.name).collect();
             want.sort();
             let want: Vec<String> = want.into_iter().map(str::to_owned).collect();
             let hashes: Vec<u64> = families.iter().map(|f| family_hash(&f.name)).collect();
-            sort_by_name(&mut families, &hashes);
+            text::sort_by_name(&mut families, &hashes, &memo);
             assert_eq!(families.iter().map(|f| f.name.to_string()).collect::<Vec<_>>(), want);
         };
         // A full sort, then the same names again (by remembered ranks), then a set with a

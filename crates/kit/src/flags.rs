@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
-use crate::collector::{Collector, Enabled, Paths, Registration};
+use crate::collector::{Collector, Registration};
+use crate::scheduler::Enabled;
+use crate::scrape::Paths;
 use crate::log;
 
 /// `--web.*` and `--scrape.*`.

@@ -9,19 +9,36 @@
 //! `<ns>_exporter_build_info`, the `process_*` families and a clean stop on SIGTERM/SIGINT.
 //!
 //! Pieces for exporters with a target (a database, a daemon) are public too: the encoder
-//! ([`exposition`]), the scrape loop ([`collector::run`]), the server ([`server`]) and the
+//! ([`exposition`]), the scrape loop ([`scheduler::run`]), the server ([`server`]) and the
 //! YAML loader ([`config`]).
+//!
+//! # How to add a collector
+//!
+//! A collector is one file and one line. In `crates/<exporter>/src/collectors/<name>.rs`:
+//! its `//!` doc (what it reads, whose names it writes), its `Desc` constants, a type that
+//! implements [`SyncCollector`] (a few quick reads) or [`Collector`] (it awaits: a query, a
+//! socket), a `pub const REG: Registration` (name, help, flags, build), and its tests on a
+//! captured literal. Then add `<name>: on` (or `off`) to the exporter's `collectors!` list in
+//! `collectors.rs`: the macro writes the `mod` line and the registry, and gives the collector
+//! its `--[no-]collector.<name>` flag and its `collector="<name>"` success and duration
+//! samples. Read files through the [`Scrape`] (`cx.read(cx.paths.proc("loadavg"))`,
+//! `cx.read_optional(..)` for a subsystem the host may lack, `cx.read_dir(..)`), never with
+//! a literal `/proc`. The [`collector`] module's doc holds a whole collector to copy; the
+//! kit's README says the same with the exporter's side.
 
 #![deny(missing_docs)]
 
 pub mod collector;
 pub mod config;
+pub mod engine;
 pub mod exposition;
 pub mod fasthash;
 pub mod flags;
 pub mod log;
 pub mod parse;
 pub mod process;
+pub mod scheduler;
+pub mod scrape;
 pub mod secret;
 pub mod server;
 #[cfg(any(test, feature = "testing"))]
@@ -37,11 +54,11 @@ use bytes::Bytes;
 use clap::{Args as _, FromArgMatches as _};
 use hyper::{Method, Request, Response, StatusCode};
 
-pub use collector::{
-    blocking, BoxFuture, CollectError, CollectResult, Collector, Enabled, Missing, Paths, Registration, Scrape,
-    ScrapeNames, SyncCollector,
-};
-pub use exposition::{Desc, Family, Kind, LabelPair, LabelValue, Labels, MetricSet};
+pub use collector::{BoxFuture, CollectError, CollectResult, Collector, Registration, SyncCollector};
+pub use engine::Engine;
+pub use exposition::{Declared, Desc, Family, Kind, LabelPair, LabelValue, Labels, MetricSet};
+pub use scheduler::{Enabled, ScrapeNames};
+pub use scrape::{blocking, Missing, Paths, Scrape};
 pub use secret::Secret;
 
 /// Git revision this binary was built from.
@@ -164,8 +181,10 @@ pub fn run_target<T: Send + Sync + 'static>(
     // The server runs on a thread of its own; this (main) thread runs the sync collectors.
     // The collectors' allocations then reuse the main malloc arena, which start-up (flag
     // parsing) has already grown and freed, instead of growing a second one.
+    let engine = Arc::new(Engine::new(Arc::new(settings.paths.clone())));
     let mut server = None;
-    collector::collect_on_this_thread(|| {
+    let collector_engine = engine.clone();
+    collector_engine.collect_on_this_thread(|| {
         let spawned = std::thread::Builder::new().name("server".into()).spawn(move || {
             let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                 Ok(r) => r,
@@ -174,7 +193,7 @@ pub fn run_target<T: Send + Sync + 'static>(
                     std::process::exit(1);
                 }
             };
-            let served = runtime.block_on(serve(exporter, settings, target, server::shutdown_signal()));
+            let served = runtime.block_on(serve(exporter, settings, target, engine, server::shutdown_signal()));
             // A collector stuck in a read holds a thread (maybe this process's main
             // thread): don't wait for it, exit from here.
             runtime.shutdown_timeout(Duration::from_secs(1));
@@ -265,11 +284,13 @@ impl Target<()> {
     }
 }
 
-/// Loads the web config, binds, logs the enabled collectors and serves until `shutdown`.
+/// Loads the web config, binds, logs the enabled collectors and serves until `shutdown`;
+/// the scrapes keep their state between them in `engine`.
 pub async fn serve<T: Send + Sync + 'static>(
     exporter: Exporter,
     settings: Settings<T>,
     target: Target<T>,
+    engine: Arc<Engine>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), String> {
     let web = match &settings.web.config_file {
@@ -280,7 +301,7 @@ pub async fn serve<T: Send + Sync + 'static>(
     tracing::info!(version = exporter.version, revision = REVISION, "Starting {}.", exporter.name);
     let names: Vec<&str> = settings.collectors.iter().map(|c| c.name).collect();
     tracing::info!(collectors = names.join(","), "Enabled collectors.");
-    let handler = metrics_handler(exporter, settings, target);
+    let handler = metrics_handler(exporter, settings, target, engine);
     listeners.serve(Arc::new(web), handler, shutdown).await;
     Ok(())
 }
@@ -288,7 +309,7 @@ pub async fn serve<T: Send + Sync + 'static>(
 struct State<T> {
     exporter: Exporter,
     web: flags::WebArgs,
-    paths: Arc<Paths>,
+    engine: Arc<Engine>,
     collectors: Arc<Vec<Enabled<T>>>,
     target: Target<T>,
     in_flight: Option<tokio::sync::Semaphore>,
@@ -296,16 +317,18 @@ struct State<T> {
     down: std::sync::atomic::AtomicBool,
 }
 
-/// The request handler: `/metrics`, the probe path, `/`, `/-/healthy`, `/-/ready`.
+/// The request handler: `/metrics`, the probe path, `/`, `/-/healthy`, `/-/ready`. `engine`
+/// must read `settings.paths`.
 pub fn metrics_handler<T: Send + Sync + 'static>(
     exporter: Exporter,
     settings: Settings<T>,
     target: Target<T>,
+    engine: Arc<Engine>,
 ) -> server::Handler {
     let max = settings.web.max_requests;
     let state = Arc::new(State {
         exporter,
-        paths: Arc::new(settings.paths),
+        engine,
         collectors: Arc::new(settings.collectors),
         target,
         in_flight: (max > 0).then(|| tokio::sync::Semaphore::new(max)),
@@ -404,11 +427,11 @@ async fn metrics<T: Send + Sync + 'static>(
             if state.down.swap(false, std::sync::atomic::Ordering::Relaxed) {
                 tracing::info!(target = %target_name, "Target is up again.");
             }
-            let cx = Arc::new(Scrape::new(deadline, state.paths.clone(), conn));
+            let cx = Arc::new(state.engine.scrape(deadline, conn));
             let pick = |c: &Enabled<T>| {
                 (include.is_empty() || include.iter().any(|n| n == c.name)) && !exclude.iter().any(|n| n == c.name)
             };
-            let mut set = collector::run(&state.collectors, pick, cx, &state.exporter.scrape_names).await;
+            let mut set = scheduler::run(&state.collectors, pick, cx, &state.exporter.scrape_names).await;
             if let Some(up) = state.target.up {
                 set.add(up, &[], 1.0);
             }
@@ -434,7 +457,7 @@ async fn metrics<T: Send + Sync + 'static>(
     if !state.web.disable_exporter_metrics && !is_probe {
         exporter_metrics(&state.exporter, &mut set);
     }
-    let body = set.encode_bytes();
+    let body = state.engine.encode(set, is_probe.then_some(target_name.as_str()));
     let gzip = req
         .headers()
         .get(hyper::header::ACCEPT_ENCODING)
@@ -591,7 +614,8 @@ mod tests {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let listeners = rt.block_on(server::Listeners::bind(&["127.0.0.1:0".to_owned()])).unwrap();
         let addr = listeners.local_addrs()[0];
-        let handler = metrics_handler(exporter, settings, target);
+        let engine = Arc::new(Engine::new(Arc::new(settings.paths.clone())));
+        let handler = metrics_handler(exporter, settings, target, engine);
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let server = std::thread::spawn(move || {
             rt.block_on(listeners.serve(Arc::new(web_config::Web::plain()), handler, async {
