@@ -156,8 +156,14 @@ mod tests {
         for (tree, golden) in [("v1", "docker.prom"), ("v2", "docker-cgroup2.prom")] {
             let snap = Arc::new(snapshot_of(vec![Arc::new(container(tree))]));
             let args = ["vigie-docker-exporter", "--collector.process"];
-            let text =
-                vigie_kit::testing::registry_exposition(&crate::EXPORTER, registry(), crate::flags, &args, paths(tree), snap);
+            let text = vigie_kit::testing::registry_exposition(
+                &crate::EXPORTER,
+                registry(),
+                crate::flags,
+                &args,
+                paths(tree),
+                snap,
+            );
             let volatile = [("container_last_seen", "the time of the scrape")];
             let text = vigie_kit::testing::without_families(&text, &volatile);
             let text = text.replace(fixtures.to_string_lossy().trim_end_matches('/'), "FIXTURES");

@@ -72,8 +72,14 @@ mod tests {
             args.extend_from_slice(flags);
             let reply = std::sync::Arc::new(crate::reply::tests::fixture("tomcat10-bulk.json"));
             let paths = vigie_kit::Paths::default();
-            let text =
-                vigie_kit::testing::registry_exposition(&crate::EXPORTER, super::registry(), crate::args, &args, paths, reply);
+            let text = vigie_kit::testing::registry_exposition(
+                &crate::EXPORTER,
+                super::registry(),
+                crate::args,
+                &args,
+                paths,
+                reply,
+            );
             vigie_kit::testing::assert_golden_exposition(&crate_dir.join("tests/golden").join(golden), &text);
         }
     }

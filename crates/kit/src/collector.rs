@@ -69,7 +69,6 @@ use std::time::Duration;
 use crate::exposition::MetricSet;
 use crate::scrape::Scrape;
 
-
 /// A boxed, sendable future: what [`Collector::collect`] returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 

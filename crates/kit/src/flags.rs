@@ -8,9 +8,9 @@ use std::time::Duration;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use crate::collector::{Collector, Registration};
+use crate::log;
 use crate::scheduler::Enabled;
 use crate::scrape::Paths;
-use crate::log;
 
 /// `--web.*` and `--scrape.*`.
 #[derive(clap::Args, Debug, Clone)]

@@ -12,7 +12,9 @@ use hyper::{Method, Request, Response, StatusCode};
 
 use crate::exposition::{Kind, MetricSet};
 use crate::scheduler::{self, Enabled};
-use crate::{flags, process, server, Engine, Exporter, Probe, Settings, Target, TargetError, REVISION, RUSTC, TEXT_FORMAT};
+use crate::{
+    flags, process, server, Engine, Exporter, Probe, Settings, Target, TargetError, REVISION, RUSTC, TEXT_FORMAT,
+};
 
 struct State<T> {
     exporter: Exporter,

@@ -54,8 +54,8 @@ use clap::{Args as _, FromArgMatches as _};
 
 pub use collector::{BoxFuture, CollectError, CollectResult, Collector, Registration, SyncCollector};
 pub use engine::Engine;
-pub use handler::{deadline, exporter_metrics, metrics_handler, query_pairs};
 pub use exposition::{Declared, Desc, Family, Kind, LabelPair, LabelValue, Labels, MetricSet};
+pub use handler::{deadline, exporter_metrics, metrics_handler, query_pairs};
 pub use scheduler::{Enabled, ScrapeNames};
 pub use scrape::{blocking, Missing, Paths, Scrape};
 pub use secret::Secret;
@@ -237,8 +237,7 @@ impl Probe {
 /// Opens (or re-uses) what collectors need for one scrape: a connection, a client. `probe` is
 /// `None` for `/metrics` (the configured default target) and the query for `/probe`. An `Err`
 /// says why there is no target: see [`TargetError`].
-pub type Connect<T> =
-    Arc<dyn Fn(Option<Probe>, Instant) -> BoxFuture<'static, Result<T, TargetError>> + Send + Sync>;
+pub type Connect<T> = Arc<dyn Fn(Option<Probe>, Instant) -> BoxFuture<'static, Result<T, TargetError>> + Send + Sync>;
 
 /// Why [`Connect`] gave no target. The two cases answer differently, so they are told apart
 /// by kind, never by the text.

@@ -316,7 +316,6 @@ mod tests {
         assert_eq!(*next.shared("links", make), 3);
     }
 
-
     #[test]
     fn kernel_files_kept_open_are_read_anew_and_regular_files_are_not_kept() {
         // A sysctl that prints a new value at every read, kept open by the engine.

@@ -50,7 +50,14 @@ mod tests {
         let paths = vigie_kit::Paths { procfs: crate_dir.join("tests/fixtures"), ..vigie_kit::Paths::default() };
         let args = ["vigie-pm2-exporter"];
         let snapshot = super::testing::snapshot();
-        let text = vigie_kit::testing::registry_exposition(&crate::EXPORTER, super::registry(), crate::args, &args, paths, snapshot);
+        let text = vigie_kit::testing::registry_exposition(
+            &crate::EXPORTER,
+            super::registry(),
+            crate::args,
+            &args,
+            paths,
+            snapshot,
+        );
         let volatile = [("pm2_uptime", "now minus the capture's start times")];
         let text = vigie_kit::testing::without_families(&text, &volatile);
         vigie_kit::testing::assert_golden_exposition(&crate_dir.join("tests/golden/pm2.prom"), &text);

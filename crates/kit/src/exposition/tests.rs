@@ -75,8 +75,7 @@ fn shared_labels_encode_as_own_ones_and_copy_on_change() {
     let pairs: Vec<LabelPair> = vec![("b".into(), "2".into()), ("a".into(), "1".into())];
     let shared: std::sync::Arc<[LabelPair]> = pairs.clone().into();
     let (mut own_set, mut shared_set) = (MetricSet::new(), MetricSet::new());
-    for (set, labels) in
-        [(&mut own_set, Labels::Own(pairs.clone())), (&mut shared_set, Labels::Shared(shared.clone()))]
+    for (set, labels) in [(&mut own_set, Labels::Own(pairs.clone())), (&mut shared_set, Labels::Shared(shared.clone()))]
     {
         let f = set.family("x", "X.", Kind::Gauge);
         f.samples.push(Sample { suffix: "".into(), labels, value: 1.0 });

@@ -140,8 +140,7 @@ fn prefixed_collector_flags_and_labels() {
     let (on, _) = settings_with(&exporter, vec![reg()], |c| c, vec!["t".into()]).unwrap();
     assert_eq!(on.collectors.len(), 1);
     assert_eq!((on.collectors[0].name, on.collectors[0].label), ("echo", "collect.echo"));
-    let (off, _) =
-        settings_with(&exporter, vec![reg()], |c| c, vec!["t".into(), "--no-collect.echo".into()]).unwrap();
+    let (off, _) = settings_with(&exporter, vec![reg()], |c| c, vec!["t".into(), "--no-collect.echo".into()]).unwrap();
     assert!(off.collectors.is_empty());
     assert!(settings_with(&exporter, vec![reg()], |c| c, vec!["t".into(), "--collector.echo".into()]).is_err());
 }

@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::collector::{BoxFuture, SyncCollector};
-use crate::scrape::blocking;
 use crate::exposition::Desc;
+use crate::scrape::blocking;
 
 struct Fine;
 const FINE: Desc = Desc::gauge("t_fine", "A value.", &[]);

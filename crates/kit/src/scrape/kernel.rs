@@ -188,7 +188,13 @@ impl KernelFiles {
     }
 
     /// Reads `file` whole into a kept buffer and hands its text to `f`.
-    fn read<R>(&self, path: &Path, file: &std::fs::File, shape: Shape, f: impl FnOnce(&str) -> R) -> Result<R, CollectError> {
+    fn read<R>(
+        &self,
+        path: &Path,
+        file: &std::fs::File,
+        shape: Shape,
+        f: impl FnOnce(&str) -> R,
+    ) -> Result<R, CollectError> {
         let mut buf = self.buffers.lock().ok().and_then(|mut b| b.pop()).unwrap_or_default();
         let result = read_into(path, file, shape, &mut buf).map(|filled| text_of(&buf[..filled], f));
         if buf.len() <= KEEP_BUFFER {
@@ -232,7 +238,12 @@ fn kernel_fs(file: &std::fs::File) -> Option<bool> {
 
 /// Reads `file` from offset 0 (pread, so that a kept file is read from its start) into
 /// `buf`, growing it, until its shape says the end is reached; returns the length read.
-pub(crate) fn read_into(path: &Path, file: &std::fs::File, shape: Shape, buf: &mut Vec<u8>) -> Result<usize, CollectError> {
+pub(crate) fn read_into(
+    path: &Path,
+    file: &std::fs::File,
+    shape: Shape,
+    buf: &mut Vec<u8>,
+) -> Result<usize, CollectError> {
     use std::os::unix::fs::FileExt as _;
     if buf.len() < FIRST_READ {
         buf.resize(FIRST_READ, 0);

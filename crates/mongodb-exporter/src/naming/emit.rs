@@ -158,7 +158,9 @@ impl Plan {
             return false;
         }
         match &self.promoted {
-            Some((_, k)) => k.as_bytes() == key.as_bytes() && prefix.strip_suffix('.').unwrap_or(prefix) == self.family.help(),
+            Some((_, k)) => {
+                k.as_bytes() == key.as_bytes() && prefix.strip_suffix('.').unwrap_or(prefix) == self.family.help()
+            }
             None => {
                 let help = self.family.help();
                 help.len() == prefix.len() + key.len()
@@ -296,11 +298,9 @@ impl Cache {
                         },
                         old: true,
                     },
-                    OldRow::Fixed { old, label, value } => Out {
-                        family: Declared::new(old, old, kind),
-                        labels: Labels::fixed(label, value),
-                        old: true,
-                    },
+                    OldRow::Fixed { old, label, value } => {
+                        Out { family: Declared::new(old, old, kind), labels: Labels::fixed(label, value), old: true }
+                    }
                 })
                 .collect();
             let plain = olds.is_empty() && matches!(g.labels, Labels::Walk);
