@@ -60,6 +60,8 @@ pub mod testing {
 
 #[cfg(test)]
 mod tests {
+    use vigie_kit::testing;
+
     /// The golden expositions: every collector over the captured Tomcat 10 bulk reply
     /// (`tests/fixtures/tomcat10-bulk.json`), in both name generations, compared with
     /// `tests/golden/jvm.prom` (simpleclient, the default) and `tests/golden/jvm-1x.prom`
@@ -72,15 +74,9 @@ mod tests {
             args.extend_from_slice(flags);
             let reply = std::sync::Arc::new(crate::reply::tests::fixture("tomcat10-bulk.json"));
             let paths = vigie_kit::Paths::default();
-            let text = vigie_kit::testing::registry_exposition(
-                &crate::EXPORTER,
-                super::registry(),
-                crate::args,
-                &args,
-                paths,
-                reply,
-            );
-            vigie_kit::testing::assert_golden_exposition(&crate_dir.join("tests/golden").join(golden), &text);
+            let registry = super::registry();
+            let text = testing::registry_exposition(&crate::EXPORTER, registry, crate::args, &args, paths, reply);
+            testing::assert_golden_exposition(&crate_dir.join("tests/golden").join(golden), &text);
         }
     }
 }

@@ -41,6 +41,8 @@ pub mod testing {
 
 #[cfg(test)]
 mod tests {
+    use vigie_kit::testing;
+
     /// The golden exposition: every collector over the captured 7-process getMonitorData
     /// reply (`tests/fixtures/getMonitorData.json`), with a `/proc` that has none of its
     /// processes, compared with `tests/golden/pm2.prom`; `VIGIE_UPDATE_GOLDEN=1` rewrites it.
@@ -50,16 +52,10 @@ mod tests {
         let paths = vigie_kit::Paths { procfs: crate_dir.join("tests/fixtures"), ..vigie_kit::Paths::default() };
         let args = ["vigie-pm2-exporter"];
         let snapshot = super::testing::snapshot();
-        let text = vigie_kit::testing::registry_exposition(
-            &crate::EXPORTER,
-            super::registry(),
-            crate::args,
-            &args,
-            paths,
-            snapshot,
-        );
+        let registry = super::registry();
+        let text = testing::registry_exposition(&crate::EXPORTER, registry, crate::args, &args, paths, snapshot);
         let volatile = [("pm2_uptime", "now minus the capture's start times")];
-        let text = vigie_kit::testing::without_families(&text, &volatile);
-        vigie_kit::testing::assert_golden_exposition(&crate_dir.join("tests/golden/pm2.prom"), &text);
+        let text = testing::without_families(&text, &volatile);
+        testing::assert_golden_exposition(&crate_dir.join("tests/golden/pm2.prom"), &text);
     }
 }

@@ -33,17 +33,22 @@ fn get(addr: std::net::SocketAddr, path: &str) -> String {
     out
 }
 
-#[test]
-fn targets_up_down_and_probe() {
-    let exporter = Exporter {
+/// An exporter called `t` on a free loopback port, with these per-collector families.
+fn test_exporter(scrape_names: ScrapeNames) -> Exporter {
+    Exporter {
         name: "t",
         version: "1",
         about: "t",
         default_listen: "127.0.0.1:0",
         build_info: "t_build_info",
-        scrape_names: ScrapeNames::node_style("t_collector_success", "t_collector_duration_seconds"),
+        scrape_names,
         path_flags: false,
-    };
+    }
+}
+
+#[test]
+fn targets_up_down_and_probe() {
+    let exporter = test_exporter(ScrapeNames::node_style("t_collector_success", "t_collector_duration_seconds"));
     let reg = Registration::<String> {
         name: "echo",
         default_enabled: true,
@@ -121,15 +126,8 @@ fn deadline_follows_prometheus_timeout_header() {
 
 #[test]
 fn prefixed_collector_flags_and_labels() {
-    let exporter = Exporter {
-        name: "t",
-        version: "1",
-        about: "t",
-        default_listen: "127.0.0.1:0",
-        build_info: "t_build_info",
-        scrape_names: ScrapeNames::node_style("t_success", "t_duration_seconds").prefixed("collect", "collect."),
-        path_flags: false,
-    };
+    let exporter =
+        test_exporter(ScrapeNames::node_style("t_success", "t_duration_seconds").prefixed("collect", "collect."));
     let reg = || Registration::<String> {
         name: "echo",
         default_enabled: true,
