@@ -5,7 +5,7 @@
 //! are kept and the rest of the scrape stands.
 //!
 //! Async collectors run on the server's runtime; sync collectors run on one long-lived
-//! collector thread ([`CollectorThread`], owned by the exporter's [`crate::Engine`]), with a
+//! collector thread (`CollectorThread`, owned by the exporter's [`crate::Engine`]), with a
 //! helper thread when one of them is stuck in a read.
 
 use std::sync::{Arc, Mutex};

@@ -5,7 +5,7 @@
 //! [`Scrape::exists`] (directory listing), [`Scrape::shared`] (a value made once per scrape)
 //! and [`blocking`] (a call that may hang, bounded by the deadline).
 //!
-//! How kernel files are read is private ([`kernel`]): a call site never says how long a
+//! How kernel files are read is private (`scrape::kernel`): a call site never says how long a
 //! record is or whether a file is a sysctl.
 
 use std::borrow::Cow;
@@ -223,7 +223,7 @@ impl<T> Scrape<T> {
 
     /// Reads a whole file as text, once per scrape: a second call for the same path returns
     /// the first call's content. A procfs file whose format the kit knows is kept open for
-    /// the next scrape and read without the read(2) that returns 0 (see [`kernel`]).
+    /// the next scrape and read without the read(2) that returns 0 (`scrape::kernel` knows their shapes).
     pub fn read(&self, path: impl AsRef<Path>) -> Result<Arc<str>, CollectError> {
         self.read_with(path.as_ref(), false)
     }

@@ -11,7 +11,7 @@ use super::float::value_into;
 use super::{family_hash, Family, Kind, MetricSet, Sample, SharedId};
 
 /// What the last encodings of one target's sets learnt: the family order (see
-/// [`sort_by_name`]) and the largest text, the best guess of the next one's size.
+/// `sort_by_name`) and the largest text, the best guess of the next one's size.
 #[derive(Debug, Default)]
 pub struct SortMemo {
     learnt: Mutex<Option<Learnt>>,
