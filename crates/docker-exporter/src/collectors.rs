@@ -146,6 +146,32 @@ mod tests {
     use crate::cgroup::{Cgroup, Dirs};
     use crate::engine::snapshot_of;
 
+    /// The golden exposition: every collector (`process` too) over each fixture tree's
+    /// container, compared with `tests/golden/docker.prom` (cgroup v1, captured) and
+    /// `tests/golden/docker-cgroup2.prom` (cgroup v2, constructed); `VIGIE_UPDATE_GOLDEN=1`
+    /// rewrites them. The fixture folder in label values reads `FIXTURES`.
+    #[test]
+    fn fixture_trees_exposition_matches_golden() {
+        let fixtures = super::testing::tree("");
+        for (tree, golden) in [("v1", "docker.prom"), ("v2", "docker-cgroup2.prom")] {
+            let snap = Arc::new(snapshot_of(vec![Arc::new(container(tree))]));
+            let args = ["vigie-docker-exporter", "--collector.process"];
+            let text = vigie_kit::testing::registry_exposition(
+                &crate::EXPORTER,
+                registry(),
+                crate::flags,
+                &args,
+                paths(tree),
+                snap,
+            );
+            let volatile = [("container_last_seen", "the time of the scrape")];
+            let text = vigie_kit::testing::without_families(&text, &volatile);
+            let text = text.replace(fixtures.to_string_lossy().trim_end_matches('/'), "FIXTURES");
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(golden);
+            vigie_kit::testing::assert_golden_exposition(&path, &text);
+        }
+    }
+
     /// A container that stopped between the snapshot and the reads (its cgroup directories
     /// and init process are gone) is skipped by every collector, without an error, and the
     /// containers beside it are still written.

@@ -109,7 +109,7 @@ fn target(m: &ArgMatches) -> Result<Target<collectors::Conn>, String> {
     Ok(Target {
         connect: Arc::new(move |_, deadline| {
             let engine = engine.clone();
-            Box::pin(async move { engine.snapshot(deadline).await })
+            Box::pin(async move { Ok(engine.snapshot(deadline).await?) })
         }),
         up: Some(&UP),
         probe_path: None,

@@ -221,7 +221,7 @@ pub fn fixture_text_with(
     collector: &dyn vigie_kit::Collector,
     paths: vigie_kit::Paths,
 ) -> Result<String, vigie_kit::CollectError> {
-    let (set, result) = vigie_kit::collector::collect_once(collector, paths);
+    let (set, result) = vigie_kit::scheduler::collect_once(collector, paths);
     result.map(|()| set.encode())
 }
 
@@ -274,7 +274,7 @@ pub fn proc_error(collector: &dyn vigie_kit::Collector, files: &[(&str, &str)]) 
         std::fs::write(path, text).expect("write");
     }
     let paths = vigie_kit::Paths { procfs: dir.path().into(), ..fixtures() };
-    let (_, result) = vigie_kit::collector::collect_once(collector, paths);
+    let (_, result) = vigie_kit::scheduler::collect_once(collector, paths);
     match result {
         Ok(()) => "ok".into(),
         Err(e) => e.to_string(),

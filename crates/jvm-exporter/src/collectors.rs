@@ -57,3 +57,26 @@ pub mod testing {
         out.encode()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use vigie_kit::testing;
+
+    /// The golden expositions: every collector over the captured Tomcat 10 bulk reply
+    /// (`tests/fixtures/tomcat10-bulk.json`), in both name generations, compared with
+    /// `tests/golden/jvm.prom` (simpleclient, the default) and `tests/golden/jvm-1x.prom`
+    /// (`--jvm.names=1.x`); `VIGIE_UPDATE_GOLDEN=1` rewrites them.
+    #[test]
+    fn captured_reply_exposition_matches_golden() {
+        let crate_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for (flags, golden) in [(&[][..], "jvm.prom"), (&["--jvm.names=1.x"][..], "jvm-1x.prom")] {
+            let mut args = vec!["vigie-jvm-exporter"];
+            args.extend_from_slice(flags);
+            let reply = std::sync::Arc::new(crate::reply::tests::fixture("tomcat10-bulk.json"));
+            let paths = vigie_kit::Paths::default();
+            let registry = super::registry();
+            let text = testing::registry_exposition(&crate::EXPORTER, registry, crate::args, &args, paths, reply);
+            testing::assert_golden_exposition(&crate_dir.join("tests/golden").join(golden), &text);
+        }
+    }
+}

@@ -146,7 +146,7 @@ fn main() -> ExitCode {
                             }
                         }
                     };
-                    scrape(&client, &request, deadline).await
+                    Ok(scrape(&client, &request, deadline).await?)
                 })
             }),
             up: Some(&UP),

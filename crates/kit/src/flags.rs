@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
-use crate::collector::{Collector, Enabled, Paths, Registration};
+use crate::collector::{Collector, Registration};
 use crate::log;
+use crate::scheduler::Enabled;
+use crate::scrape::Paths;
 
 /// `--web.*` and `--scrape.*`.
 #[derive(clap::Args, Debug, Clone)]

@@ -5,7 +5,6 @@
 
 use std::sync::{Mutex, OnceLock};
 
-use crate::collector::Shape;
 use crate::exposition::{Desc, MetricSet};
 
 const CPU: Desc = Desc::counter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", &[]);
@@ -74,6 +73,18 @@ fn fd_dir() -> Option<&'static Mutex<rustix::fd::OwnedFd>> {
     .as_ref()
 }
 
+/// Resident and virtual size from `/proc/self/statm`, opened once and read again from its
+/// start on every scrape, as [`fd_dir`] is: a fact of this process, so kept beside it, not by
+/// an exporter's engine. One read gets all of it: it is printed whole (`single_open`).
+fn statm() -> Option<(u64, u64)> {
+    use std::os::unix::fs::FileExt as _;
+    static STATM: OnceLock<Option<std::fs::File>> = OnceLock::new();
+    let file = STATM.get_or_init(|| std::fs::File::open("/proc/self/statm").ok()).as_ref()?;
+    let mut buf = [0u8; 256];
+    let n = file.read_at(&mut buf, 0).ok()?;
+    parse_statm(std::str::from_utf8(&buf[..n]).ok()?)
+}
+
 /// Resident and virtual size in bytes, from `/proc/self/statm` (`size resident …`, in pages).
 pub fn parse_statm(text: &str) -> Option<(u64, u64)> {
     let mut f = text.split_ascii_whitespace().map(|v| v.parse::<u64>().ok());
@@ -105,10 +116,7 @@ pub fn collect(out: &mut MetricSet) {
     use rustix::process::{getrlimit, Resource};
     let cpu = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
     out.add(&CPU, &[], cpu.tv_sec as f64 + cpu.tv_nsec as f64 / 1e9);
-    // Kept open by the kit's reader, as the collectors' kernel files are.
-    let statm = std::path::Path::new("/proc/self/statm");
-    let open = || std::fs::File::open(statm);
-    if let Ok(Some((vsize, rss))) = crate::collector::kept_file_text(statm, Shape::OneRecord, open, parse_statm) {
+    if let Some((vsize, rss)) = statm() {
         out.add(&VSIZE, &[], vsize as f64);
         out.add(&RSS, &[], rss as f64);
     }

@@ -15,6 +15,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+mod golden;
+
 /// Set to `1` by `tests/run`: missing services fail tests instead of skipping them.
 pub const REQUIRE_ENV: &str = "VIGIE_REQUIRE_SERVICES";
 /// Set to `1` to rewrite golden files instead of comparing against them.
@@ -324,108 +326,7 @@ fn dechunk(mut body: &[u8]) -> Result<Vec<u8>, String> {
     }
 }
 
-/// Compares `actual` with the golden file at `path`; with `VIGIE_UPDATE_GOLDEN=1`, writes it
-/// instead. The panic message lists the lines only in the golden (`-`) and only in the
-/// output (`+`), and says how to accept the change.
-pub fn assert_golden(path: &Path, actual: &str) {
-    if std::env::var(UPDATE_GOLDEN_ENV).is_ok_and(|v| v == "1") {
-        if let Some(dir) = path.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        if let Err(e) = std::fs::write(path, actual) {
-            panic!("cannot write golden file {}: {e}", path.display());
-        }
-        println!("golden file {} rewritten", path.display());
-        return;
-    }
-    let expected = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) => panic!("golden file {}: {e}; create it with {UPDATE_GOLDEN_ENV}=1 cargo test", path.display()),
-    };
-    if expected == actual {
-        return;
-    }
-    let diff = line_diff(&expected, actual);
-    panic!(
-        "output differs from golden file {}:\n{diff}\nIf the change is intended, rewrite it with {UPDATE_GOLDEN_ENV}=1 \
-         cargo test and review the diff.",
-        path.display()
-    );
-}
-
-/// Lines only in `old` (`-`) and only in `new` (`+`), each side in its own order, counting
-/// repeated lines. Enough for expositions, whose lines are sorted and mostly unique.
-pub fn line_diff(old: &str, new: &str) -> String {
-    use std::collections::HashMap;
-    let count = |t: &str| {
-        let mut m: HashMap<String, usize> = HashMap::new();
-        for l in t.lines() {
-            *m.entry(l.to_owned()).or_default() += 1;
-        }
-        m
-    };
-    let (mut in_old, mut in_new) = (count(old), count(new));
-    let mut out = String::new();
-    for l in old.lines() {
-        let seen_new = in_new.get_mut(l).filter(|n| **n > 0);
-        match seen_new {
-            Some(n) => *n -= 1,
-            None => out.push_str(&format!("- {l}\n")),
-        }
-    }
-    for l in new.lines() {
-        match in_old.get_mut(l).filter(|n| **n > 0) {
-            Some(n) => *n -= 1,
-            None => out.push_str(&format!("+ {l}\n")),
-        }
-    }
-    if out.is_empty() {
-        out.push_str("(same lines, different order or trailing newline)\n");
-    }
-    out
-}
-
-/// What `promtool check metrics` said about an exposition.
-#[derive(Debug, Clone, Default)]
-pub struct Lint {
-    /// promtool's exit code: 0 clean, 3 lint problems, 1 a parse error.
-    pub code: i32,
-    /// `error while linting: …` lines (parse errors).
-    pub errors: Vec<String>,
-    /// Lint problems as (metric name, message).
-    pub problems: Vec<(String, String)>,
-}
-
-/// Runs `promtool check metrics` (found on `PATH`) on `text`.
-pub fn promtool_check_metrics(promtool: &Path, text: &str) -> std::io::Result<Lint> {
-    let mut child = Command::new(promtool)
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let mut stdin = child.stdin.take().ok_or_else(|| std::io::Error::other("no stdin"))?;
-    let input = text.to_owned();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let out = child.wait_with_output()?;
-    let _ = writer.join();
-    let mut lint = Lint { code: out.status.code().unwrap_or(-1), ..Lint::default() };
-    for line in String::from_utf8_lossy(&out.stdout).lines().chain(String::from_utf8_lossy(&out.stderr).lines()) {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
-        // A metric name never contains a space or a colon-space; promtool's own errors start
-        // with "error" (e.g. "error while linting: text format parsing error in line 3: …").
-        if line.starts_with("error") {
-            lint.errors.push(line.to_owned());
-        } else {
-            let (metric, msg) = line.split_once(' ').unwrap_or((line, ""));
-            lint.problems.push((metric.to_owned(), msg.to_owned()));
-        }
-    }
-    Ok(lint)
-}
+pub use golden::*;
 
 /// A bcrypt hash of `password` at the lowest cost (fast tests; the server accepts any cost).
 pub fn bcrypt_hash(password: &str) -> String {

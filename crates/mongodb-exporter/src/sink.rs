@@ -9,8 +9,8 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
 
-use vigie_kit::exposition::{Family, Sample};
-use vigie_kit::{Kind, Labels, MetricSet};
+use vigie_kit::exposition::{Family, Sample, SharedId};
+use vigie_kit::{Declared, Kind, Labels, MetricSet};
 
 use crate::naming::{Flat, Invalid, Label, Metric};
 
@@ -94,7 +94,7 @@ struct Checks {
     seen: HashSet<u64, BuildHasherDefault<Prehashed>>,
     /// The address of the last shared label set found sorted, held by a kept sample (so
     /// still that set's): a sample sharing it needs no check.
-    sorted: usize,
+    sorted: SharedId,
 }
 
 /// Families up to this many samples are searched for a duplicate without hashing (most
@@ -185,19 +185,10 @@ impl<'a> Sink<'a> {
         admit(family, &help, kind, labels.into(), value, self.drops, &mut self.checks)
     }
 
-    /// [`Sink::push_parts`] of a name and HELP kept for good, the name's
-    /// [`vigie_kit::exposition::family_hash`] worked out once by the caller.
-    pub fn push_kept(
-        &mut self,
-        name: &'static str,
-        hash: u64,
-        help: &'static str,
-        kind: Kind,
-        labels: Labels,
-        value: f64,
-    ) -> bool {
-        let family = self.out.family_hashed(name, hash, help, kind);
-        admit(family, help, kind, labels, value, self.drops, &mut self.checks)
+    /// [`Sink::push_parts`] of a family declared once by the caller, for good.
+    pub fn push_kept(&mut self, declared: &Declared, labels: Labels, value: f64) -> bool {
+        let family = self.out.declared(declared);
+        admit(family, declared.help(), declared.kind(), labels, value, self.drops, &mut self.checks)
     }
 
     /// Families in the set written to.
@@ -222,12 +213,12 @@ fn admit(
     drops: &Drops,
     checks: &mut Checks,
 ) -> bool {
-    let shared = labels.shared_ptr().map(|p| p as usize);
+    let shared = labels.shared_id();
     if shared.is_none_or(|p| p != checks.sorted) && !labels.is_sorted() {
         labels.sort();
     }
     // Still shared: it was sorted already.
-    let sorted = labels.shared_ptr().map(|p| p as usize);
+    let sorted = labels.shared_id();
     let seen = &mut checks.seen;
     if let Some(first) = family.samples.first() {
         let same_names = first.labels.len() == labels.len()

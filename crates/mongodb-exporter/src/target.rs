@@ -611,20 +611,25 @@ impl Targets {
     /// The kit's connect function.
     pub fn into_connect(self) -> vigie_kit::Connect<Arc<Conn>> {
         let me = Arc::new(self);
-        Arc::new(move |probe: Option<Probe>, deadline: Instant| -> BoxFuture<'static, Result<Arc<Conn>, String>> {
-            let me = me.clone();
-            Box::pin(async move {
-                let session = match probe.as_ref().and_then(|p| p.get("target")) {
-                    None => me.sessions.first().cloned(),
-                    Some(t) => {
-                        let wanted = host_part(t);
-                        me.sessions.iter().find(|s| s.hosts == wanted).cloned()
-                    }
-                };
-                let session = session.ok_or_else(|| vigie_kit::unknown_target("Unable to find target"))?;
-                Ok(Arc::new(session.connect(me.shared.clone(), deadline).await))
-            })
-        })
+        Arc::new(
+            move |probe: Option<Probe>,
+                  deadline: Instant|
+                  -> BoxFuture<'static, Result<Arc<Conn>, vigie_kit::TargetError>> {
+                let me = me.clone();
+                Box::pin(async move {
+                    let session = match probe.as_ref().and_then(|p| p.get("target")) {
+                        None => me.sessions.first().cloned(),
+                        Some(t) => {
+                            let wanted = host_part(t);
+                            me.sessions.iter().find(|s| s.hosts == wanted).cloned()
+                        }
+                    };
+                    let session =
+                        session.ok_or_else(|| vigie_kit::TargetError::Unknown("Unable to find target".into()))?;
+                    Ok(Arc::new(session.connect(me.shared.clone(), deadline).await))
+                })
+            },
+        )
     }
 }
 

@@ -306,3 +306,33 @@ fn promtool_accepts_replayed_and_live_output() {
         );
     }
 }
+
+/// Families left out of the golden file, each with why; a trailing `*` is a prefix.
+const VOLATILE: &[(&str, &str)] = &[
+    ("process_*", "the exporter process itself"),
+    ("mongodb_exporter_build_info", "revision and rustc change with every commit and toolchain"),
+    ("collector_scrape_time_ms", "how long each collector took"),
+    ("vigie_mongodb_collector_duration_seconds", "how long each collector took"),
+];
+
+/// The golden exposition: the replayed 4.2.8 capture, scraped with the collectors the
+/// capture can answer (`--collector.diagnosticdata`) in Percona's compatible mode (the new
+/// names and the old ones), minus the families that change between runs, compared with
+/// `tests/golden/mongodb.prom`; `VIGIE_UPDATE_GOLDEN=1` rewrites it.
+#[test]
+fn replayed_capture_exposition_matches_golden() {
+    let Some(v) = venv() else { return };
+    let server = replay(&v, &[]);
+    let uri = format!("--mongodb.uri=mongodb://{}/?directConnection=true", server.addr);
+    let e = exporter(&[&uri, "--collector.diagnosticdata", "--compatible-mode"]);
+    let first = vigie_kit::testing::without_families(&scrape(&e, "/metrics", "10").0, VOLATILE);
+    assert!(first.contains("mongodb_up{cluster_role=\"mongod\"} 1\n"), "{first}");
+    let second = vigie_kit::testing::without_families(&scrape(&e, "/metrics", "10").0, VOLATILE);
+    assert!(
+        first == second,
+        "two scrapes of the same capture differ; add the families to VOLATILE with a reason:\n{}",
+        vigie_kit::testing::line_diff(&first, &second)
+    );
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/mongodb.prom");
+    vigie_kit::testing::assert_golden_exposition(&golden, &first);
+}

@@ -233,7 +233,7 @@ impl Targets {
         self: Arc<Self>,
         probe: Option<Probe>,
         _deadline: Instant,
-    ) -> BoxFuture<'static, Result<Db, String>> {
+    ) -> BoxFuture<'static, Result<Db, vigie_kit::TargetError>> {
         Box::pin(async move {
             let db = match &probe {
                 Some(p) => self.probe_session(p)?,

@@ -7,6 +7,8 @@
 
 #[path = "integration/faults.rs"]
 mod faults;
+#[path = "integration/golden.rs"]
+mod golden;
 #[path = "integration/mariadb.rs"]
 mod mariadb;
 #[path = "integration/parity.rs"]

@@ -38,3 +38,24 @@ pub mod testing {
         out.encode()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use vigie_kit::testing;
+
+    /// The golden exposition: every collector over the captured 7-process getMonitorData
+    /// reply (`tests/fixtures/getMonitorData.json`), with a `/proc` that has none of its
+    /// processes, compared with `tests/golden/pm2.prom`; `VIGIE_UPDATE_GOLDEN=1` rewrites it.
+    #[test]
+    fn captured_reply_exposition_matches_golden() {
+        let crate_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let paths = vigie_kit::Paths { procfs: crate_dir.join("tests/fixtures"), ..vigie_kit::Paths::default() };
+        let args = ["vigie-pm2-exporter"];
+        let snapshot = super::testing::snapshot();
+        let registry = super::registry();
+        let text = testing::registry_exposition(&crate::EXPORTER, registry, crate::args, &args, paths, snapshot);
+        let volatile = [("pm2_uptime", "now minus the capture's start times")];
+        let text = testing::without_families(&text, &volatile);
+        testing::assert_golden_exposition(&crate_dir.join("tests/golden/pm2.prom"), &text);
+    }
+}

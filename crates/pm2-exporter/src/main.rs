@@ -75,7 +75,7 @@ fn main() -> ExitCode {
                 let client = client.clone();
                 Box::pin(async move {
                     let list = client.call_with(rpc::Method::GetMonitorData, deadline, rpc::reply_list).await;
-                    list.map(Arc::new).map_err(|e| e.to_string())
+                    list.map(Arc::new).map_err(|e| e.to_string().into())
                 })
             }),
             up: Some(&DAEMON_UP),

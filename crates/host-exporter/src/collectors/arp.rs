@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use vigie_kit::collector::Shape;
 use vigie_kit::{CollectError, CollectResult, Desc, MetricSet, Registration, Scrape, SyncCollector};
 
 use super::netdev::DeviceFilter;
@@ -49,7 +48,7 @@ pub fn parse(text: &str) -> Result<BTreeMap<&str, u32>, String> {
 impl SyncCollector for Arp {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let path = cx.paths.proc("net/arp");
-        let text = cx.read_shaped(&path, Shape::Records(256))?;
+        let text = cx.read(&path)?;
         for (device, count) in parse(&text).map_err(|e| CollectError::parse(&path, e))? {
             if !self.filter.ignored(device) {
                 out.add(&ENTRIES, &[device], count.into());

@@ -171,7 +171,7 @@ pub fn parse_priority_stats(text: &str) -> Result<[f64; 2], String> {
 
 /// A numeric attribute: 0 if the file does not exist.
 fn value(path: &Path) -> Result<f64, CollectError> {
-    match vigie_kit::collector::read_text(path) {
+    match vigie_kit::scrape::read_text(path) {
         Ok(text) => dehumanize(text.strip_suffix('\n').unwrap_or(&text)).map(|v| v as f64).map_err(|e| CollectError::parse(path, e)),
         Err(e) if e.is_not_found() => Ok(0.0),
         Err(e) => Err(e),
@@ -218,7 +218,7 @@ impl SyncCollector for Bcache {
                 let labels = [uuid.as_str(), bdev.as_str()];
                 out.add(&DIRTY_DATA, &labels, value(&dir.join("dirty_data"))?);
                 let path = dir.join("writeback_rate_debug");
-                let text = vigie_kit::collector::read_text(&path)?;
+                let text = vigie_kit::scrape::read_text(&path)?;
                 let wb = parse_writeback_rate_debug(&text).map_err(|e| CollectError::parse(&path, e))?;
                 for (desc, v) in [&DIRTY_TARGET, &WB_RATE, &WB_PROPORTIONAL, &WB_INTEGRAL, &WB_CHANGE].into_iter().zip([wb[1], wb[0], wb[2], wb[3], wb[4]]) {
                     out.add(desc, &labels, v);
@@ -235,7 +235,7 @@ impl SyncCollector for Bcache {
                 out.add(&WRITTEN, &labels, value(&dir.join("written"))?);
                 if self.priority_stats {
                     let path = dir.join("priority_stats");
-                    let text = vigie_kit::collector::read_text(&path)?;
+                    let text = vigie_kit::scrape::read_text(&path)?;
                     let p = parse_priority_stats(&text).map_err(|e| CollectError::parse(&path, e))?;
                     out.add(&PRIO_UNUSED, &labels, p[0]);
                     out.add(&PRIO_METADATA, &labels, p[1]);
@@ -303,11 +303,11 @@ mod tests {
         assert!(m.get_flag(PRIORITY));
         let dir = tempfile::tempdir().unwrap();
         let paths = vigie_kit::Paths { sysfs: dir.path().into(), ..crate::collectors::fixtures() };
-        let (set, result) = vigie_kit::collector::collect_once(&Bcache { priority_stats: false }, crate::collectors::fresh(&paths));
+        let (set, result) = vigie_kit::scheduler::collect_once(&Bcache { priority_stats: false }, crate::collectors::fresh(&paths));
         assert!(result.is_ok() && set.sample_count() == 0, "{result:?}");
         // A backing device without writeback_rate_debug fails, naming the file.
         std::fs::create_dir_all(dir.path().join("fs/bcache/a-b/bdev0")).unwrap();
-        let (_, result) = vigie_kit::collector::collect_once(&Bcache { priority_stats: false }, paths);
+        let (_, result) = vigie_kit::scheduler::collect_once(&Bcache { priority_stats: false }, paths);
         let err = result.unwrap_err().to_string();
         assert!(err.contains("bdev0/writeback_rate_debug"), "{err}");
     }

@@ -32,7 +32,7 @@ impl SyncCollector for Bonding {
         let net = cx.paths.sys("class/net");
         // As node_exporter: any missing file (the driver not loaded, a slave gone
         // mid-scrape) is "no data".
-        let masters = cx.probe(net.join("bonding_masters")).map_err(not_found_is_no_data)?;
+        let masters = cx.read_optional(net.join("bonding_masters")).map_err(not_found_is_no_data)?;
         for master in masters.split_ascii_whitespace() {
             let slaves = cx.read(net.join(master).join("bonding/slaves")).map_err(not_found_is_no_data)?;
             let (mut configured, mut active) = (0u32, 0u32);
@@ -69,7 +69,7 @@ mod tests {
 
     #[test]
     fn constructed_tree() {
-        let (set, r) = vigie_kit::collector::collect_once(&Bonding, constructed());
+        let (set, r) = vigie_kit::scheduler::collect_once(&Bonding, constructed());
         r.unwrap();
         let text = set.encode();
         for line in [

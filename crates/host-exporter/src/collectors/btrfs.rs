@@ -65,7 +65,7 @@ pub fn ratio(profile: &str, devices: usize) -> f64 {
 
 /// A sysfs attribute as procfs reads it: trimmed text, "" if the file does not exist.
 fn attr(path: &Path) -> Result<String, CollectError> {
-    match vigie_kit::collector::read_text(path) {
+    match vigie_kit::scrape::read_text(path) {
         Ok(text) => Ok(text.trim().to_owned()),
         Err(e) if e.is_not_found() => Ok(String::new()),
         Err(e) => Err(e),
@@ -171,14 +171,14 @@ mod tests {
     fn no_filesystem_is_success_without_samples() {
         let dir = tempfile::tempdir().unwrap();
         let paths = vigie_kit::Paths { sysfs: dir.path().into(), ..crate::collectors::fixtures() };
-        let (set, result) = vigie_kit::collector::collect_once(&Btrfs, paths.clone());
+        let (set, result) = vigie_kit::scheduler::collect_once(&Btrfs, paths.clone());
         assert!(result.is_ok() && set.sample_count() == 0, "{result:?}");
         std::fs::create_dir_all(dir.path().join("fs/btrfs/features")).unwrap();
-        let (set, result) = vigie_kit::collector::collect_once(&Btrfs, paths.clone());
+        let (set, result) = vigie_kit::scheduler::collect_once(&Btrfs, paths.clone());
         assert!(result.is_ok() && set.sample_count() == 0, "{result:?}");
         // A file system directory without allocation/ is an error naming the directory.
         std::fs::create_dir_all(dir.path().join("fs/btrfs/a-b/devices")).unwrap();
-        let (_, result) = vigie_kit::collector::collect_once(&Btrfs, paths);
+        let (_, result) = vigie_kit::scheduler::collect_once(&Btrfs, paths);
         let err = result.unwrap_err().to_string();
         assert!(err.contains("a-b/allocation/data"), "{err}");
     }

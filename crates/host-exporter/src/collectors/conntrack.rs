@@ -2,7 +2,6 @@
 //! `node_nf_conntrack_entries`, `_entries_limit`, `node_nf_conntrack_stat_*` (node_exporter
 //! "conntrack" names; the statistics are summed over CPUs).
 
-use vigie_kit::collector::Shape;
 use vigie_kit::{CollectError, CollectResult, Desc, MetricSet, Registration, Scrape, SyncCollector};
 
 /// The registration.
@@ -59,7 +58,7 @@ fn no_data(e: CollectError) -> CollectError {
 
 fn read_uint(cx: &Scrape, rel: &str) -> Result<u64, CollectError> {
     let path = cx.paths.proc(rel);
-    let text = cx.read_shaped(&path, Shape::Sysctl).map_err(no_data)?;
+    let text = cx.read(&path).map_err(no_data)?;
     text.trim().parse().map_err(|_| CollectError::parse(&path, format!("invalid number {:?}", text.trim())))
 }
 
@@ -68,7 +67,7 @@ impl SyncCollector for Conntrack {
         out.add(&ENTRIES, &[], read_uint(cx, "sys/net/netfilter/nf_conntrack_count")? as f64);
         out.add(&LIMIT, &[], read_uint(cx, "sys/net/netfilter/nf_conntrack_max")? as f64);
         let path = cx.paths.proc("net/stat/nf_conntrack");
-        let text = cx.read_shaped(&path, Shape::Records(256)).map_err(no_data)?;
+        let text = cx.read(&path).map_err(no_data)?;
         let sums = parse_stat(&text).map_err(|e| CollectError::parse(&path, e))?;
         for ((_, desc), v) in STATS.iter().zip(sums) {
             out.add(desc, &[], v as f64);
@@ -116,7 +115,7 @@ mod tests {
     fn without_netfilter_is_no_data() {
         let dir = tempfile::tempdir().unwrap();
         let paths = vigie_kit::Paths { procfs: dir.path().into(), ..crate::collectors::fixtures() };
-        let (_, r) = vigie_kit::collector::collect_once(&Conntrack, paths);
+        let (_, r) = vigie_kit::scheduler::collect_once(&Conntrack, paths);
         assert!(matches!(r, Err(CollectError::NoData(_))), "{r:?}");
     }
 }

@@ -12,7 +12,6 @@ use std::sync::{Mutex, OnceLock};
 use regex::Regex;
 
 use crate::collectors::{bool_arg, get_bool};
-use vigie_kit::collector::Shape;
 use vigie_kit::{CollectError, CollectResult, Desc, MetricSet, Registration, Scrape, SyncCollector};
 
 /// The registration.
@@ -117,7 +116,7 @@ impl SyncCollector for Cpu {
             self.collect_info(cx, out)?;
         }
         let path = cx.paths.proc("stat");
-        let text = cx.read_shaped(&path, Shape::OneRecord)?;
+        let text = cx.read(&path)?;
         let now = parse_stat(&text).map_err(|msg| CollectError::parse(&path, msg))?;
         let shown = {
             let mut last = self.last.lock().map_err(|_| CollectError::Other("cpu state poisoned".into()))?;
@@ -226,13 +225,13 @@ impl Cpu {
 }
 
 fn read_u64(path: &std::path::Path) -> Result<u64, CollectError> {
-    let text = vigie_kit::collector::read_text(path)?;
+    let text = vigie_kit::scrape::read_text(path)?;
     text.trim().parse().map_err(|_| CollectError::parse(path, format!("not an integer: {:?}", text.trim())))
 }
 
 fn read_isolated(cx: &Scrape) -> Result<Vec<u32>, String> {
     let path = cx.paths.sys("devices/system/cpu/isolated");
-    match vigie_kit::collector::read_text(&path) {
+    match vigie_kit::scrape::read_text(&path) {
         Ok(text) => parse_cpu_list(&text).map_err(|e| format!("{}: {e}", path.display())),
         Err(e) if e.is_not_found() => Ok(Vec::new()),
         Err(e) => Err(e.to_string()),

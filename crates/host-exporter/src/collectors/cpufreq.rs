@@ -99,7 +99,7 @@ mod tests {
         std::fs::create_dir_all(&freq).unwrap();
         std::fs::write(freq.join("scaling_cur_freq"), "fast\n").unwrap();
         let paths = vigie_kit::Paths { sysfs: dir.path().into(), ..vigie_kit::Paths::default() };
-        let (_, result) = vigie_kit::collector::collect_once(&Cpufreq, paths);
+        let (_, result) = vigie_kit::scheduler::collect_once(&Cpufreq, paths);
         let err = result.unwrap_err().to_string();
         assert!(err.contains("cpu3/cpufreq/scaling_cur_freq") && err.contains("fast"), "{err}");
     }

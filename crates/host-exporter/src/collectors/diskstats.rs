@@ -10,7 +10,6 @@ use clap::parser::ValueSource;
 use clap::{Arg, ArgMatches, Command};
 
 use crate::collectors::{Pattern, Remembered};
-use vigie_kit::collector::Shape;
 use vigie_kit::{CollectError, CollectResult, Desc, MetricSet, Registration, Scrape, SyncCollector};
 
 /// The registration.
@@ -211,7 +210,7 @@ pub fn parse_udev(text: &str) -> HashMap<&str, &str> {
 impl SyncCollector for Diskstats {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let path = cx.paths.proc("diskstats");
-        let text = cx.read_shaped(&path, Shape::Records(512))?;
+        let text = cx.read(&path)?;
         let disks = parse(&text).map_err(|msg| CollectError::parse(&path, msg))?;
         let mut udev_file = String::new();
         for disk in disks.iter().filter(|d| !self.filter.ignored(d.name)) {
@@ -371,7 +370,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("diskstats"), " 8 0 sda 1 2 x\n").unwrap();
         let paths = vigie_kit::Paths { procfs: dir.path().into(), ..crate::collectors::fixtures() };
-        let (_, result) = vigie_kit::collector::collect_once(&Diskstats::with_defaults(), paths);
+        let (_, result) = vigie_kit::scheduler::collect_once(&Diskstats::with_defaults(), paths);
         let err = result.unwrap_err().to_string();
         assert!(err.contains("diskstats") && err.contains("line 1"), "{err}");
     }

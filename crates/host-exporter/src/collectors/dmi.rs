@@ -106,7 +106,7 @@ mod tests {
         let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sys-dmi");
         let paths = vigie_kit::Paths { sysfs: base, ..crate::collectors::fixtures() };
         let dmi = Dmi::default();
-        let (set, result) = vigie_kit::collector::collect_once(&dmi, paths.clone());
+        let (set, result) = vigie_kit::scheduler::collect_once(&dmi, paths.clone());
         result.unwrap();
         let want = "# TYPE node_dmi_info gauge\nnode_dmi_info{bios_date=\"04/01/2014\",bios_release=\"0.0\",\
 bios_vendor=\"SeaBIOS\",bios_version=\"1.16.2-debian-1.16.2-1\",chassis_asset_tag=\"\",chassis_vendor=\"QEMU\",\
@@ -123,17 +123,17 @@ product_version=\"pc-i440fx-7.2\",system_vendor=\"QEMU\"} 1\n";
         std::fs::write(id.join("sys_vendor"), "First\n").unwrap();
         let paths = vigie_kit::Paths { sysfs: dir.path().to_owned(), ..crate::collectors::fixtures() };
         let dmi = Dmi::default();
-        let (set, _) = vigie_kit::collector::collect_once(&dmi, paths.clone());
+        let (set, _) = vigie_kit::scheduler::collect_once(&dmi, paths.clone());
         assert!(set.encode().contains("system_vendor=\"First\""));
         std::fs::write(id.join("sys_vendor"), "Second\n").unwrap();
-        let (set, _) = vigie_kit::collector::collect_once(&dmi, paths);
+        let (set, _) = vigie_kit::scheduler::collect_once(&dmi, paths);
         assert!(set.encode().contains("system_vendor=\"First\""));
     }
 
     #[test]
     fn no_dmi_is_no_data_as_on_this_vm() {
         // The captured tree, like this VM, has no /sys/class/dmi.
-        let (_, result) = vigie_kit::collector::collect_once(&Dmi::default(), crate::collectors::fixtures());
+        let (_, result) = vigie_kit::scheduler::collect_once(&Dmi::default(), crate::collectors::fixtures());
         assert!(matches!(result, Err(CollectError::NoData(_))), "{result:?}");
     }
 }

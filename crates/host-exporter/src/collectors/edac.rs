@@ -68,7 +68,7 @@ fn numbered(cx: &Scrape, dir: &Path, prefix: &str) -> Vec<(String, std::path::Pa
 
 /// An unsigned decimal count file.
 fn count(path: &Path) -> Result<f64, CollectError> {
-    let text = vigie_kit::collector::read_text(path)?;
+    let text = vigie_kit::scrape::read_text(path)?;
     let t = text.trim();
     t.parse::<u64>().map(|v| v as f64).map_err(|_| CollectError::parse(path, format!("invalid count {t:?}")))
 }
@@ -98,14 +98,14 @@ node_edac_uncorrectable_errors_total{controller=\"0\"} 0\n";
     fn no_controllers_is_success_and_a_bad_count_fails() {
         let dir = tempfile::tempdir().unwrap();
         let paths = vigie_kit::Paths { sysfs: dir.path().to_owned(), ..crate::collectors::fixtures() };
-        let (set, result) = vigie_kit::collector::collect_once(&Edac, crate::collectors::fresh(&paths));
+        let (set, result) = vigie_kit::scheduler::collect_once(&Edac, crate::collectors::fresh(&paths));
         assert!(result.is_ok() && set.sample_count() == 0, "{result:?}");
         let mc = dir.path().join("devices/system/edac/mc/mc1");
         std::fs::create_dir_all(&mc).unwrap();
         std::fs::write(mc.join("ce_count"), "x\n").unwrap();
         // Fresh paths: the first scrape's paths remember the directory as missing.
         let paths = vigie_kit::Paths { sysfs: dir.path().to_owned(), ..crate::collectors::fixtures() };
-        let (_, result) = vigie_kit::collector::collect_once(&Edac, paths);
+        let (_, result) = vigie_kit::scheduler::collect_once(&Edac, paths);
         let err = result.unwrap_err().to_string();
         assert!(err.contains("mc1/ce_count") && err.contains("\"x\""), "{err}");
     }

@@ -1,7 +1,6 @@
 //! /proc/sys/kernel/random/{entropy_avail,poolsize} → node_entropy_available_bits,
 //! node_entropy_pool_size_bits (node_exporter "entropy").
 
-use vigie_kit::collector::Shape;
 use vigie_kit::{CollectError, CollectResult, Desc, MetricSet, Registration, Scrape, SyncCollector};
 
 /// The registration.
@@ -23,7 +22,7 @@ impl SyncCollector for Entropy {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         for (file, desc) in [("entropy_avail", &AVAILABLE), ("poolsize", &POOL_SIZE)] {
             let path = cx.paths.proc(format!("sys/kernel/random/{file}"));
-            let text = cx.read_shaped(&path, Shape::Sysctl)?;
+            let text = cx.read(&path)?;
             let bits: u64 = text.trim().parse().map_err(|_| CollectError::parse(&path, format!("not an integer: {:?}", text.trim())))?;
             out.add(desc, &[], bits as f64);
         }
@@ -48,7 +47,7 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("sys/kernel/random")).unwrap();
         std::fs::write(dir.path().join("sys/kernel/random/entropy_avail"), "lots\n").unwrap();
         let paths = vigie_kit::Paths { procfs: dir.path().into(), ..vigie_kit::Paths::default() };
-        let (_, result) = vigie_kit::collector::collect_once(&Entropy, paths);
+        let (_, result) = vigie_kit::scheduler::collect_once(&Entropy, paths);
         let err = result.unwrap_err().to_string();
         assert!(err.contains("entropy_avail") && err.contains("lots"), "{err}");
     }

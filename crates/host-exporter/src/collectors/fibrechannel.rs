@@ -133,7 +133,7 @@ mod tests {
 
     #[test]
     fn constructed_tree() {
-        let (set, r) = vigie_kit::collector::collect_once(&Fibrechannel, constructed());
+        let (set, r) = vigie_kit::scheduler::collect_once(&Fibrechannel, constructed());
         r.unwrap();
         let text = set.encode();
         for line in [

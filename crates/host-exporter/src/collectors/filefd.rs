@@ -1,6 +1,5 @@
 //! /proc/sys/fs/file-nr → node_filefd_allocated, node_filefd_maximum (node_exporter "filefd").
 
-use vigie_kit::collector::Shape;
 use vigie_kit::{CollectError, CollectResult, Desc, MetricSet, Registration, Scrape, SyncCollector};
 
 /// The registration.
@@ -21,7 +20,7 @@ pub struct Filefd;
 impl SyncCollector for Filefd {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let path = cx.paths.proc("sys/fs/file-nr");
-        let text = cx.read_shaped(&path, Shape::Sysctl)?;
+        let text = cx.read(&path)?;
         let [allocated, maximum] = parse(&text).map_err(|msg| CollectError::parse(&path, msg))?;
         out.add(&ALLOCATED, &[], allocated);
         out.add(&MAXIMUM, &[], maximum);

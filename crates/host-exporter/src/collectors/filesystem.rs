@@ -428,7 +428,7 @@ mod tests {
             Duration::from_secs(5),
         );
         let paths = vigie_kit::Paths { procfs: dir.path().into(), rootfs: "/host".into(), ..crate::collectors::fixtures() };
-        let (set, result) = vigie_kit::collector::collect_once(&f, paths);
+        let (set, result) = vigie_kit::scheduler::collect_once(&f, paths);
         result.unwrap();
         let text = set.encode();
         assert!(text.contains("node_filesystem_readonly{device=\"/dev/vda\",fstype=\"ext4\",mountpoint=\"/\"} 1\n"), "{text}");
@@ -444,11 +444,11 @@ mod tests {
         std::fs::write(dir.path().join("mounts"), "/dev/vda / ext4 rw 0 0\n").unwrap();
         let paths = vigie_kit::Paths { procfs: dir.path().into(), ..crate::collectors::fixtures() };
         let f = Filesystem::new(Arc::new(fake), Duration::from_secs(5));
-        let (set, result) = vigie_kit::collector::collect_once(&f, paths.clone());
+        let (set, result) = vigie_kit::scheduler::collect_once(&f, paths.clone());
         result.unwrap();
         assert!(set.encode().contains("node_filesystem_size_bytes{device=\"/dev/vda\""));
         std::fs::write(dir.path().join("mounts"), "garbage\n").unwrap();
-        let (_, result) = vigie_kit::collector::collect_once(&f, paths);
+        let (_, result) = vigie_kit::scheduler::collect_once(&f, paths);
         let err = result.unwrap_err().to_string();
         assert!(err.contains("mounts") && err.contains("line 1"), "{err}");
     }

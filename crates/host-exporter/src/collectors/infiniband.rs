@@ -172,7 +172,7 @@ mod tests {
 
     #[test]
     fn constructed_tree() {
-        let (set, r) = vigie_kit::collector::collect_once(&Infiniband, constructed());
+        let (set, r) = vigie_kit::scheduler::collect_once(&Infiniband, constructed());
         r.unwrap();
         let text = set.encode();
         for line in [

@@ -144,7 +144,7 @@ const BACKEND_HELP: [(&str, &str, usize); 3] = [
 impl SyncCollector for Ipvs {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let path = cx.paths.proc("net/ip_vs_stats");
-        let text = cx.probe(&path).map_err(|e| {
+        let text = cx.read_optional(&path).map_err(|e| {
             if e.is_not_found() {
                 CollectError::NoData("IPVS not loaded".into())
             } else {
@@ -205,7 +205,7 @@ mod tests {
     #[test]
     fn constructed_tree() {
         let c = Ipvs { labels: parse_labels("local_address,local_port,remote_address,remote_port,proto,local_mark").unwrap() };
-        let (set, r) = vigie_kit::collector::collect_once(&c, constructed());
+        let (set, r) = vigie_kit::scheduler::collect_once(&c, constructed());
         r.unwrap();
         let text = set.encode();
         for line in [
@@ -221,7 +221,7 @@ mod tests {
             assert!(text.contains(line), "missing {line:?} in\n{text}");
         }
         let c = Ipvs { labels: parse_labels("proto").unwrap() };
-        let (set, _) = vigie_kit::collector::collect_once(&c, constructed());
+        let (set, _) = vigie_kit::scheduler::collect_once(&c, constructed());
         let text = set.encode();
         assert!(text.contains("node_ipvs_backend_connections_inactive{proto=\"TCP\"} 3\n"), "{text}");
     }

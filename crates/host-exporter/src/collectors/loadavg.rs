@@ -1,6 +1,5 @@
 //! `/proc/loadavg` → `node_load1`, `node_load5`, `node_load15` (node_exporter "loadavg").
 
-use vigie_kit::collector::Shape;
 use vigie_kit::{CollectError, CollectResult, Desc, MetricSet, Registration, Scrape, SyncCollector};
 
 /// The registration.
@@ -22,7 +21,7 @@ pub struct Loadavg;
 impl SyncCollector for Loadavg {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let path = cx.paths.proc("loadavg");
-        let text = cx.read_shaped(&path, Shape::OneRecord)?;
+        let text = cx.read(&path)?;
         let loads = parse(&text).map_err(|msg| CollectError::parse(&path, msg))?;
         for (desc, value) in [&LOAD1, &LOAD5, &LOAD15].into_iter().zip(loads) {
             out.add(desc, &[], value);

@@ -132,7 +132,7 @@ pub fn parse(text: &str) -> Result<Vec<Array<'_>>, String> {
 impl SyncCollector for Mdadm {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let path = cx.paths.proc("mdstat");
-        let text = match cx.probe(&path) {
+        let text = match cx.read_optional(&path) {
             Err(e) if e.is_not_found() => return Err(CollectError::NoData(format!("{} does not exist", path.display()))),
             other => other?,
         };
@@ -213,7 +213,7 @@ mod tests {
     fn absent_mdstat_is_no_data() {
         let dir = tempfile::tempdir().unwrap();
         let paths = vigie_kit::Paths { procfs: dir.path().into(), ..crate::collectors::fixtures() };
-        let (_, result) = vigie_kit::collector::collect_once(&Mdadm, paths);
+        let (_, result) = vigie_kit::scheduler::collect_once(&Mdadm, paths);
         assert!(matches!(result, Err(CollectError::NoData(_))), "{result:?}");
     }
 }

@@ -4,7 +4,6 @@
 //! has a unit, `node_memory_<Field>` when it has none (`HugePages_Total`). A parenthesised
 //! part becomes an underscore suffix: `Active(anon)` → `node_memory_Active_anon_bytes`.
 
-use vigie_kit::collector::Shape;
 use vigie_kit::{CollectError, CollectResult, Kind, MetricSet, Registration, Scrape, SyncCollector};
 
 /// The registration.
@@ -49,7 +48,7 @@ impl Learnt {
 impl SyncCollector for Meminfo {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let path = cx.paths.proc("meminfo");
-        let text = cx.read_shaped(&path, Shape::OneRecord)?;
+        let text = cx.read(&path)?;
         let mut learnt = self.learnt.lock().unwrap_or_else(|e| e.into_inner());
         let lines = text.lines().enumerate().filter_map(|(n, line)| split(n, line).transpose());
         for (i, line) in lines.enumerate() {
@@ -170,7 +169,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("meminfo"), "MemTotal: lots kB\n").unwrap();
         let paths = vigie_kit::Paths { procfs: dir.path().into(), ..vigie_kit::Paths::default() };
-        let (_, result) = vigie_kit::collector::collect_once(&Meminfo::default(), paths);
+        let (_, result) = vigie_kit::scheduler::collect_once(&Meminfo::default(), paths);
         let err = result.unwrap_err().to_string();
         assert!(err.contains("meminfo") && err.contains("line 1"), "{err}");
     }

@@ -342,7 +342,7 @@ mod tests {
         // Both variants over the live /sys must print the same families, labels and values.
         let run = |use_netlink: bool| {
             let c = Netclass { use_netlink, ..collector("^$", false) };
-            let (set, r) = vigie_kit::collector::collect_once(&c, vigie_kit::Paths::default());
+            let (set, r) = vigie_kit::scheduler::collect_once(&c, vigie_kit::Paths::default());
             r.map(|()| set.encode())
         };
         let Ok(sysfs) = run(false) else { return };
@@ -355,7 +355,7 @@ mod tests {
     fn missing_class_net_is_no_data() {
         let dir = tempfile::tempdir().unwrap();
         let paths = vigie_kit::Paths { sysfs: dir.path().into(), ..crate::collectors::fixtures() };
-        let (_, r) = vigie_kit::collector::collect_once(&collector("^$", false), paths);
+        let (_, r) = vigie_kit::scheduler::collect_once(&collector("^$", false), paths);
         assert!(matches!(r, Err(CollectError::NoData(_))), "{r:?}");
     }
 }

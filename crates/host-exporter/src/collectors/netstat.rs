@@ -4,7 +4,6 @@
 use std::sync::Mutex;
 
 use crate::collectors::{Matcher, Pattern};
-use vigie_kit::collector::Shape;
 use vigie_kit::{CollectError, CollectResult, Kind, MetricSet, Registration, Scrape, SyncCollector};
 
 /// node_exporter 1.5's default for `--collector.netstat.fields`.
@@ -99,7 +98,7 @@ impl SyncCollector for Netstat {
         let fields = std::cell::OnceCell::new();
         for file in ["net/netstat", "net/snmp"] {
             let path = cx.paths.proc(file);
-            let text = cx.read_shaped(&path, Shape::OneRecord)?;
+            let text = cx.read(&path)?;
             for row in parse_pairs(&text) {
                 let (proto, header, values) = row.map_err(|e| CollectError::parse(&path, e))?;
                 for (name, value) in self.row(&fields, rows, proto, header).iter().zip(values.split(' ')) {
@@ -108,7 +107,7 @@ impl SyncCollector for Netstat {
             }
         }
         let path = cx.paths.proc("net/snmp6");
-        let text = match cx.read_shaped(&path, Shape::OneRecord) {
+        let text = match cx.read(&path) {
             Ok(text) => text,
             // No IPv6: node_exporter goes on without it.
             Err(e) if e.is_not_found() => return Ok(()),
@@ -212,7 +211,7 @@ mod tests {
         std::fs::write(dir.path().join("net/netstat"), "TcpExt: ListenDrops\nTcpExt: x\n").unwrap();
         std::fs::write(dir.path().join("net/snmp"), "").unwrap();
         let paths = vigie_kit::Paths { procfs: dir.path().into(), ..crate::collectors::fixtures() };
-        let (_, r) = vigie_kit::collector::collect_once(&default(), paths);
+        let (_, r) = vigie_kit::scheduler::collect_once(&default(), paths);
         let err = r.unwrap_err().to_string();
         assert!(err.contains("net/netstat") && err.contains("ListenDrops"), "{err}");
     }

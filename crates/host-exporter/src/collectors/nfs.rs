@@ -101,7 +101,7 @@ pub struct Nfs;
 impl SyncCollector for Nfs {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let path = cx.paths.proc("net/rpc/nfs");
-        let text = match cx.probe(&path) {
+        let text = match cx.read_optional(&path) {
             Err(e) if e.is_not_found() => return Err(CollectError::NoData(e.to_string())),
             other => other?,
         };
@@ -171,7 +171,7 @@ mod tests {
     fn absent_file_is_no_data() {
         let dir = tempfile::tempdir().unwrap();
         let paths = vigie_kit::Paths { procfs: dir.path().into(), ..crate::collectors::fixtures() };
-        let (_, result) = vigie_kit::collector::collect_once(&Nfs, paths);
+        let (_, result) = vigie_kit::scheduler::collect_once(&Nfs, paths);
         assert!(matches!(result, Err(CollectError::NoData(_))), "{result:?}");
     }
 }

@@ -178,7 +178,7 @@ pub struct Nfsd;
 impl SyncCollector for Nfsd {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let path = cx.paths.proc("net/rpc/nfsd");
-        let text = match cx.probe(&path) {
+        let text = match cx.read_optional(&path) {
             Err(e) if e.is_not_found() => return Err(CollectError::NoData(e.to_string())),
             other => other?,
         };
@@ -289,11 +289,11 @@ mod tests {
     fn absent_file_is_no_data_and_bad_file_names_it() {
         let dir = tempfile::tempdir().unwrap();
         let paths = vigie_kit::Paths { procfs: dir.path().into(), ..crate::collectors::fixtures() };
-        let (_, result) = vigie_kit::collector::collect_once(&Nfsd, crate::collectors::fresh(&paths));
+        let (_, result) = vigie_kit::scheduler::collect_once(&Nfsd, crate::collectors::fresh(&paths));
         assert!(matches!(result, Err(CollectError::NoData(_))), "{result:?}");
         std::fs::create_dir_all(dir.path().join("net/rpc")).unwrap();
         std::fs::write(dir.path().join("net/rpc/nfsd"), "rc 1 2 3\nio 1\n").unwrap();
-        let (_, result) = vigie_kit::collector::collect_once(&Nfsd, paths);
+        let (_, result) = vigie_kit::scheduler::collect_once(&Nfsd, paths);
         let err = result.unwrap_err().to_string();
         assert!(err.contains("net/rpc/nfsd") && err.contains("line 2"), "{err}");
     }

@@ -37,7 +37,7 @@ impl SyncCollector for Nvme {
             let dir = class.join(name);
             let read = |file: &str| -> Result<String, CollectError> {
                 let path = dir.join(file);
-                vigie_kit::collector::read_text(&path).map(|t| t.trim().to_owned()).map_err(no_data)
+                vigie_kit::scrape::read_text(&path).map(|t| t.trim().to_owned()).map_err(no_data)
             };
             let labels = [read("firmware_rev")?, read("model")?, read("serial")?, read("state")?];
             out.add(&INFO, &[name, &labels[0], &labels[1], &labels[2], &labels[3]], 1.0);
@@ -64,13 +64,13 @@ mod tests {
     fn absent_class_or_file_is_no_data() {
         let dir = tempfile::tempdir().unwrap();
         let paths = vigie_kit::Paths { sysfs: dir.path().into(), ..crate::collectors::fixtures() };
-        let (_, result) = vigie_kit::collector::collect_once(&Nvme, crate::collectors::fresh(&paths));
+        let (_, result) = vigie_kit::scheduler::collect_once(&Nvme, crate::collectors::fresh(&paths));
         assert!(matches!(result, Err(CollectError::NoData(_))), "{result:?}");
         std::fs::create_dir_all(dir.path().join("class/nvme/nvme0")).unwrap();
-        let (_, result) = vigie_kit::collector::collect_once(&Nvme, crate::collectors::fresh(&paths));
+        let (_, result) = vigie_kit::scheduler::collect_once(&Nvme, crate::collectors::fresh(&paths));
         assert!(matches!(&result, Err(CollectError::NoData(m)) if m.contains("firmware_rev")), "{result:?}");
         std::fs::remove_dir(dir.path().join("class/nvme/nvme0")).unwrap();
-        let (set, result) = vigie_kit::collector::collect_once(&Nvme, paths);
+        let (set, result) = vigie_kit::scheduler::collect_once(&Nvme, paths);
         assert!(result.is_ok() && set.sample_count() == 0);
     }
 }

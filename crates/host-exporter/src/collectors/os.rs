@@ -90,7 +90,7 @@ impl SyncCollector for Os {
         };
         let fresh = cache.as_ref().is_some_and(|c| c.path == path && c.mtime == mtime);
         if !fresh {
-            let text = vigie_kit::collector::read_text(&path)?;
+            let text = vigie_kit::scrape::read_text(&path)?;
             let vars = parse(&text).map_err(|msg| CollectError::parse(&path, msg))?;
             let get = |key: &str| vars.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default();
             let labels = KEYS.map(get);
@@ -224,17 +224,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let paths = || vigie_kit::Paths { rootfs: dir.path().into(), ..vigie_kit::Paths::default() };
         let os = Os::default();
-        let (_, result) = vigie_kit::collector::collect_once(&os, paths());
+        let (_, result) = vigie_kit::scheduler::collect_once(&os, paths());
         assert!(matches!(result, Err(CollectError::NoData(_))), "{result:?}");
         std::fs::create_dir_all(dir.path().join("usr/lib")).unwrap();
         let file = dir.path().join("usr/lib/os-release");
         std::fs::write(&file, "ID=one\nVERSION_ID=1\n").unwrap();
-        let (set, _) = vigie_kit::collector::collect_once(&os, paths());
+        let (set, _) = vigie_kit::scheduler::collect_once(&os, paths());
         assert!(set.encode().contains("node_os_version{id=\"one\",id_like=\"\",name=\"\"} 1\n"));
         std::fs::write(&file, "ID=two\nVERSION_ID=2.5\n").unwrap();
         let later = SystemTime::now() + std::time::Duration::from_secs(5);
         std::fs::File::options().write(true).open(&file).unwrap().set_modified(later).unwrap();
-        let (set, _) = vigie_kit::collector::collect_once(&os, paths());
+        let (set, _) = vigie_kit::scheduler::collect_once(&os, paths());
         assert!(set.encode().contains("node_os_version{id=\"two\",id_like=\"\",name=\"\"} 2.5\n"));
     }
 }

@@ -1,6 +1,5 @@
 //! /proc/pressure/{cpu,io,memory} → node_pressure_* (node_exporter "pressure" names).
 
-use vigie_kit::collector::Shape;
 use vigie_kit::{CollectError, CollectResult, Desc, MetricSet, Registration, Scrape, SyncCollector};
 
 /// The registration.
@@ -41,7 +40,7 @@ impl SyncCollector for Pressure {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         for (resource, some, full) in [("cpu", &CPU, None), ("io", &IO, Some(&IO_FULL)), ("memory", &MEM, Some(&MEM_FULL))] {
             let path = cx.paths.proc(format!("pressure/{resource}"));
-            let text = match cx.read_shaped(&path, Shape::OneRecord) {
+            let text = match cx.read(&path) {
                 Ok(text) => text,
                 Err(CollectError::Io { source, .. })
                     if source.kind() == std::io::ErrorKind::NotFound || source.raw_os_error() == Some(EOPNOTSUPP) =>
@@ -128,7 +127,7 @@ mod tests {
     fn no_psi_is_no_data() {
         let dir = tempfile::tempdir().unwrap();
         let paths = vigie_kit::Paths { procfs: dir.path().into(), ..vigie_kit::Paths::default() };
-        let (_, result) = vigie_kit::collector::collect_once(&Pressure, paths);
+        let (_, result) = vigie_kit::scheduler::collect_once(&Pressure, paths);
         assert!(matches!(result, Err(CollectError::NoData(_))), "{result:?}");
     }
 }

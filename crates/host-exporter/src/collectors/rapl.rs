@@ -185,7 +185,7 @@ node_rapl_joules_total{{index=\"0\",path=\"{base}/intel-rapl:0:0\",rapl_zone=\"c
     fn no_powercap_is_no_data() {
         let dir = tempfile::tempdir().unwrap();
         let paths = vigie_kit::Paths { sysfs: dir.path().to_owned(), ..crate::collectors::fixtures() };
-        let (_, result) = vigie_kit::collector::collect_once(&Rapl { zone_label: false }, paths);
+        let (_, result) = vigie_kit::scheduler::collect_once(&Rapl { zone_label: false }, paths);
         assert!(matches!(result, Err(CollectError::NoData(_))), "{result:?}");
     }
 }

@@ -27,7 +27,7 @@ pub struct Schedstat;
 impl SyncCollector for Schedstat {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let path = cx.paths.proc("schedstat");
-        let text = match cx.probe(&path) {
+        let text = match cx.read_optional(&path) {
             Err(e) if e.is_not_found() => return Err(CollectError::NoData(e.to_string())),
             other => other?,
         };
@@ -93,7 +93,7 @@ mod tests {
 
     #[test]
     fn absent_here_is_no_data() {
-        let (_, result) = vigie_kit::collector::collect_once(&Schedstat, crate::collectors::fixtures());
+        let (_, result) = vigie_kit::scheduler::collect_once(&Schedstat, crate::collectors::fixtures());
         assert!(matches!(result, Err(CollectError::NoData(_))), "{result:?}");
     }
 
@@ -102,7 +102,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("schedstat"), TEXT).unwrap();
         let paths = vigie_kit::Paths { procfs: dir.path().into(), ..vigie_kit::Paths::default() };
-        let (set, result) = vigie_kit::collector::collect_once(&Schedstat, paths);
+        let (set, result) = vigie_kit::scheduler::collect_once(&Schedstat, paths);
         result.unwrap();
         let text = set.encode();
         assert!(text.contains("node_schedstat_running_seconds_total{cpu=\"1\"} 2140.34653\n"), "{text}");

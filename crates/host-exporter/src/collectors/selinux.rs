@@ -38,7 +38,7 @@ impl SyncCollector for Selinux {
             return Ok(());
         }
         out.add(&ENABLED, &[], 1.0);
-        let config = vigie_kit::collector::read_text(&cx.paths.root("etc/selinux/config")).unwrap_or_default();
+        let config = vigie_kit::scrape::read_text(&cx.paths.root("etc/selinux/config")).unwrap_or_default();
         out.add(&CONFIG_MODE, &[], config_mode(&config));
         let text = cx.read(&enforce)?;
         let mode: f64 = text.trim().parse().map_err(|_| CollectError::parse(&enforce, format!("not a number: {text:?}")))?;
@@ -80,14 +80,14 @@ mod tests {
         std::fs::write(d.join("root/etc/selinux/config"), "# x\nSELINUX=enforcing\nSELINUXTYPE=targeted\n").unwrap();
         let paths =
             vigie_kit::Paths { procfs: d.join("proc"), sysfs: d.join("sys"), rootfs: d.join("root"), udev_data: d.into(), missing: Default::default() };
-        let (set, result) = vigie_kit::collector::collect_once(&Selinux, paths.clone());
+        let (set, result) = vigie_kit::scheduler::collect_once(&Selinux, paths.clone());
         result.unwrap();
         let text = set.encode();
         assert!(text.contains("node_selinux_enabled 1\n"), "{text}");
         assert!(text.contains("node_selinux_config_mode 1\n"), "{text}");
         assert!(text.contains("node_selinux_current_mode 0\n"), "{text}");
         std::fs::write(d.join("proc/self/attr/current"), "kernel\0").unwrap();
-        let (set, _) = vigie_kit::collector::collect_once(&Selinux, paths);
+        let (set, _) = vigie_kit::scheduler::collect_once(&Selinux, paths);
         assert!(set.encode().contains("node_selinux_enabled 0\n"));
         assert_eq!(config_mode("SELINUX=permissive\n"), 0.0);
         assert_eq!(config_mode("SELINUX=disabled\n"), -1.0);

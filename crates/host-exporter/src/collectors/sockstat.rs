@@ -1,7 +1,6 @@
 //! `/proc/net/sockstat`, `/proc/net/sockstat6` → `node_sockstat_*` (node_exporter "sockstat"
 //! names), with `<PROTO>_mem_bytes` = pages × the page size.
 
-use vigie_kit::collector::Shape;
 use vigie_kit::{CollectError, CollectResult, Desc, Kind, MetricSet, Registration, Scrape, SyncCollector};
 
 /// The registration.
@@ -85,7 +84,7 @@ impl SyncCollector for Sockstat {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         for (file, v6) in [("net/sockstat", false), ("net/sockstat6", true)] {
             let path = cx.paths.proc(file);
-            let text = match cx.read_shaped(&path, Shape::OneRecord) {
+            let text = match cx.read(&path) {
                 Ok(text) => text,
                 // A missing file (no IPv6) is skipped, as node_exporter does.
                 Err(e) if e.is_not_found() => continue,

@@ -1,7 +1,6 @@
 //! `/proc/net/softnet_stat` → `node_softnet_{processed,dropped,times_squeezed}_total{cpu}`
 //! (node_exporter "softnet" names; `cpu` is the line number, as in node_exporter 1.5).
 
-use vigie_kit::collector::Shape;
 use vigie_kit::{CollectError, CollectResult, Desc, MetricSet, Registration, Scrape, SyncCollector};
 
 /// The registration.
@@ -42,7 +41,7 @@ pub fn parse(text: &str) -> Result<Vec<[u32; 3]>, String> {
 impl SyncCollector for Softnet {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let path = cx.paths.proc("net/softnet_stat");
-        let text = cx.read_shaped(&path, Shape::Records(256))?;
+        let text = cx.read(&path)?;
         let rows = parse(&text).map_err(|e| CollectError::parse(&path, e))?;
         for (cpu, [processed, dropped, squeezed]) in rows.into_iter().enumerate() {
             let cpu = cpu.to_string();

@@ -5,7 +5,6 @@
 //! The cpu collector reads the same file through the scrape's cache: one read per scrape.
 
 use crate::collectors::{bool_arg, get_bool};
-use vigie_kit::collector::Shape;
 use vigie_kit::{CollectError, CollectResult, Desc, MetricSet, Registration, Scrape, SyncCollector};
 
 /// The registration.
@@ -56,7 +55,7 @@ pub struct Totals {
 impl SyncCollector for Stat {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let path = cx.paths.proc("stat");
-        let text = cx.read_shaped(&path, Shape::OneRecord)?;
+        let text = cx.read(&path)?;
         let t = parse(&text).map_err(|msg| CollectError::parse(&path, msg))?;
         out.add(&INTR, &[], t.intr as f64);
         out.add(&CTXT, &[], t.ctxt as f64);

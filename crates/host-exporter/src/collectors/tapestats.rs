@@ -91,7 +91,7 @@ impl SyncCollector for Tapestats {
             for (file, desc, factor) in &STATS {
                 let path = dir.join(file);
                 // procfs reads the files that exist: a missing counter is 0.
-                let text = match vigie_kit::collector::read_text(&path) {
+                let text = match vigie_kit::scrape::read_text(&path) {
                     Err(e) if e.is_not_found() => continue,
                     other => other?,
                 };
@@ -146,7 +146,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let paths = vigie_kit::Paths { sysfs: dir.path().into(), ..crate::collectors::fixtures() };
         let t = build(&["t"]).unwrap();
-        let (_, result) = vigie_kit::collector::collect_once(&t, crate::collectors::fresh(&paths));
+        let (_, result) = vigie_kit::scheduler::collect_once(&t, crate::collectors::fresh(&paths));
         assert!(matches!(result, Err(CollectError::NoData(_))), "{result:?}");
         let stats = dir.path().join("class/scsi_tape/st1/stats");
         std::fs::create_dir_all(&stats).unwrap();
@@ -154,7 +154,7 @@ mod tests {
             std::fs::write(stats.join(file), "0\n").unwrap();
         }
         std::fs::write(stats.join("read_cnt"), "lots\n").unwrap();
-        let (_, result) = vigie_kit::collector::collect_once(&t, paths);
+        let (_, result) = vigie_kit::scheduler::collect_once(&t, paths);
         let err = result.unwrap_err().to_string();
         assert!(err.contains("st1/stats/read_cnt") && err.contains("lots"), "{err}");
     }

@@ -129,7 +129,7 @@ fn list_prom_files(dir: &Path) -> std::io::Result<Vec<String>> {
 /// (`None` if it could not be had). Stat comes after parsing, so a broken file never looks
 /// fresh.
 fn read_file(path: &Path) -> Result<(Parsed, Option<f64>), String> {
-    let text = vigie_kit::collector::read_text(path).map_err(|e| format!("failed to open {}: {e}", path.display()))?;
+    let text = vigie_kit::scrape::read_text(path).map_err(|e| format!("failed to open {}: {e}", path.display()))?;
     let parsed = parse(&text).map_err(|e| format!("failed to parse {}: {e}", path.display()))?;
     let mtime = std::fs::metadata(path)
         .and_then(|m| m.modified())

@@ -77,7 +77,7 @@ fn list(class: &Path) -> (Vec<Numbered>, Vec<Numbered>) {
 
 /// A one-line sysfs attribute, whitespace trimmed.
 fn attr(path: &Path) -> Result<String, CollectError> {
-    let text = vigie_kit::collector::read_text(path)?;
+    let text = vigie_kit::scrape::read_text(path)?;
     Ok(text.trim().to_owned())
 }
 
@@ -109,7 +109,7 @@ node_thermal_zone_temp{type=\"x86_pkg_temp\",zone=\"0\"} 45\n";
     fn absent_class_is_success_without_samples_and_bad_values_fail() {
         let dir = tempfile::tempdir().unwrap();
         let paths = vigie_kit::Paths { sysfs: dir.path().to_owned(), ..crate::collectors::fixtures() };
-        let (set, result) = vigie_kit::collector::collect_once(&ThermalZone, paths.clone());
+        let (set, result) = vigie_kit::scheduler::collect_once(&ThermalZone, paths.clone());
         assert!(result.is_ok() && set.sample_count() == 0, "{result:?}");
 
         let cd = dir.path().join("class/thermal/cooling_device3");
@@ -117,7 +117,7 @@ node_thermal_zone_temp{type=\"x86_pkg_temp\",zone=\"0\"} 45\n";
         std::fs::write(cd.join("type"), "Fan\n").unwrap();
         std::fs::write(cd.join("max_state"), "7\n").unwrap();
         std::fs::write(cd.join("cur_state"), "busy\n").unwrap();
-        let (_, result) = vigie_kit::collector::collect_once(&ThermalZone, paths);
+        let (_, result) = vigie_kit::scheduler::collect_once(&ThermalZone, paths);
         let err = result.unwrap_err().to_string();
         assert!(err.contains("cooling_device3/cur_state") && err.contains("busy"), "{err}");
     }

@@ -8,7 +8,6 @@
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use vigie_kit::collector::Shape;
 use vigie_kit::{CollectError, CollectResult, Desc, MetricSet, Registration, Scrape, SyncCollector};
 
 /// The registration.
@@ -63,11 +62,11 @@ fn clocksources(cx: &Scrape, out: &mut MetricSet) -> CollectResult {
     devices.sort_unstable();
     for (i, device) in devices.iter().enumerate() {
         let i = i.to_string();
-        let available = cx.read_shaped(dir.join(device).join("available_clocksource"), Shape::OneRecord)?;
+        let available = cx.read(dir.join(device).join("available_clocksource"))?;
         for source in available.split_ascii_whitespace() {
             out.add(&AVAILABLE, &[&i, source], 1.0);
         }
-        let current = cx.read_shaped(dir.join(device).join("current_clocksource"), Shape::OneRecord)?;
+        let current = cx.read(dir.join(device).join("current_clocksource"))?;
         out.add(&CURRENT, &[&i, current.trim()], 1.0);
     }
     Ok(())

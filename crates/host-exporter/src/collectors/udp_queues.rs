@@ -1,7 +1,6 @@
 //! `/proc/net/udp`, `/proc/net/udp6` → `node_udp_queues{ip,queue}` (node_exporter
 //! "udp_queues" names): bytes queued for sending and receiving, summed over sockets.
 
-use vigie_kit::collector::Shape;
 use vigie_kit::{CollectError, CollectResult, Desc, MetricSet, Registration, Scrape, SyncCollector};
 
 /// The registration.
@@ -15,18 +14,10 @@ pub const REG: Registration = Registration {
 
 const QUEUES: Desc = Desc::gauge("node_udp_queues", "Bytes of UDP datagrams the kernel holds in socket queues.", &["ip", "queue"]);
 
-/// A bound on a line of `/proc/net/udp`: the kernel pads each one to 127 characters plus
-/// the newline, but one with every number at its widest (a 10-digit uid, a 20-digit inode,
-/// 10-digit refcount and drops) runs to 158 bytes.
-const UDP_RECORD: usize = 256;
-
-/// The longest line of `/proc/net/udp6` (not padded): its fixed-width fields, and every
-/// number at its widest, fit in 210 bytes.
-const UDP6_RECORD: usize = 256;
-
 /// Reads the two UDP socket tables. Each read of one walks the kernel's whole UDP hash
 /// table (65,536 slots on a large host) from its first slot, empty or not: the end is
-/// taken from the length of the last read ([`Shape::Records`]), not from one more read.
+/// taken from the length of the last read (the kit knows these tables' record bound), not
+/// from one more read.
 pub struct UdpQueues;
 
 /// The summed `tx_queue` and `rx_queue` columns (hex `tx:rx`, the fifth field) of a UDP
@@ -51,7 +42,7 @@ pub fn parse(text: &str) -> Result<(u64, u64), String> {
 /// UDP table, per network namespace, as `/proc/net/udp` lists them, so that table is empty
 /// and its walk can be skipped. Anything unreadable or unexpected says no.
 fn none_in_use(cx: &Scrape, sockstat: &str, proto: &str) -> bool {
-    let Ok(text) = cx.read_shaped(cx.paths.proc(sockstat), Shape::OneRecord) else { return false };
+    let Ok(text) = cx.read(cx.paths.proc(sockstat)) else { return false };
     let count = text.lines().find_map(|l| l.strip_prefix(proto)?.strip_prefix(": inuse ")?.split(' ').next()?.parse::<u64>().ok());
     count == Some(0)
 }
@@ -59,15 +50,15 @@ fn none_in_use(cx: &Scrape, sockstat: &str, proto: &str) -> bool {
 impl SyncCollector for UdpQueues {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let mut missing = 0;
-        let tables = [("net/udp", "v4", UDP_RECORD, "net/sockstat", "UDP"), ("net/udp6", "v6", UDP6_RECORD, "net/sockstat6", "UDP6")];
-        for (file, ip, record, sockstat, proto) in tables {
+        let tables = [("net/udp", "v4", "net/sockstat", "UDP"), ("net/udp6", "v6", "net/sockstat6", "UDP6")];
+        for (file, ip, sockstat, proto) in tables {
             if none_in_use(cx, sockstat, proto) {
                 out.add(&QUEUES, &[ip, "tx"], 0.0);
                 out.add(&QUEUES, &[ip, "rx"], 0.0);
                 continue;
             }
             let path = cx.paths.proc(file);
-            let text = match cx.read_shaped(&path, Shape::Records(record)) {
+            let text = match cx.read(&path) {
                 Ok(text) => text,
                 Err(e) if e.is_not_found() => {
                     missing += 1;
@@ -124,13 +115,12 @@ mod tests {
         v4[0].send_to(&[7; 100], v4[299].local_addr().unwrap()).unwrap();
         let v6: Vec<_> = (0..300).filter_map(|_| std::net::UdpSocket::bind("[::1]:0").ok()).collect();
         let cx = Scrape::new(std::time::Instant::now(), std::sync::Arc::new(vigie_kit::Paths::default()), ());
-        for (file, record, sockets) in [("net/udp", UDP_RECORD, &v4), ("net/udp6", UDP6_RECORD, &v6)] {
-            let text = cx.read_shaped(cx.paths.proc(file), Shape::Records(record)).unwrap();
+        for (file, sockets) in [("net/udp", &v4), ("net/udp6", &v6)] {
+            let text = cx.read(cx.paths.proc(file)).unwrap();
             for s in sockets {
                 let port = format!(":{:04X} ", s.local_addr().unwrap().port());
                 assert!(text.lines().any(|l| l.split_ascii_whitespace().nth(1).is_some_and(|a| a.ends_with(&port[..5]))), "{file}: no {port} in\n{text}");
             }
-            assert!(text.lines().all(|l| l.len() < record), "{file}");
         }
         // The datagram's buffer, as the kernel counts it (its size plus overhead).
         let (_, rx) = parse(&std::fs::read_to_string("/proc/net/udp").unwrap()).unwrap();
@@ -157,7 +147,7 @@ mod tests {
     fn no_tables_is_no_data() {
         let dir = tempfile::tempdir().unwrap();
         let paths = vigie_kit::Paths { procfs: dir.path().into(), ..crate::collectors::fixtures() };
-        let (_, r) = vigie_kit::collector::collect_once(&UdpQueues, paths);
+        let (_, r) = vigie_kit::scheduler::collect_once(&UdpQueues, paths);
         assert!(matches!(r, Err(CollectError::NoData(_))), "{r:?}");
     }
 }

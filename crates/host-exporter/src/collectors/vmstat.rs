@@ -3,7 +3,6 @@
 
 use std::sync::Mutex;
 
-use vigie_kit::collector::Shape;
 use vigie_kit::{CollectError, CollectResult, Kind, MetricSet, Registration, Scrape, SyncCollector};
 
 const DEFAULT_FIELDS: &str = "^(oom_kill|pgpg|pswp|pg.*fault).*";
@@ -49,7 +48,7 @@ struct Chosen {
 impl SyncCollector for Vmstat {
     fn collect_sync(&self, cx: &Scrape, out: &mut MetricSet) -> CollectResult {
         let path = cx.paths.proc("vmstat");
-        let text = cx.read_shaped(&path, Shape::Records(128))?;
+        let text = cx.read(&path)?;
         let lines = parse(&text).map_err(|msg| CollectError::parse(&path, msg))?;
         let mut chosen = self.chosen.lock().map_err(|_| CollectError::Other("vmstat state poisoned".into()))?;
         if chosen.names.len() != lines.len() || chosen.names.iter().zip(&lines).any(|(a, (b, _))| a != b) {

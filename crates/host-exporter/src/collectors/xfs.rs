@@ -175,15 +175,15 @@ mod tests {
     fn no_filesystem_is_success_without_samples_and_bad_file_names_it() {
         let dir = tempfile::tempdir().unwrap();
         let paths = vigie_kit::Paths { sysfs: dir.path().into(), ..crate::collectors::fixtures() };
-        let (set, result) = vigie_kit::collector::collect_once(&Xfs, paths.clone());
+        let (set, result) = vigie_kit::scheduler::collect_once(&Xfs, paths.clone());
         assert!(result.is_ok() && set.sample_count() == 0, "{result:?}");
         std::fs::create_dir_all(dir.path().join("fs/xfs/stats")).unwrap();
         std::fs::write(dir.path().join("fs/xfs/stats/stats"), "extent_alloc 1 2 3 4\n").unwrap();
-        let (set, result) = vigie_kit::collector::collect_once(&Xfs, paths.clone());
+        let (set, result) = vigie_kit::scheduler::collect_once(&Xfs, paths.clone());
         assert!(result.is_ok() && set.sample_count() == 0, "{result:?}");
         std::fs::create_dir_all(dir.path().join("fs/xfs/sda1/stats")).unwrap();
         std::fs::write(dir.path().join("fs/xfs/sda1/stats/stats"), "extent_alloc 1 2 3\n").unwrap();
-        let (_, result) = vigie_kit::collector::collect_once(&Xfs, paths);
+        let (_, result) = vigie_kit::scheduler::collect_once(&Xfs, paths);
         let err = result.unwrap_err().to_string();
         assert!(err.contains("sda1/stats/stats") && err.contains("line 1"), "{err}");
     }

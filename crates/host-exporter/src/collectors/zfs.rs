@@ -233,14 +233,14 @@ mod tests {
     fn absent_is_no_data_and_bad_kstat_names_it() {
         let dir = tempfile::tempdir().unwrap();
         let paths = vigie_kit::Paths { procfs: dir.path().into(), ..crate::collectors::fixtures() };
-        let (_, result) = vigie_kit::collector::collect_once(&Zfs, crate::collectors::fresh(&paths));
+        let (_, result) = vigie_kit::scheduler::collect_once(&Zfs, crate::collectors::fresh(&paths));
         assert!(matches!(result, Err(CollectError::NoData(_))), "{result:?}");
         let base = dir.path().join("spl/kstat/zfs");
         std::fs::create_dir_all(&base).unwrap();
-        let (set, result) = vigie_kit::collector::collect_once(&Zfs, crate::collectors::fresh(&paths));
+        let (set, result) = vigie_kit::scheduler::collect_once(&Zfs, crate::collectors::fresh(&paths));
         assert!(result.is_ok() && set.sample_count() == 0, "{result:?}");
         std::fs::write(base.join("arcstats"), "no header here\n").unwrap();
-        let (_, result) = vigie_kit::collector::collect_once(&Zfs, paths);
+        let (_, result) = vigie_kit::scheduler::collect_once(&Zfs, paths);
         let err = result.unwrap_err().to_string();
         assert!(err.contains("arcstats") && err.contains("header"), "{err}");
     }

@@ -15,9 +15,8 @@ use std::hash::Hasher as _;
 use std::sync::{LazyLock, Mutex};
 
 use mongodb::bson::{Bson, Document};
-use vigie_kit::exposition::family_hash;
 use vigie_kit::fasthash::{FastMap, FxHasher};
-use vigie_kit::{Kind, LabelValue, Labels as SampleLabels};
+use vigie_kit::{Declared, LabelValue, Labels as SampleLabels};
 
 use super::{generic, renamed, scalar, value_of, visit, Flat, Invalid, Label, Shared};
 use crate::compat::{self, find, map_label, OldRow};
@@ -78,7 +77,7 @@ fn write_with(
         match value {
             Ok(x) => plan.push(&cache.outs, sink, labels, x, compatible),
             Err(t) => sink.invalid(&Invalid {
-                name: plan.name.to_owned(),
+                name: plan.family.name().to_owned(),
                 why: format!("{prefix}{key}: unsupported BSON type {t}"),
             }),
         }
@@ -112,13 +111,9 @@ fn push_flat(sink: &mut Sink<'_>, flat: Flat, compatible: bool) {
 
 /// What one path (a parent path with its trailing dot, then a key) gives.
 struct Plan {
-    /// The generic name.
-    name: &'static str,
-    /// Its family hash ([`vigie_kit::exposition::family_hash`]), worked out once.
-    hash: u64,
-    /// The generic HELP: the whole path, or for a promoted key the parent path.
-    help: &'static str,
-    kind: Kind,
+    /// The generic family, declared once: its name, its HELP (the whole path, or for a
+    /// promoted key the parent path) and its type.
+    family: Declared,
     /// The promoted-key label (`conn_type="current"`…, the value being the key), set on
     /// the walk's labels.
     promoted: Option<(&'static str, LabelValue)>,
@@ -133,11 +128,8 @@ struct Plan {
 
 /// One sample of a renamed path or one with old-style names.
 struct Out {
-    name: &'static str,
-    /// Its family hash, worked out once.
-    hash: u64,
-    help: &'static str,
-    kind: Kind,
+    /// Its family, declared once.
+    family: Declared,
     labels: Labels,
     /// Compatible mode only.
     old: bool,
@@ -166,11 +158,14 @@ impl Plan {
             return false;
         }
         match &self.promoted {
-            Some((_, k)) => k.as_bytes() == key.as_bytes() && prefix.strip_suffix('.').unwrap_or(prefix) == self.help,
+            Some((_, k)) => {
+                k.as_bytes() == key.as_bytes() && prefix.strip_suffix('.').unwrap_or(prefix) == self.family.help()
+            }
             None => {
-                self.help.len() == prefix.len() + key.len()
-                    && self.help.as_bytes()[..prefix.len()] == *prefix.as_bytes()
-                    && self.help.as_bytes()[prefix.len()..] == *key.as_bytes()
+                let help = self.family.help();
+                help.len() == prefix.len() + key.len()
+                    && help.as_bytes()[..prefix.len()] == *prefix.as_bytes()
+                    && help.as_bytes()[prefix.len()..] == *key.as_bytes()
             }
         }
     }
@@ -180,7 +175,7 @@ impl Plan {
         let (start, len) = (self.outs.0 as usize, self.outs.1 as usize);
         if len == 0 {
             let labels = self.walk_labels(labels);
-            sink.push_kept(self.name, self.hash, self.help, self.kind, labels, value);
+            sink.push_kept(&self.family, labels, value);
             return;
         }
         for out in &outs[start..start + len] {
@@ -198,7 +193,7 @@ impl Plan {
                 }
                 Labels::Fixed { ref set, .. } => SampleLabels::Shared(set.clone()),
             };
-            sink.push_kept(out.name, out.hash, out.help, out.kind, labels, value);
+            sink.push_kept(&out.family, labels, value);
         }
     }
 
@@ -283,24 +278,18 @@ impl Cache {
             Some(rows) => rows
                 .iter()
                 .map(|(new, label, v)| Out {
-                    name: new,
-                    hash: family_hash(new),
-                    help: new,
-                    kind,
+                    family: Declared::new(new, new, kind),
                     labels: Labels::fixed(label, v),
                     old: false,
                 })
                 .collect(),
-            None => vec![Out { name, hash: family_hash(name), help, kind, labels: Labels::Walk, old: false }],
+            None => vec![Out { family: Declared::new(name, help, kind), labels: Labels::Walk, old: false }],
         };
         for g in generic {
-            let olds: Vec<Out> = compat::old_rows(g.name)
+            let olds: Vec<Out> = compat::old_rows(g.family.name())
                 .map(|row| match row {
                     OldRow::Mapped { old, names, values } => Out {
-                        name: old,
-                        hash: family_hash(old),
-                        help: g.help,
-                        kind,
+                        family: Declared::new(old, g.family.help(), kind),
                         labels: match g.labels {
                             Labels::Fixed { name, value, .. } => {
                                 Labels::fixed(find(names, name).unwrap_or(name), find(values, value).unwrap_or(value))
@@ -309,14 +298,9 @@ impl Cache {
                         },
                         old: true,
                     },
-                    OldRow::Fixed { old, label, value } => Out {
-                        name: old,
-                        hash: family_hash(old),
-                        help: old,
-                        kind,
-                        labels: Labels::fixed(label, value),
-                        old: true,
-                    },
+                    OldRow::Fixed { old, label, value } => {
+                        Out { family: Declared::new(old, old, kind), labels: Labels::fixed(label, value), old: true }
+                    }
                 })
                 .collect();
             let plain = olds.is_empty() && matches!(g.labels, Labels::Walk);
@@ -328,10 +312,7 @@ impl Cache {
         let at = self.plans.len();
         let next = self.index.insert(path_hash(prefix, key), at as u32);
         self.plans.push(Plan {
-            name,
-            hash: family_hash(name),
-            help,
-            kind,
+            family: Declared::new(name, help, kind),
             promoted: promoted.map(|l| (l, LabelValue::from(key))),
             split: prefix.len() as u32,
             outs: (start as u32, (self.outs.len() - start) as u32),

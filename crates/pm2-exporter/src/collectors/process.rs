@@ -69,7 +69,7 @@ pub struct Processes {
     /// at offset 0: the path lookup costs more than the read. A kept file of a process that
     /// has exited fails to read (ESRCH) even when its pid has been reused, so it is never
     /// another process's figures; it is then opened again by path. Not the kit's kept
-    /// kernel files (`Scrape::read_shaped`), which are kept by path with no end: these
+    /// kernel files (`Scrape::read`), which are kept by path with no end: these
     /// are closed as soon as their process leaves the list.
     stats: std::sync::Mutex<FastMap<u32, File>>,
 }

@@ -97,6 +97,6 @@ node_hwmon_voltage_regulator_version{chip=\"test_chip\",sensor=\"vrm0\"} 90\n";
 fn no_hwmon_class_is_no_data() {
     let dir = tempfile::tempdir().unwrap();
     let paths = vigie_kit::Paths { sysfs: dir.path().to_owned(), ..crate::collectors::fixtures() };
-    let (_, result) = vigie_kit::collector::collect_once(&Hwmon, paths);
+    let (_, result) = vigie_kit::scheduler::collect_once(&Hwmon, paths);
     assert!(matches!(result, Err(CollectError::NoData(_))), "{result:?}");
 }

@@ -62,13 +62,13 @@ fn integers_parse_as_go_base_zero() {
 fn a_bad_value_fails_with_no_samples_and_no_class_is_no_data() {
     let dir = tempfile::tempdir().unwrap();
     let paths = vigie_kit::Paths { sysfs: dir.path().to_owned(), ..crate::collectors::fixtures() };
-    let (_, result) = vigie_kit::collector::collect_once(&collector("^$"), paths.clone());
+    let (_, result) = vigie_kit::scheduler::collect_once(&collector("^$"), paths.clone());
     assert!(matches!(result, Err(CollectError::NoData(_))), "{result:?}");
 
     let bat = dir.path().join("class/power_supply/BAT1");
     std::fs::create_dir_all(&bat).unwrap();
     std::fs::write(bat.join("capacity"), "lots\n").unwrap();
-    let (set, result) = vigie_kit::collector::collect_once(&collector("^$"), paths);
+    let (set, result) = vigie_kit::scheduler::collect_once(&collector("^$"), paths);
     let err = result.unwrap_err().to_string();
     assert!(err.contains("BAT1/capacity") && err.contains("lots"), "{err}");
     assert_eq!(set.sample_count(), 0);
