@@ -182,7 +182,7 @@ pub fn target(default: Endpoint, timeout: Duration) -> Target<Scope> {
                     let url = if url.contains("://") { url.to_owned() } else { format!("http://{url}/stub_status") };
                     match Endpoint::parse(&url) {
                         Ok(e) => Ok(Scope { endpoint: Arc::new(e), timeout, probe: true }),
-                        Err(e) => Err(vigie_kit::unknown_target(e)),
+                        Err(e) => Err(vigie_kit::TargetError::Unknown(e.to_string())),
                     }
                 }
             };
