@@ -5,7 +5,9 @@ servers do: the first message to each recipient is refused with a temporary 451,
 are accepted. The router must retry (vigie_router_notifications_failed_total{reason="retry"})
 and then deliver (vigie_router_notifications_sent_total).
 
-usage: /usr/bin/python3 tests/stack-smtpd.py PORT MAILDIR      (stops on SIGTERM/SIGINT)
+usage: /usr/bin/python3 tests/stack-smtpd.py PORT MAILDIR [ADDRESS]   (stops on SIGTERM/SIGINT)
+ADDRESS (default 127.0.0.1): tests/stack-containers listens on its private bridge's address,
+which the containers reach.
 """
 import os
 import signal
@@ -31,9 +33,10 @@ class Greylist(Mailbox):
 
 def main():
     port, maildir = int(sys.argv[1]), sys.argv[2]
+    address = sys.argv[3] if len(sys.argv) > 3 else "127.0.0.1"
     for sub in ("tmp", "new", "cur"):
         os.makedirs(os.path.join(maildir, sub), exist_ok=True)
-    c = Controller(Greylist(maildir), hostname="127.0.0.1", port=port)
+    c = Controller(Greylist(maildir), hostname=address, port=port)
     c.start()
     print("listening", port, flush=True)
     signal.sigwait({signal.SIGTERM, signal.SIGINT})
