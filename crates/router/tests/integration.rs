@@ -9,6 +9,8 @@
 //!   HTTP servers standing in for Slack's and Twilio's endpoints (`mock_http`): 429 with
 //!   `Retry-After`, 5xx, rejections, message shapes, secrets kept out of logs, `/metrics` and
 //!   the store.
+//! - `postgres`: on PostgreSQL, bad input at start (unreachable, newer schema, missing
+//!   password file, URL without its password) and two routers given one webhook.
 //! - `layers`: the modules of `src/` import one way (the layer list is there).
 //! - `fuzz`: ≥ 10,000 mutations of the real Alertmanager captures through the parser, a
 //!   share of them over HTTP, and mutated configs through the config checks.
@@ -34,6 +36,8 @@ mod fuzz;
 mod layers;
 #[path = "integration/mock_http.rs"]
 mod mock_http;
+#[path = "integration/postgres.rs"]
+mod postgres;
 #[path = "integration/services.rs"]
 mod services;
 #[path = "integration/support.rs"]
