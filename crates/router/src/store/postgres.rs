@@ -374,3 +374,6 @@ pub(super) async fn announce(tx: &Tx<'_>, who: &str) -> Result<(), StoreError> {
 
 /// A transaction on a pooled connection.
 pub(super) type Tx<'a> = deadpool_postgres::Transaction<'a>;
+
+#[cfg(test)]
+mod tests;

@@ -244,13 +244,13 @@ pub(super) async fn detail(tx: &Tx<'_>, id: i64) -> Result<Option<Detail>, Store
 }
 
 pub(super) async fn stats(tx: &Tx<'_>, now: Millis) -> Result<Stats, StoreError> {
-    let mut st = Stats::default();
-    st.open_by_level =
+    let open_by_level =
         rows(tx, "SELECT level, count(*) FROM incidents WHERE firing GROUP BY level ORDER BY level", &[])
             .await?
             .iter()
             .map(|r| (level_of(r.get(0)), r.get::<_, i64>(1).max(0) as u64))
             .collect();
+    let mut st = Stats { open_by_level, ..Stats::default() };
     if let Some(r) = opt(
         tx,
         "SELECT count(*) FILTER (WHERE deadline_at < $1), count(*) FILTER (WHERE acked) FROM incidents WHERE firing",

@@ -9,7 +9,7 @@ use super::{pg, StoreError};
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Key of the advisory lock held while migrating ("vigie" in ASCII).
-const LOCK: i64 = 0x7669_6769_65;
+const LOCK: i64 = 0x0076_6967_6965;
 
 const MIGRATIONS: &[&str] = &["
 CREATE TABLE batches(key BYTEA PRIMARY KEY, at BIGINT NOT NULL);
