@@ -273,3 +273,15 @@ pub fn state_name(firing: bool, acked: bool) -> &'static str {
         (true, false) => "firing",
     }
 }
+
+/// An outbox row's stored kind.
+pub fn kind_str(k: crate::model::Kind) -> &'static str {
+    use crate::model::Kind;
+    match k {
+        Kind::Page => "page",
+        Kind::NewAlerts => "new_alerts",
+        Kind::Resolved => "resolved",
+        Kind::Acked => "acked",
+        Kind::Unacked => "unacked",
+    }
+}

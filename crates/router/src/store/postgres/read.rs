@@ -3,7 +3,7 @@
 
 use tokio_postgres::Row;
 
-use super::write::{alert_views, exec, json_kv, kind_str, level_of, opt, rows, MAX_ALERTS_SHOWN};
+use super::write::{alert_views, exec, json_kv, level_of, opt, rows, MAX_ALERTS_SHOWN};
 use super::{announce, Tx};
 use crate::model::{rfc3339, AckView, Kind, Millis, Notification, Via};
 use crate::store::*;

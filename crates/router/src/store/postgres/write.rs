@@ -8,7 +8,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
 use super::{announce, pg, read, Tx};
-use crate::model::{AlertView, ChannelKind, Kind, Millis, Status, Target, KV};
+use crate::model::{AlertView, ChannelKind, Millis, Status, Target, KV};
 use crate::store::*;
 
 /// Most alerts of an incident put in a notification (as the SQLite store).
@@ -251,16 +251,6 @@ pub(super) async fn due(tx: &Tx<'_>, now: Millis, limit: usize) -> Result<Vec<In
         out.push(inc);
     }
     Ok(out)
-}
-
-pub(super) fn kind_str(k: Kind) -> &'static str {
-    match k {
-        Kind::Page => "page",
-        Kind::NewAlerts => "new_alerts",
-        Kind::Resolved => "resolved",
-        Kind::Acked => "acked",
-        Kind::Unacked => "unacked",
-    }
 }
 
 pub(super) async fn apply(tx: &Tx<'_>, steps: &[Step], now: Millis) -> Result<Vec<i64>, StoreError> {

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
-use super::{alert_views, db, json_kv, kind_str, MAX_ALERTS_SHOWN};
+use super::{alert_views, db, json_kv, MAX_ALERTS_SHOWN};
 use crate::model::{rfc3339, AckView, ChannelKind, Kind, Notification, Via};
 use crate::store::*;
 
