@@ -5,7 +5,7 @@ use tokio_postgres::Row;
 
 use super::write::{alert_views, exec, json_kv, level_of, opt, rows, MAX_ALERTS_SHOWN};
 use super::{announce, Tx};
-use crate::model::{rfc3339, AckView, Kind, Millis, Notification, Via};
+use crate::model::{rfc3339, AckView, ChannelKind, Kind, Millis, Notification, Via};
 use crate::store::*;
 
 /// Most alerts an incident's detail lists.
@@ -142,14 +142,22 @@ pub(super) async fn act(tx: &Tx<'_>, a: &Act, now: Millis) -> Result<Acted, Stor
     Ok(Acted::Done { first_ack_after })
 }
 
-/// Queues a `Kind::Acked` update for every Slack target paged in the incident, in the ack's
-/// transaction (as the SQLite store does).
+/// Queues a `Kind::Acked` update for every target paged in the incident on a channel that
+/// edits in place (Slack), in the ack's transaction (as the SQLite store does).
 async fn queue_acked(tx: &Tx<'_>, id: i64, ack: AckView, now: Millis) -> Result<(), StoreError> {
+    for kind in ChannelKind::ALL.iter().filter(|k| k.edits_in_place()) {
+        queue_acked_on(tx, id, *kind, &ack, now).await?;
+    }
+    Ok(())
+}
+
+async fn queue_acked_on(tx: &Tx<'_>, id: i64, kind: ChannelKind, ack: &AckView, now: Millis) -> Result<(), StoreError> {
+    let channel = kind.as_str();
     let paged = rows(
         tx,
         "SELECT contact, address, body FROM outbox WHERE id IN (SELECT max(id) FROM outbox
-           WHERE incident_id = $1 AND kind = 'page' AND channel = 'slack' GROUP BY contact, address)",
-        &[&id],
+           WHERE incident_id = $1 AND kind = 'page' AND channel = $2 GROUP BY contact, address)",
+        &[&id, &channel],
     )
     .await?;
     if paged.is_empty() {
@@ -170,8 +178,8 @@ async fn queue_acked(tx: &Tx<'_>, id: i64, ack: AckView, now: Millis) -> Result<
         exec(
             tx,
             "INSERT INTO outbox(incident_id, kind, level, channel, contact, address, body, next_attempt_at, created_at)
-             VALUES ($1, $2, $3, 'slack', $4, $5, $6, $7, $7)",
-            &[&id, &kind_str(Kind::Acked), &level, &contact, &address, &body, &now],
+             VALUES ($1, $2, $3, $8, $4, $5, $6, $7, $7)",
+            &[&id, &kind_str(Kind::Acked), &level, &contact, &address, &body, &now, &channel],
         )
         .await?;
     }
