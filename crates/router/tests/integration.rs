@@ -10,7 +10,8 @@
 //!   `Retry-After`, 5xx, rejections, message shapes, secrets kept out of logs, `/metrics` and
 //!   the store.
 //! - `postgres`: on PostgreSQL, bad input at start (unreachable, newer schema, missing
-//!   password file, URL without its password) and two routers given one webhook.
+//!   password file, URL without its password), two routers given one webhook, and two
+//!   routers with one `kill -9`ed mid-delivery (every page out, none more than twice).
 //! - `layers`: the modules of `src/` import one way (the layer list is there).
 //! - `fuzz`: ≥ 10,000 mutations of the real Alertmanager captures through the parser, a
 //!   share of them over HTTP, and mutated configs through the config checks.

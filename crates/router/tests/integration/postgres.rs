@@ -177,3 +177,52 @@ fn postgres_two_routers_one_webhook_one_incident() {
     assert_eq!(open, 1, "one open incident for the group, whichever router took it");
     assert_eq!(total, 2, "the identical webhook stored once, the other batch once");
 }
+
+/// Two routers on one database, 200 groups posted alternately, router A `kill -9`ed while
+/// the pages are going out: every group's level-1 page reaches each of its two recipients,
+/// and none more than twice (B resends what A's expired leases held, at most once per crash).
+#[test]
+fn postgres_two_routers_one_killed_mid_delivery_every_page_arrives_at_most_twice() {
+    let rt = runtime();
+    let Some(url) = fresh_database(&rt) else { return };
+    let Some(Setup { am: _, py, dir, smtp_port }) = setup() else { return };
+    let d = dir.path();
+    let _smtp = smtpd(&py, d, smtp_port, "plain");
+    write(d, "pg-url", &url);
+    let cfg = router_config(d, smtp_port, "none", "1h", "2h");
+    // A lease above the mail timeout (5s), short enough for the test.
+    let storage = "storage:\n  postgres:\n    url: {file: pg-url}\n    lease: 8s\n";
+    let text = std::fs::read_to_string(&cfg).unwrap().replace("storage: {path: router.db}\n", storage);
+    write(d, "router.yml", &text);
+    let mut a = Router::start(&cfg, free_port());
+    let b = Router::start(&cfg, free_port());
+    let groups = 200;
+    for i in 0..groups {
+        let r = if i % 2 == 0 { &a } else { &b };
+        assert_eq!(r.post(&group_body(i)).0, 200, "group {i}");
+    }
+    let maildir = d.join("maildir");
+    a.kill9();
+    let at_kill = mails(&maildir).len();
+    let m = wait_mails(&maildir, 180, "every group's level 1 at alice and bob", |m| {
+        let mut seen = std::collections::BTreeSet::new();
+        for mail in m {
+            seen.insert((mail.to.clone(), mail.subject.clone()));
+        }
+        (0..groups).all(|i| {
+            let subject = format!("[FIRING:1] Crash i-{i} (level 1)");
+            ["alice@example.org", "bob@example.org"]
+                .iter()
+                .all(|to| seen.iter().any(|(t, s)| t.contains(to) && *s == subject))
+        })
+    });
+    let mut copies: std::collections::BTreeMap<(String, String), usize> = Default::default();
+    for mail in &m {
+        *copies.entry((mail.to.clone(), mail.subject.clone())).or_default() += 1;
+    }
+    let worst = copies.iter().max_by_key(|(_, n)| **n).map(|(k, n)| (k.clone(), *n));
+    println!("{at_kill} of {} mails out when A was killed; most copies of one: {worst:?}", 2 * groups);
+    assert!(copies.values().all(|n| *n <= 2), "a page went out more than twice: {worst:?}");
+    let pending = rt.block_on(query_i64(&url, "SELECT count(*) FROM outbox WHERE state <> 'sent'"));
+    assert_eq!(pending, 0, "B finished everything A left");
+}
