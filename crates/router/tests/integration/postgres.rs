@@ -226,3 +226,43 @@ fn postgres_two_routers_one_killed_mid_delivery_every_page_arrives_at_most_twice
     let pending = rt.block_on(query_i64(&url, "SELECT count(*) FROM outbox WHERE state <> 'sent'"));
     assert_eq!(pending, 0, "B finished everything A left");
 }
+
+/// Router A pages level 1; the acknowledgement is posted to router B, and A is then
+/// `kill -9`ed: level 2 never goes out. An unack on B resumes the escalation, and B alone
+/// pages level 1 again and then level 2.
+#[test]
+fn postgres_an_ack_on_b_stops_what_a_paged_and_b_alone_carries_on() {
+    let rt = runtime();
+    let Some(url) = fresh_database(&rt) else { return };
+    let Some(Setup { am: _, py, dir, smtp_port }) = setup() else { return };
+    let d = dir.path();
+    let _smtp = smtpd(&py, d, smtp_port, "plain");
+    write(d, "pg-url", &url);
+    let (port_a, port_b) = (free_port(), free_port());
+    let cfg = ack_config(d, smtp_port, port_b, "4s", "1h");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("storage: {path: router.db}\n", "storage:\n  postgres:\n    url: {file: pg-url}\n    lease: 8s\n");
+    write(d, "router.yml", &text);
+    let mut a = Router::start(&cfg, port_a);
+    let b = Router::start(&cfg, port_b);
+    assert_eq!(a.post(FIRING).0, 200);
+    let maildir = d.join("maildir");
+    wait_mails(&maildir, 30, "level 1 to alice and bob", |m| {
+        count(m, "alice@", "(level 1)") == 1 && count(m, "bob@", "(level 1)") == 1
+    });
+    let (st, v) = api(&b, "GET", "/api/v1/incidents", "");
+    let id = v["incidents"][0]["id"].as_i64().unwrap_or_else(|| panic!("{st} {v}"));
+    let (st, v) = api(&b, "POST", &format!("/api/v1/incidents/{id}/ack"), r#"{"by": "alice"}"#);
+    assert_eq!((st, v["state"].as_str()), (200, Some("acknowledged")), "{v}");
+    a.kill9();
+    // Past level 2's time (4 s from the start): nobody paged it.
+    std::thread::sleep(std::time::Duration::from_secs(6));
+    assert_eq!(count(&mails(&maildir), "dora@", ""), 0, "level 2 paged despite the ack posted to B");
+    // B alone: unack resumes at once, level 1 again, then level 2 after its usual gap.
+    let (st, v) = api(&b, "POST", &format!("/api/v1/incidents/{id}/unack"), "{}");
+    assert_eq!((st, v["state"].as_str()), (200, Some("firing")), "{v}");
+    wait_mails(&maildir, 30, "level 1 again, then level 2, from B", |m| {
+        count(m, "alice@", "(level 1, repeat)") == 1 && count(m, "dora@", "(level 2)") == 1
+    });
+}

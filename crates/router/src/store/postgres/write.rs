@@ -255,7 +255,11 @@ pub(super) async fn due(tx: &Tx<'_>, now: Millis, limit: usize) -> Result<Vec<In
 
 pub(super) async fn apply(tx: &Tx<'_>, steps: &[Step], now: Millis) -> Result<Vec<i64>, StoreError> {
     let mut applied = Vec::new();
-    for st in steps {
+    // Incidents locked in id order, as every router does: two engines applying overlapping
+    // steps wait for each other instead of deadlocking.
+    let mut ordered: Vec<&Step> = steps.iter().collect();
+    ordered.sort_by_key(|s| s.incident);
+    for st in ordered {
         let (level, cycle) = (st.level as i64, st.cycle as i64);
         let n = exec(
             tx,
