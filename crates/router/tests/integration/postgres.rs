@@ -266,3 +266,128 @@ fn postgres_an_ack_on_b_stops_what_a_paged_and_b_alone_carries_on() {
         count(m, "alice@", "(level 1, repeat)") == 1 && count(m, "dora@", "(level 2)") == 1
     });
 }
+
+/// A TCP relay to PostgreSQL that the test can take away (every connection cut, the port
+/// refusing) and bring back on the same port: the database gone and back, as the routers see
+/// it, without stopping the shared test server.
+struct Relay {
+    port: u16,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    conns: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl Relay {
+    fn start(target: std::net::SocketAddr) -> Relay {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let relay = Relay { port, up: Default::default(), conns: Default::default() };
+        relay.serve(listener, target);
+        relay
+    }
+
+    fn serve(&self, listener: std::net::TcpListener, target: std::net::SocketAddr) {
+        use std::sync::atomic::Ordering;
+        self.up.store(true, Ordering::SeqCst);
+        let (up, conns) = (self.up.clone(), self.conns.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                if !up.load(Ordering::SeqCst) {
+                    break; // dropping the listener: the port refuses
+                }
+                let Ok(client) = client else { continue };
+                let Ok(server) = std::net::TcpStream::connect(target) else { continue };
+                for s in [&client, &server] {
+                    conns.lock().unwrap().push(s.try_clone().unwrap());
+                }
+                for (mut from, mut to) in [(client.try_clone().unwrap(), server.try_clone().unwrap()), (server, client)]
+                {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+    }
+
+    fn down(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        // Wake the accept loop so it drops the listener.
+        let _ = std::net::TcpStream::connect(("127.0.0.1", self.port));
+        for c in self.conns.lock().unwrap().drain(..) {
+            let _ = c.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    fn back(&self, target: std::net::SocketAddr) {
+        let t0 = std::time::Instant::now();
+        let listener = loop {
+            match std::net::TcpListener::bind(("127.0.0.1", self.port)) {
+                Ok(l) => break l,
+                Err(e) if t0.elapsed() < std::time::Duration::from_secs(10) => {
+                    let _ = e;
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(e) => panic!("cannot bind the relay's port again: {e}"),
+            }
+        };
+        self.serve(listener, target);
+    }
+}
+
+/// PostgreSQL away under a stream of webhooks: the router answers 503 while it is away
+/// (Alertmanager retries), nothing it answered 200 is lost, and it recovers by itself.
+#[test]
+fn postgres_away_and_back_503_then_recovery_nothing_accepted_lost() {
+    let rt = runtime();
+    let Some(url) = fresh_database(&rt) else { return };
+    let cfg: tokio_postgres::Config = url.parse().unwrap();
+    let port = match cfg.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(_)) => cfg.get_ports().first().copied().unwrap_or(5432),
+        _ => return,
+    };
+    let target: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let relay = Relay::start(target);
+    let via_relay = url.replace(&format!(":{port}/"), &format!(":{}/", relay.port));
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "pg-url", &via_relay);
+    let storage =
+        "storage:\n  postgres:\n    url: {file: pg-url}\n    connect_timeout: 2s\n    statement_timeout: 2s\n";
+    let config = pg_config(d, storage);
+    let r = Router::start(&config, free_port());
+    let mut accepted = Vec::new();
+    for i in 0..20 {
+        assert_eq!(r.post(&group_body(i)).0, 200);
+        accepted.push(i);
+    }
+    relay.down();
+    let mut refused = 0;
+    for i in 20..30 {
+        match r.post(&group_body(i)) {
+            (200, _) => accepted.push(i),
+            (503, _) => refused += 1,
+            other => panic!("group {i}: {other:?}"),
+        }
+    }
+    assert!(refused >= 9, "the database is away: 503 (Alertmanager retries), got {refused} of 10");
+    relay.back(target);
+    // Alertmanager's retries: the same webhooks again until they are taken.
+    for i in 20..40 {
+        let t0 = std::time::Instant::now();
+        loop {
+            match r.post(&group_body(i)) {
+                (200, _) => break,
+                (503, _) if t0.elapsed() < std::time::Duration::from_secs(60) => {
+                    std::thread::sleep(std::time::Duration::from_millis(200))
+                }
+                other => panic!("group {i} after the database came back: {other:?}"),
+            }
+        }
+        accepted.push(i);
+    }
+    accepted.sort_unstable();
+    accepted.dedup();
+    let open = rt.block_on(query_i64(&url, "SELECT count(*) FROM incidents WHERE firing"));
+    assert_eq!(open, accepted.len() as i64, "every accepted group has its incident, once");
+}
