@@ -287,7 +287,11 @@ async fn main() {
             let dir = base.join(name);
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(dir.join("pg-url"), &url).unwrap();
-            routers.push(start_router_on(&dir, free_port(), "storage: {postgres: {url: {file: pg-url}, pool_size: 32}}"));
+            routers.push(start_router_on(
+                &dir,
+                free_port(),
+                "storage: {postgres: {url: {file: pg-url}, pool_size: 32}}",
+            ));
         }
         let half = conns.div_ceil(2);
         let (a, b) = tokio::join!(

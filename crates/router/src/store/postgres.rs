@@ -359,17 +359,37 @@ async fn watch_once(listen: &Listen, engine: &Notify, deliver: &Notify) -> Resul
     engine.notify_one();
     deliver.notify_one();
     while let Some(payload) = notices.recv().await {
-        match payload.as_str() {
-            "engine" => engine.notify_one(),
-            _ => deliver.notify_one(),
+        // Anything but the engine's name wakes the queue: waking it for nothing is harmless.
+        if payload == Wake::Engine.as_str() {
+            engine.notify_one();
+        } else {
+            deliver.notify_one();
         }
     }
     Err(StoreError::Db("postgres: LISTEN connection closed".into()))
 }
 
+/// Who a `NOTIFY` wakes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Wake {
+    /// The escalation engine: an incident to plan.
+    Engine,
+    /// The delivery queue: a notification to send.
+    Deliver,
+}
+
+impl Wake {
+    fn as_str(self) -> &'static str {
+        match self {
+            Wake::Engine => "engine",
+            Wake::Deliver => "deliver",
+        }
+    }
+}
+
 /// Tells the other routers (and this one) that `who` has work, when `tx` commits.
-pub(super) async fn announce(tx: &Tx<'_>, who: &str) -> Result<(), StoreError> {
-    tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &who]).await.map(|_| ()).map_err(pg)
+pub(super) async fn announce(tx: &Tx<'_>, who: Wake) -> Result<(), StoreError> {
+    tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &who.as_str()]).await.map(|_| ()).map_err(pg)
 }
 
 /// A transaction on a pooled connection.

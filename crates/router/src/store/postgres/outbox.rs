@@ -2,7 +2,7 @@
 //! attempts whose router died (an expired lease), wake-up times and receipts.
 
 use super::write::{exec, level_of, opt, rows};
-use super::{announce, pg, read, Postgres, Tx, MAX_INTERRUPTED};
+use super::{announce, pg, read, Postgres, Tx, Wake, MAX_INTERRUPTED};
 use crate::model::{ChannelKind, Millis};
 use crate::store::*;
 
@@ -107,7 +107,7 @@ impl Postgres {
             escalate_now(&tx, id, reason, now).await?;
         }
         if matches!(outcome, Outcome::Retry { .. }) {
-            announce(&tx, "deliver").await?;
+            announce(&tx, Wake::Deliver).await?;
         }
         tx.commit().await.map_err(pg)
     }
@@ -131,7 +131,7 @@ async fn escalate_now(tx: &Tx<'_>, id: i64, reason: &str, now: Millis) -> Result
     if n > 0 {
         let what = format!("level {level} unreachable ({reason}): escalating now");
         read::record(tx, incident, now, EventKind::Escalated, None, None, None, Some(level_of(level)), &what).await?;
-        announce(tx, "engine").await?;
+        announce(tx, Wake::Engine).await?;
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 use tokio_postgres::Row;
 
 use super::write::{alert_views, exec, json_kv, level_of, opt, rows, MAX_ALERTS_SHOWN};
-use super::{announce, Tx};
+use super::{announce, Tx, Wake};
 use crate::model::{rfc3339, AckView, ChannelKind, Kind, Millis, Notification, Via};
 use crate::store::*;
 
@@ -138,7 +138,7 @@ pub(super) async fn act(tx: &Tx<'_>, a: &Act, now: Millis) -> Result<Acted, Stor
             return Ok(Acted::Done { first_ack_after });
         }
     }
-    announce(tx, "engine").await?;
+    announce(tx, Wake::Engine).await?;
     Ok(Acted::Done { first_ack_after })
 }
 
@@ -183,7 +183,7 @@ async fn queue_acked_on(tx: &Tx<'_>, id: i64, kind: ChannelKind, ack: &AckView, 
         )
         .await?;
     }
-    announce(tx, "deliver").await
+    announce(tx, Wake::Deliver).await
 }
 
 const SUMMARY: &str = "SELECT id, firing, acked, policy, level, receiver, group_key, group_labels, started_at,

@@ -75,3 +75,41 @@ async fn notify_wakes_the_other_router() {
     a.apply(vec![to_level_1(&inc, vec![page(alice_by_email())])], 1000).await.unwrap();
     tokio::time::timeout(Duration::from_secs(30), deliver.notified()).await.expect("queue woken by A's step");
 }
+
+/// With `ca_file`, the store speaks TLS (rustls) and verifies the server against that CA:
+/// the server sees an encrypted connection, and a CA that did not sign its certificate is
+/// refused. Needs `VIGIE_TEST_POSTGRES_CA` (tests/run turns TLS on with a test CA).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_with_ca_file_is_used_and_verified() {
+    let Some(b) = PostgresBackend::fresh().await else { return };
+    let ca = match std::env::var("VIGIE_TEST_POSTGRES_CA") {
+        Ok(c) if !c.is_empty() => std::path::PathBuf::from(c),
+        _ if std::env::var("VIGIE_REQUIRE_SERVICES").is_ok_and(|v| v == "1") => {
+            panic!("VIGIE_REQUIRE_SERVICES=1 but VIGIE_TEST_POSTGRES_CA is unset")
+        }
+        _ => return eprintln!("skipped: VIGIE_TEST_POSTGRES_CA unset"),
+    };
+    let s = Postgres::connect(Options { ca_file: Some(ca.clone()), ..b.options() }).await.unwrap();
+    s.ingest(batch(1, "g", &[("a", Status::Firing)], 1000)).await.unwrap();
+    let (client, conn) = tokio_postgres::connect(&b.url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    let encrypted: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+             WHERE s.ssl AND a.application_name = 'vigie-router' AND a.datname = current_database()",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(encrypted >= 1, "the store's connections are TLS");
+    // The server's own certificate as the only root: it is not the CA that signed it.
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = dir.path().join("wrong-ca.pem");
+    let server_cert = ca.with_file_name("server.pem");
+    std::fs::copy(&server_cert, &wrong).unwrap();
+    let err = Postgres::connect(Options { ca_file: Some(wrong), ..b.options() }).await.unwrap_err();
+    let shown = err.to_string();
+    assert!(shown.contains("certificate") || shown.contains("issuer"), "{shown}");
+    assert!(!shown.contains(&b.url), "{shown}");
+}

@@ -7,7 +7,7 @@ use deadpool_postgres::Pool;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
-use super::{announce, pg, read, Tx};
+use super::{announce, pg, read, Tx, Wake};
 use crate::model::{AlertView, ChannelKind, Millis, Status, Target, KV};
 use crate::store::*;
 
@@ -163,7 +163,7 @@ pub(super) async fn ingest(tx: &Tx<'_>, b: &IngestBatch) -> Result<Ingested, Sto
         }
     }
     if opened || resolved || newly_firing {
-        announce(tx, "engine").await?;
+        announce(tx, Wake::Engine).await?;
     }
     Ok(Ingested::Stored { incident: (!resolved).then_some(id), opened, resolved })
 }
@@ -310,7 +310,7 @@ pub(super) async fn apply(tx: &Tx<'_>, steps: &[Step], now: Millis) -> Result<Ve
         }
     }
     if steps.iter().any(|s| !s.outbox.is_empty()) {
-        announce(tx, "deliver").await?;
+        announce(tx, Wake::Deliver).await?;
     }
     Ok(applied)
 }
