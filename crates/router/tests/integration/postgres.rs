@@ -178,22 +178,41 @@ fn postgres_two_routers_one_webhook_one_incident() {
     assert_eq!(total, 2, "the identical webhook stored once, the other batch once");
 }
 
+/// A fresh database, aiosmtpd, and the directory for a config; `None` when skipped.
+struct WithMail {
+    rt: tokio::runtime::Runtime,
+    url: String,
+    _smtp: Proc,
+    smtp_port: u16,
+    dir: tempfile::TempDir,
+}
+
+fn with_mail() -> Option<WithMail> {
+    let rt = runtime();
+    let url = fresh_database(&rt)?;
+    let Setup { am: _, py, dir, smtp_port } = setup()?;
+    let smtp = smtpd(&py, dir.path(), smtp_port, "plain");
+    write(dir.path(), "pg-url", &url);
+    Some(WithMail { rt, url, _smtp: smtp, smtp_port, dir })
+}
+
+/// `cfg` (written by `router_config` or `ack_config`) moved to the database, with a lease
+/// above the mail timeout (5s), short enough for a test.
+fn on_postgres(dir: &Path, cfg: &Path) {
+    let storage = "storage:\n  postgres:\n    url: {file: pg-url}\n    lease: 8s\n";
+    let text = std::fs::read_to_string(cfg).unwrap().replace("storage: {path: router.db}\n", storage);
+    write(dir, "router.yml", &text);
+}
+
 /// Two routers on one database, 200 groups posted alternately, router A `kill -9`ed while
 /// the pages are going out: every group's level-1 page reaches each of its two recipients,
 /// and none more than twice (B resends what A's expired leases held, at most once per crash).
 #[test]
 fn postgres_two_routers_one_killed_mid_delivery_every_page_arrives_at_most_twice() {
-    let rt = runtime();
-    let Some(url) = fresh_database(&rt) else { return };
-    let Some(Setup { am: _, py, dir, smtp_port }) = setup() else { return };
+    let Some(WithMail { rt, url, _smtp, smtp_port, dir }) = with_mail() else { return };
     let d = dir.path();
-    let _smtp = smtpd(&py, d, smtp_port, "plain");
-    write(d, "pg-url", &url);
     let cfg = router_config(d, smtp_port, "none", "1h", "2h");
-    // A lease above the mail timeout (5s), short enough for the test.
-    let storage = "storage:\n  postgres:\n    url: {file: pg-url}\n    lease: 8s\n";
-    let text = std::fs::read_to_string(&cfg).unwrap().replace("storage: {path: router.db}\n", storage);
-    write(d, "router.yml", &text);
+    on_postgres(d, &cfg);
     let mut a = Router::start(&cfg, free_port());
     let b = Router::start(&cfg, free_port());
     let groups = 200;
@@ -232,18 +251,11 @@ fn postgres_two_routers_one_killed_mid_delivery_every_page_arrives_at_most_twice
 /// pages level 1 again and then level 2.
 #[test]
 fn postgres_an_ack_on_b_stops_what_a_paged_and_b_alone_carries_on() {
-    let rt = runtime();
-    let Some(url) = fresh_database(&rt) else { return };
-    let Some(Setup { am: _, py, dir, smtp_port }) = setup() else { return };
+    let Some(WithMail { rt: _, url: _, _smtp, smtp_port, dir }) = with_mail() else { return };
     let d = dir.path();
-    let _smtp = smtpd(&py, d, smtp_port, "plain");
-    write(d, "pg-url", &url);
     let (port_a, port_b) = (free_port(), free_port());
     let cfg = ack_config(d, smtp_port, port_b, "4s", "1h");
-    let text = std::fs::read_to_string(&cfg)
-        .unwrap()
-        .replace("storage: {path: router.db}\n", "storage:\n  postgres:\n    url: {file: pg-url}\n    lease: 8s\n");
-    write(d, "router.yml", &text);
+    on_postgres(d, &cfg);
     let mut a = Router::start(&cfg, port_a);
     let b = Router::start(&cfg, port_b);
     assert_eq!(a.post(FIRING).0, 200);
