@@ -4,8 +4,11 @@
 //!
 //! ```sh
 //! cargo build --release -p vigie-router --examples --bins
-//! target/release/examples/bench [--connections 16] [--seconds 10] [--new-alerts]
+//! target/release/examples/bench [--connections 16] [--seconds 10] [--new-alerts] \
+//!     [--postgres postgres://user:pass@127.0.0.1:5432/postgres]
 //! ```
+//! `--postgres ADMIN_URL` adds two routers sharing one PostgreSQL database (created fresh on
+//! that server), the connections split between them, measured in the same run.
 //! Env: `VIGIE_ROUTER_BIN` (default: `../vigie-router` beside this example),
 //! `VIGIE_TEST_ALERTMANAGER` (default `/usr/bin/prometheus-alertmanager`; skipped if absent),
 //! `VIGIE_TEST_PYTHON` (a python3 with aiosmtpd for the latency phase; else SMTP is a
@@ -196,11 +199,15 @@ fn router_bin() -> PathBuf {
 }
 
 fn start_router(dir: &Path, smtp_port: u16) -> (Proc, SocketAddr) {
+    start_router_on(dir, smtp_port, "storage: {path: router.db}")
+}
+
+fn start_router_on(dir: &Path, smtp_port: u16, storage: &str) -> (Proc, SocketAddr) {
     std::fs::write(dir.join("token"), "bench-token").unwrap();
     std::fs::write(
         dir.join("router.yml"),
         format!(
-            "storage: {{path: router.db}}
+            "{storage}
 ingest: {{bearer_token: {{file: token}}}}
 email: {{smarthost: \"127.0.0.1:{smtp_port}\", from: vigie@example.org, tls: none}}
 delivery: {{initial_backoff: 1h, max_backoff: 1h}}
@@ -227,8 +234,22 @@ route: {{policy: p}}
 }
 
 fn arg(name: &str, default: u64) -> u64 {
+    arg_str(name).and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn arg_str(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
+}
+
+/// A fresh database on the server `admin` names; its URL.
+async fn fresh_database(admin: &str) -> String {
+    let (client, conn) = tokio_postgres::connect(admin, tokio_postgres::NoTls).await.expect("--postgres: connect");
+    tokio::spawn(conn);
+    let name = format!("vigie_bench_{}", std::process::id());
+    client.batch_execute(&format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}")).await.unwrap();
+    let (base, _) = admin.rsplit_once('/').expect("--postgres: a URL ending in /DATABASE");
+    format!("{base}/{name}")
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -256,6 +277,38 @@ async fn main() {
         r_rps,
         r_rps * 10.0
     );
+
+    // 1b. Two routers on one PostgreSQL, the connections split between them.
+    let mut pg_rps = None;
+    if let Some(admin) = arg_str("--postgres") {
+        let url = fresh_database(&admin).await;
+        let mut routers = Vec::new();
+        for name in ["pg-a", "pg-b"] {
+            let dir = base.join(name);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("pg-url"), &url).unwrap();
+            routers.push(start_router_on(
+                &dir,
+                free_port(),
+                "storage: {postgres: {url: {file: pg-url}, pool_size: 32}}",
+            ));
+        }
+        let half = conns.div_ceil(2);
+        let (a, b) = tokio::join!(
+            load(routers[0].1, "/api/v1/alertmanager", auth, half, secs, make),
+            load(routers[1].1, "/api/v1/alertmanager", auth, half, secs, make)
+        );
+        drop(routers);
+        let rps = a.0 + b.0;
+        println!(
+            "2 vigie-routers on one PostgreSQL ({half}+{half} connections):      {:>8.0} req/s {:>9.0} alerts/s  ({} non-2xx)",
+            rps,
+            rps * 10.0,
+            a.1 + b.1
+        );
+        println!("ratio postgres(2 routers)/sqlite(1 router): {:.2}", rps / r_rps.max(1.0));
+        pg_rps = Some(rps);
+    }
 
     // 2. Alertmanager, in memory.
     let am_bin = std::env::var_os("VIGIE_TEST_ALERTMANAGER")
@@ -291,6 +344,9 @@ async fn main() {
             a_rps * 10.0
         );
         println!("ratio router/alertmanager: {:.2}", r_rps / a_rps.max(1.0));
+        if let Some(p) = pg_rps {
+            println!("ratio postgres(2 routers)/alertmanager: {:.2}", p / a_rps.max(1.0));
+        }
     } else {
         println!("Alertmanager: skipped ({} not found)", am_bin.display());
     }

@@ -12,11 +12,12 @@
 mod check;
 pub mod matcher;
 mod on_call;
+pub mod storage;
 
 pub use on_call::load_schedules;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -28,6 +29,7 @@ use crate::model::{self, ChannelKind, Target, KV};
 use crate::schedule::{Schedule, ScheduleFile};
 pub use check::check;
 pub use matcher::Matcher;
+pub use storage::Backend as StorageBackend;
 
 macro_rules! file {
     ($($variant:ident $module:ident $field:ident,)*) => {
@@ -38,7 +40,7 @@ macro_rules! file {
         pub struct File {
             /// Where the store lives.
             #[serde(default)]
-            pub storage: Storage,
+            pub storage: storage::Storage,
             /// The webhook endpoint.
             #[serde(default)]
             pub ingest: Ingest,
@@ -152,29 +154,6 @@ fn d_24h() -> Dur {
 }
 fn d_1h() -> Dur {
     Dur(Duration::from_secs(3600))
-}
-
-/// `storage`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Storage {
-    /// SQLite file (relative to the config file).
-    #[serde(default = "default_db")]
-    pub path: PathBuf,
-    /// How long a webhook's idempotency key is kept: an identical batch sent again within
-    /// this window is recognised as a retry (default 24h).
-    #[serde(default = "d_24h")]
-    pub idempotency_retention: Dur,
-}
-
-impl Default for Storage {
-    fn default() -> Self {
-        Storage { path: default_db(), idempotency_retention: d_24h() }
-    }
-}
-
-fn default_db() -> PathBuf {
-    PathBuf::from("vigie-router.db")
 }
 
 /// `ingest`.
@@ -369,8 +348,8 @@ pub struct RouteFile {
 /// A checked config.
 #[derive(Debug)]
 pub struct Config {
-    /// The SQLite file.
-    pub storage_path: PathBuf,
+    /// Where the state lives.
+    pub storage: StorageBackend,
     /// How long idempotency keys are kept.
     pub idempotency_retention: Duration,
     /// Webhook auth and limits.

@@ -243,14 +243,7 @@ fn main() -> ExitCode {
         }
         Command::Incident { command: IncidentCmd::Show { config, format, id } } => {
             let Some(cfg) = load(&config) else { return ExitCode::FAILURE };
-            let reader = match vigie_router::store::sqlite::Reader::open(&cfg.storage_path) {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("{e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match reader.incident(id) {
+            match read_incident(&cfg, id) {
                 Ok(Some(d)) => {
                     let now = vigie_router::model::now_ms();
                     let target = cfg.resolution.target.0;
@@ -261,7 +254,7 @@ fn main() -> ExitCode {
                     ExitCode::SUCCESS
                 }
                 Ok(None) => {
-                    eprintln!("{}: no incident {id}", cfg.storage_path.display());
+                    eprintln!("{}: no incident {id}", cfg.storage.describe());
                     ExitCode::FAILURE
                 }
                 Err(e) => {
@@ -303,6 +296,28 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+    }
+}
+
+/// One incident, read from the configured store: the SQLite file read-only (the router may
+/// be running), or the PostgreSQL database.
+fn read_incident(cfg: &vigie_router::config::Config, id: i64) -> Result<Option<vigie_router::store::Detail>, String> {
+    use vigie_router::config::StorageBackend;
+    match &cfg.storage {
+        StorageBackend::Sqlite(path) => {
+            let reader = vigie_router::store::sqlite::Reader::open(path).map_err(|e| e.to_string())?;
+            reader.incident(id).map_err(|e| e.to_string())
+        }
+        StorageBackend::Postgres(_) => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| format!("cannot start the runtime: {e}"))?;
+            rt.block_on(async {
+                let store = vigie_router::serve::open_store(cfg).await?;
+                store.incident(id).await.map_err(|e| e.to_string())
+            })
         }
     }
 }

@@ -10,11 +10,18 @@
 //! This layer depends on `model` only (never on config, the engine, the queue, channels or
 //! HTTP): a second implementation (PostgreSQL) implements [`Store`] and nothing else.
 
+pub mod postgres;
 pub mod sqlite;
 mod timeline;
 
+#[cfg(test)]
+mod tests;
+
 pub use timeline::*;
 
+use std::sync::Arc;
+
+use tokio::sync::Notify;
 use vigie_kit::BoxFuture;
 
 use crate::model::{AlertView, ChannelKind, Kind, Millis, Status, Target, KV};
@@ -256,4 +263,10 @@ pub trait Store: Send + Sync {
         address: String,
         prefix: &'static str,
     ) -> BoxFuture<'_, Result<Option<String>, StoreError>>;
+    /// Wakes `engine` and `deliver` when another router sharing the store leaves them work
+    /// (PostgreSQL's `LISTEN`/`NOTIFY`). A store only this process writes does nothing: the
+    /// engine and the queue already wake each other.
+    fn watch(&self, engine: Arc<Notify>, deliver: Arc<Notify>) {
+        let _ = (engine, deliver);
+    }
 }

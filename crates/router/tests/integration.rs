@@ -9,6 +9,11 @@
 //!   HTTP servers standing in for Slack's and Twilio's endpoints (`mock_http`): 429 with
 //!   `Retry-After`, 5xx, rejections, message shapes, secrets kept out of logs, `/metrics` and
 //!   the store.
+//! - `postgres`: on PostgreSQL, bad input at start (unreachable, newer schema, missing
+//!   password file, URL without its password), two routers given one webhook, and two
+//!   routers with one `kill -9`ed mid-delivery (every page out, none more than twice), an
+//!   ack posted to the other router stopping what the first paged, and the database away
+//!   and back (503 meanwhile, nothing accepted lost).
 //! - `layers`: the modules of `src/` import one way (the layer list is there).
 //! - `fuzz`: ≥ 10,000 mutations of the real Alertmanager captures through the parser, a
 //!   share of them over HTTP, and mutated configs through the config checks.
@@ -38,6 +43,8 @@ mod layers;
 mod mock_http;
 #[path = "integration/oncall.rs"]
 mod oncall;
+#[path = "integration/postgres.rs"]
+mod postgres;
 #[path = "integration/services.rs"]
 mod services;
 #[path = "integration/support.rs"]

@@ -16,6 +16,8 @@ pub fn check(path: &Path, text: &str, file: File) -> Result<Config, Vec<ConfigEr
         // Alertmanager re-sends a failed notification for a whole flush, at least 10 s.
         err("storage.idempotency_retention".into(), "must be at least 1m".into());
     }
+    let storage =
+        storage::check(&file.storage, base).map_err(|es| es.into_iter().for_each(|e| err(e.field, e.msg))).ok();
 
     // Ingest.
     let mut ingest = IngestAuth { max_body_bytes: file.ingest.max_body_bytes.unwrap_or(1 << 20), ..Default::default() };
@@ -281,14 +283,10 @@ pub fn check(path: &Path, text: &str, file: File) -> Result<Config, Vec<ConfigEr
         .as_ref()
         .and_then(|a| a.bearer_token.resolve(base).map_err(|m| err("api.bearer_token".into(), m)).ok());
 
-    if !errs.is_empty() {
-        return Err(errs);
-    }
-    let storage_path =
-        if file.storage.path.is_absolute() { file.storage.path.clone() } else { base.join(&file.storage.path) };
+    let (true, Some(storage)) = (errs.is_empty(), storage) else { return Err(errs) };
     let contacts = file.contacts.into_iter().map(|c| (c.name.clone(), c)).collect();
     Ok(Config {
-        storage_path,
+        storage,
         idempotency_retention: file.storage.idempotency_retention.0,
         ingest,
         channels,

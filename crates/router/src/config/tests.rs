@@ -1,6 +1,8 @@
 //! Config tests: the example config, every file under `tests/config/bad/` with the message
 //! its first line expects, and routing.
 
+use std::path::PathBuf;
+
 use super::*;
 
 fn dir() -> PathBuf {

@@ -509,16 +509,6 @@ fn due(conn: &Connection, now: Millis, limit: usize) -> Result<Vec<Incident>, St
     Ok(out)
 }
 
-pub(super) fn kind_str(k: Kind) -> &'static str {
-    match k {
-        Kind::Page => "page",
-        Kind::NewAlerts => "new_alerts",
-        Kind::Resolved => "resolved",
-        Kind::Acked => "acked",
-        Kind::Unacked => "unacked",
-    }
-}
-
 fn apply(conn: &Connection, steps: &[Step], now: Millis) -> Result<Vec<i64>, StoreError> {
     let mut applied = Vec::new();
     for st in steps {

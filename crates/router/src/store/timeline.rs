@@ -253,3 +253,35 @@ pub struct Stats {
     /// Age of the oldest pending notification, ms.
     pub outbox_oldest_ms: Option<Millis>,
 }
+
+/// `HighCPU web-1:9100` from the group labels: an incident's title.
+pub fn title(labels: &KV) -> String {
+    let mut parts: Vec<&str> = labels.get("alertname").map(String::as_str).into_iter().collect();
+    parts.extend(labels.iter().filter(|(k, _)| *k != "alertname").map(|(_, v)| v.as_str()));
+    if parts.is_empty() {
+        "(no group labels)".into()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// [`Summary::state`] of an incident.
+pub fn state_name(firing: bool, acked: bool) -> &'static str {
+    match (firing, acked) {
+        (false, _) => "resolved",
+        (true, true) => "acknowledged",
+        (true, false) => "firing",
+    }
+}
+
+/// An outbox row's stored kind.
+pub fn kind_str(k: crate::model::Kind) -> &'static str {
+    use crate::model::Kind;
+    match k {
+        Kind::Page => "page",
+        Kind::NewAlerts => "new_alerts",
+        Kind::Resolved => "resolved",
+        Kind::Acked => "acked",
+        Kind::Unacked => "unacked",
+    }
+}

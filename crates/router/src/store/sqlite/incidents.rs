@@ -9,8 +9,8 @@ use std::path::Path;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
-use super::{alert_views, db, json_kv, kind_str, MAX_ALERTS_SHOWN};
-use crate::model::{rfc3339, AckView, ChannelKind, Kind, Notification, Via, KV};
+use super::{alert_views, db, json_kv, MAX_ALERTS_SHOWN};
+use crate::model::{rfc3339, AckView, ChannelKind, Kind, Notification, Via};
 use crate::store::*;
 
 /// Most alerts an incident's detail lists.
@@ -230,28 +230,13 @@ const SUMMARY_COLS: &str = "id, firing, acked, policy, level, receiver, group_ke
     resolved_at, first_ack_at, acked_by, acked_via, ack_until, deadline_at, next_at, assignee,
     (SELECT count(*) FROM alerts a WHERE a.incident_id = incidents.id AND a.status = 'firing')";
 
-/// `HighCPU web-1:9100` from the group labels.
-fn title(labels: &KV) -> String {
-    let mut parts: Vec<&str> = labels.get("alertname").map(String::as_str).into_iter().collect();
-    parts.extend(labels.iter().filter(|(k, _)| *k != "alertname").map(|(_, v)| v.as_str()));
-    if parts.is_empty() {
-        "(no group labels)".into()
-    } else {
-        parts.join(" ")
-    }
-}
-
 fn summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<Summary> {
     let firing: bool = r.get(1)?;
     let acked: bool = r.get(2)?;
     let group_labels = json_kv(&r.get::<_, String>(7)?);
     Ok(Summary {
         id: r.get(0)?,
-        state: match (firing, acked) {
-            (false, _) => "resolved",
-            (true, true) => "acknowledged",
-            (true, false) => "firing",
-        },
+        state: state_name(firing, acked),
         title: title(&group_labels),
         policy: r.get(3)?,
         level: r.get::<_, i64>(4)?.max(0) as usize,
