@@ -24,6 +24,7 @@ pub mod parse;
 pub mod process;
 pub mod secret;
 pub mod server;
+pub mod slots;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod web_config;
