@@ -284,7 +284,7 @@ fn kind(name: &str) -> Option<&'static str> {
 
 async fn get(conn: &zbus::Connection, path: &str, iface: &str, name: &str) -> zbus::Result<OwnedValue> {
     let reply = conn.call_method(Some(DEST), path, Some("org.freedesktop.DBus.Properties"), "Get", &(iface, name)).await?;
-    reply.body().deserialize::<OwnedValue>().map_err(Into::into)
+    reply.body().deserialize::<OwnedValue>()
 }
 
 async fn manager_property<V: TryFrom<OwnedValue>>(conn: &zbus::Connection, name: &str) -> zbus::Result<V> {
