@@ -38,6 +38,7 @@ vigie_kit::collectors! { ();
     sockstat: on,
     softnet: on,
     stat: on,
+    systemd: off,
     tapestats: on,
     textfile: on,
     thermal_zone: on,

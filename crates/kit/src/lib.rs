@@ -9,8 +9,8 @@
 //! `<ns>_exporter_build_info`, the `process_*` families and a clean stop on SIGTERM/SIGINT.
 //!
 //! Pieces for exporters with a target (a database, a daemon) are public too: the encoder
-//! ([`exposition`]), the scrape loop ([`scheduler::run`]), the server ([`server`]) and the
-//! YAML loader ([`config`]).
+//! ([`exposition`]), the scrape loop ([`scheduler::run`]), the server ([`server`], which holds
+//! under a connection flood: [`slots`]) and the YAML loader ([`config`]).
 //!
 //! # How to add a collector
 //!
@@ -42,6 +42,7 @@ pub mod scheduler;
 pub mod scrape;
 pub mod secret;
 pub mod server;
+pub mod slots;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod web_config;

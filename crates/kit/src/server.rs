@@ -2,6 +2,11 @@
 //! `--web.listen-address`, TLS and basic auth from the web config, extra response headers,
 //! and a graceful stop on SIGTERM/SIGINT.
 //!
+//! It holds under a flood of idle or half-sent connections ([`crate::slots`]): the soft file
+//! limit is raised to the hard one at start, open connections are capped below it, the oldest
+//! idle connection makes room for a new one at the cap, and a request whose headers are not
+//! all in after 30 s is closed.
+//!
 //! The server knows nothing about metrics: it takes one [`Handler`] that sees every request
 //! that passed auth.
 
@@ -19,6 +24,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 
 use crate::collector::BoxFuture;
+use crate::slots::{Slot, Slots};
 use crate::web_config::Web;
 
 /// The response body type.
@@ -89,7 +95,17 @@ impl Listeners {
     }
 
     /// Serves until `shutdown` completes, then lets requests in flight finish (at most 5 s).
+    /// Raises the soft file limit first and caps the connections below it
+    /// ([`crate::slots::cap_for`]).
     pub async fn serve(self, web: Arc<Web>, handler: Handler, shutdown: impl Future<Output = ()>) {
+        let limit = crate::slots::raise_nofile_limit();
+        self.serve_capped(web, handler, shutdown, crate::slots::cap_for(limit)).await
+    }
+
+    /// [`Listeners::serve`] holding at most `cap` connections, the file limit untouched.
+    pub async fn serve_capped(self, web: Arc<Web>, handler: Handler, shutdown: impl Future<Output = ()>, cap: usize) {
+        let slots = Slots::new(cap);
+        tracing::info!(max_connections = slots.cap(), "Connections capped; at the cap the oldest idle one is closed.");
         let graceful = Arc::new(hyper_util::server::graceful::GracefulShutdown::new());
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut tasks = Vec::new();
@@ -98,14 +114,19 @@ impl Listeners {
                 tracing::info!(address = %addr, tls = web.tls.is_some(), "Listening.");
             }
             let (web, handler, graceful, mut stop) = (web.clone(), handler.clone(), graceful.clone(), stop_rx.clone());
+            let slots = slots.clone();
             tasks.push(tokio::spawn(async move {
                 loop {
                     tokio::select! {
                         _ = stop.changed() => break,
                         accepted = listener.accept() => match accepted {
                             Ok((stream, peer)) => {
-                                let _ = stream.set_nodelay(true);
-                                connection(stream, peer, web.clone(), handler.clone(), &graceful);
+                                // None: every held connection has a request in flight; the
+                                // stream drops here, closed (Slots logged it).
+                                if let Some(slot) = slots.admit() {
+                                    let _ = stream.set_nodelay(true);
+                                    connection(stream, peer, slot, web.clone(), handler.clone(), &graceful);
+                                }
                             }
                             Err(e) => {
                                 tracing::warn!(err = %e, "Accept failed.");
@@ -131,16 +152,44 @@ impl Listeners {
 fn connection(
     stream: tokio::net::TcpStream,
     peer: SocketAddr,
+    slot: Slot,
     web: Arc<Web>,
     handler: Handler,
     graceful: &hyper_util::server::graceful::GracefulShutdown,
 ) {
     let watcher = graceful.watcher();
     tokio::spawn(async move {
+        let conn = slot.conn.clone();
+        tokio::select! {
+            _ = serve_connection(stream, peer, &slot, web, handler, watcher) => {}
+            // Dropping the connection's future closes its socket.
+            _ = conn.closed() => tracing::debug!(peer = %peer, "Idle connection closed to make room."),
+        }
+        drop(slot);
+    });
+}
+
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    slot: &Slot,
+    web: Arc<Web>,
+    handler: Handler,
+    watcher: hyper_util::server::graceful::Watcher,
+) {
+    {
         let (tls, http2) = (web.tls.clone(), web.http2);
+        let conn = slot.conn.clone();
         let service = hyper::service::service_fn(move |req: Request<Incoming>| {
             let (web, handler) = (web.clone(), handler.clone());
-            async move { Ok::<_, Infallible>(authorised(req, web, handler).await) }
+            // In flight from the headers' arrival until the response is handed back: while
+            // the guard lives this connection is not idle and not closed to make room.
+            let busy = conn.busy();
+            async move {
+                let resp = authorised(req, web, handler).await;
+                drop(busy);
+                Ok::<_, Infallible>(resp)
+            }
         });
         let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
         builder.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(Duration::from_secs(30));
@@ -168,7 +217,7 @@ fn connection(
         if let Err(e) = result {
             tracing::debug!(peer = %peer, err = %e, "Connection ended with an error.");
         }
-    });
+    }
 }
 
 async fn authorised(req: Request<Incoming>, web: Arc<Web>, handler: Handler) -> Response<Body> {
