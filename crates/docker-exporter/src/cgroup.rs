@@ -38,6 +38,15 @@ impl Layout {
         if let Ok(entries) = std::fs::read_dir(&root) {
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
+                // Only a hierarchy with something in it counts: an empty directory left beside the real
+                // mounts (seen here: `cpu,cpuacct`, `perf_event`, … created by a container
+                // runtime on a host that mounts `cpu` and `cpuacct` apart) would otherwise
+                // shadow the real `cpu` when read_dir lists it first, and every CPU figure
+                // would vanish.
+                let empty = std::fs::read_dir(root.join(&name)).map_or(true, |mut d| d.next().is_none());
+                if empty {
+                    continue;
+                }
                 // `cpu,cpuacct` holds both; symlinks `cpu` → `cpu,cpuacct` resolve the same.
                 for ctrl in name.split(',') {
                     mounts.entry(ctrl.to_owned()).or_insert_with(|| root.join(&name));

@@ -148,7 +148,8 @@ pub fn parse(body: &[u8], rules: Option<&Arc<Rules>>) -> Result<Reply, String> {
         if let Some(rules) = rules.filter(|_| i >= fixed) {
             // A pattern that matches no MBean answers 404: nothing to read, not a failure.
             if let (true, Some(name)) = (ok, rules.include.get(i - fixed)) {
-                let value = entry.get_mut("value").map(Value::take).unwrap_or(Value::Null);
+                let mut value = entry.get_mut("value").map(Value::take).unwrap_or(Value::Null);
+                sort_objects(&mut value);
                 reply.rule_reads.push((name.clone(), value));
             }
             continue;
@@ -156,7 +157,8 @@ pub fn parse(body: &[u8], rules: Option<&Arc<Rules>>) -> Result<Reply, String> {
         let part = entry.get("request").and_then(classify);
         match (ok, part) {
             (true, Some(part)) => {
-                let value = entry.get_mut("value").map(Value::take).unwrap_or(Value::Null);
+                let mut value = entry.get_mut("value").map(Value::take).unwrap_or(Value::Null);
+                sort_objects(&mut value);
                 reply.entries.push((part, value));
             }
             (false, _) => reply.failed += 1,
@@ -164,6 +166,21 @@ pub fn parse(body: &[u8], rules: Option<&Arc<Rules>>) -> Result<Reply, String> {
         }
     }
     Ok(reply)
+}
+
+/// Sorts every object's keys, at every depth. The collectors walk these maps to write
+/// samples, and serde_json's map keeps insertion order or sorts depending on a feature
+/// (`preserve_order`, turned on by the mongodb driver's bson when the whole workspace is
+/// built together): sorted here, the exposition is the same whatever the build.
+fn sort_objects(value: &mut Value) {
+    match value {
+        Value::Object(m) => {
+            m.sort_keys();
+            m.values_mut().for_each(sort_objects);
+        }
+        Value::Array(a) => a.iter_mut().for_each(sort_objects),
+        _ => {}
+    }
 }
 
 /// Recognises an echoed request. Jolokia echoes pattern MBean names canonically (keys

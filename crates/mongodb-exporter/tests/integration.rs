@@ -310,7 +310,7 @@ fn promtool_accepts_replayed_and_live_output() {
 /// Families left out of the golden file, each with why; a trailing `*` is a prefix.
 const VOLATILE: &[(&str, &str)] = &[
     ("process_*", "the exporter process itself"),
-    ("mongodb_exporter_build_info", "revision and rustc change with every commit and toolchain"),
+    ("vigie_mongodb_exporter_build_info", "revision and rustc change with every commit and toolchain"),
     ("collector_scrape_time_ms", "how long each collector took"),
     ("vigie_mongodb_collector_duration_seconds", "how long each collector took"),
 ];

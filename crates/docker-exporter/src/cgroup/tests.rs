@@ -58,6 +58,23 @@ fn detects_the_layout_of_fixture_trees() {
 }
 
 #[test]
+fn an_empty_directory_beside_the_mounts_does_not_shadow_a_controller() {
+    // Seen on the test VM: `cpu` and `cpuacct` mounted apart, and an empty `cpu,cpuacct`
+    // directory beside them that read_dir may list first.
+    let dir = tempfile::tempdir().unwrap();
+    let cgroup = dir.path().join("sys/fs/cgroup");
+    for d in ["cpu,cpuacct", "cpu/vigie-test", "cpuacct/vigie-test", "memory/vigie-test"] {
+        std::fs::create_dir_all(cgroup.join(d)).unwrap();
+    }
+    let mut paths = crate::collectors::testing::paths("v1");
+    paths.sysfs = dir.path().join("sys");
+    let Layout::V1 { mounts } = Layout::detect(&paths) else { panic!("v1 expected") };
+    assert_eq!(mounts["cpu"], cgroup.join("cpu"));
+    assert_eq!(mounts["cpuacct"], cgroup.join("cpuacct"));
+    assert_eq!(mounts["memory"], cgroup.join("memory"));
+}
+
+#[test]
 fn flat_files() {
     let stat = "usage_usec 12500000\nuser_usec 10000000\nnr_throttled 90\n";
     assert_eq!(keyed(stat, "nr_throttled"), Some(90));

@@ -12,7 +12,7 @@ const VOLATILE: &[(&str, &str)] = &[
     ("mysql_exporter_collector_duration_seconds", "how long each collector took"),
     ("mysql_exporter_last_scrape_duration_seconds", "how long the scrape took"),
     ("process_*", "the exporter process itself"),
-    ("mysql_exporter_build_info", "revision and rustc change with every commit and toolchain"),
+    ("mysqld_exporter_build_info", "revision and rustc change with every commit and toolchain"),
 ];
 
 #[test]
